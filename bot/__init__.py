@@ -1,0 +1,1 @@
+"""Telegram bot for small service merchants and their customers."""

@@ -1,0 +1,119 @@
+"""The one configuration loader: `config.yaml` for what a deployer tunes, the environment for
+secrets and deployment (token, database URL, Bot API server location)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    default_radius_km: float = 2.0
+    radii_km: tuple[float, ...] = (2.0, 5.0, 10.0)
+    page_size: int = 10
+    max_radius_km: float = 50.0
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    require_approval: bool = True
+    max_photos: int = 5
+    name_max: int = 64
+    address_max: int = 200
+    description_max: int = 1000
+
+
+@dataclass(frozen=True)
+class GeocoderSettings:
+    provider: str = "nominatim"
+    domain: str = "nominatim.openstreetmap.org"
+    scheme: str = "https"
+    user_agent: str = "shopbot"
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str = ""
+    database_url: str = "sqlite://data/bot.sqlite3"
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_file_url: str = "https://api.telegram.org/file/bot"
+    persistence_file: str = "data/conversations.pickle"
+    languages: tuple[str, ...] = ("zh_Hans", "en")
+    fallback_language: str = "en"
+    timezone: str = "Asia/Shanghai"
+    currency_code: str = "CNY"
+    currency_symbol: str = "¥"
+    phone_region: str = "CN"
+    categories: tuple[str, ...] = ()
+    operators: frozenset[int] = frozenset()
+    search: SearchSettings = field(default_factory=SearchSettings)
+    shops: ShopSettings = field(default_factory=ShopSettings)
+    geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
+    review_text_max: int = 1000
+    service_name_max: int = 64
+    service_description_max: int = 500
+    service_max_price: int = 1_000_000
+
+    def with_(self, **changes: Any) -> Config:
+        """A modified copy (tests and tools tweak one setting without a file)."""
+        return replace(self, **changes)
+
+    def __repr__(self) -> str:  # never print the token
+        return f"Config(database_url={self.database_url!r}, api_base_url={self.api_base_url!r})"
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read config.yaml (or `BOT_CONFIG`) and overlay the environment."""
+    env = dict(os.environ) if env is None else env
+    path = Path(path or env.get("BOT_CONFIG") or DEFAULT_CONFIG_PATH)
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    search = raw.get("search", {})
+    shops = raw.get("shops", {})
+    geo = raw.get("geocoder", {})
+    services = raw.get("services", {})
+    currency = raw.get("currency", {})
+    operators = env.get("BOT_OPERATORS")
+    operator_ids = (
+        [int(x) for x in operators.split(",") if x.strip()]
+        if operators
+        else raw.get("operators") or []
+    )
+    return Config(
+        token=env.get("BOT_TOKEN", ""),
+        database_url=env.get("DATABASE_URL") or raw.get("database_url", Config.database_url),
+        api_base_url=env.get("TELEGRAM_API_BASE_URL", Config.api_base_url),
+        api_file_url=env.get("TELEGRAM_API_FILE_URL", Config.api_file_url),
+        persistence_file=env.get("PERSISTENCE_FILE")
+        or raw.get("persistence_file", Config.persistence_file),
+        languages=tuple(raw.get("languages", Config.languages)),
+        fallback_language=raw.get("fallback_language", Config.fallback_language),
+        timezone=raw.get("timezone", Config.timezone),
+        currency_code=currency.get("code", Config.currency_code),
+        currency_symbol=currency.get("symbol", Config.currency_symbol),
+        phone_region=raw.get("phone_region", Config.phone_region),
+        categories=tuple(raw.get("categories", ())),
+        operators=frozenset(int(x) for x in operator_ids),
+        search=SearchSettings(
+            default_radius_km=float(search.get("default_radius_km", 2)),
+            radii_km=tuple(float(r) for r in search.get("radii_km", (2, 5, 10))),
+            page_size=int(search.get("page_size", 10)),
+            max_radius_km=float(search.get("max_radius_km", 50)),
+        ),
+        shops=ShopSettings(**{k: v for k, v in shops.items() if k in ShopSettings.__annotations__}),
+        geocoder=GeocoderSettings(
+            **{k: v for k, v in geo.items() if k in GeocoderSettings.__annotations__}
+        ),
+        review_text_max=int(raw.get("reviews", {}).get("text_max", 1000)),
+        service_name_max=int(services.get("name_max", 64)),
+        service_description_max=int(services.get("description_max", 500)),
+        service_max_price=int(services.get("max_price", 1_000_000)),
+    )
