@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 MODELS = ["bot.models"]
@@ -37,9 +38,13 @@ async def start_db(db_url: str) -> None:
     """Apply pending migrations, then open the connections the bot uses."""
     _ensure_sqlite_dir(db_url)
     config = tortoise_config(db_url)
+    # Tortoise caches prepared SQL per connection *name*, not per dialect: a process that
+    # reopens "default" on another backend (the test suite does) must start clean.
+    EXECUTOR_CACHE.clear()
     await migrate(config=config)
     await Tortoise.close_connections()
-    await Tortoise.init(config=config)
+    # Global fallback: PTB runs post_init in its own task, handlers in others.
+    await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
 async def stop_db() -> None:

@@ -1,0 +1,87 @@
+"""Composition root: read config, build the Application, register handlers, start the database
+in post_init and stop it in post_shutdown. Nothing else wires things together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    PersistenceInput,
+    PicklePersistence,
+)
+
+from bot.config import Config
+from bot.db import start_db, stop_db
+from bot.handlers import common
+from bot.handlers.base import Deps
+from bot.handlers.commands import publish_default_commands
+from bot.services.geocoding import Geocoder
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot, unmodified in tests: only the config (URLs, database) differs."""
+    Path(config.persistence_file).parent.mkdir(parents=True, exist_ok=True)
+    # Conversations and drafts survive a restart; bot_data holds live objects, never pickled.
+    persistence = PicklePersistence(
+        config.persistence_file,
+        store_data=PersistenceInput(bot_data=False, callback_data=False),
+        update_interval=5,
+    )
+    app = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.api_file_url)
+        .persistence(persistence)
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(False)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["deps"] = Deps(config=config)
+    _register(app)
+    return app
+
+
+def _register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    deps: Deps = app.bot_data["deps"]
+    common.register(app)
+    for module in _feature_modules():
+        module.register(app, deps)
+    common.register_last(app)
+
+
+def _feature_modules() -> list[Any]:
+    """Feature modules, each exposing `register(app, deps)`; order = handler priority."""
+    return []
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    deps: Deps = app.bot_data["deps"]
+    await start_db(deps.config.database_url)
+    geo = deps.config.geocoder
+    deps.geocoder = Geocoder(
+        geo.provider,
+        domain=geo.domain,
+        scheme=geo.scheme,
+        user_agent=geo.user_agent,
+        timeout=geo.timeout,
+    )
+    deps.bot_username = app.bot.username
+    await publish_default_commands(app.bot)
+    log.info("bot @%s started", app.bot.username)
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    deps: Deps = app.bot_data["deps"]
+    if deps.geocoder is not None:
+        await deps.geocoder.aclose()
+    await stop_db()

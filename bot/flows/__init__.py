@@ -1,0 +1,1 @@
+"""Guided multi-step flows (ConversationHandlers), persisted across restarts."""

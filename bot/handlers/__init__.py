@@ -1,0 +1,1 @@
+"""Update handlers: parse, authorise, call a service, render the reply."""

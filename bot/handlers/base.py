@@ -1,0 +1,75 @@
+"""What every handler needs: the app's dependencies, the current user and their language,
+replies that work for both messages and button presses, and the 'expired button' answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.ext import ContextTypes
+
+from bot.config import Config
+from bot.i18n import t
+from bot.models import User
+from bot.services.geocoding import Geocoder
+from bot.services.users import ensure_user
+
+Context = ContextTypes.DEFAULT_TYPE
+DeepLinkOpener = Callable[[Update, Context, str], Awaitable[None]]
+
+
+@dataclass
+class Deps:
+    """Process-wide collaborators, kept in `bot_data` (not persisted)."""
+
+    config: Config
+    geocoder: Geocoder | None = None
+    bot_username: str = ""
+    #: `/start <kind>_<token>` openers, by kind (shop, ...), wired in bot/app.py
+    deep_links: dict[str, DeepLinkOpener] = field(default_factory=dict)
+
+
+def deps(context: Context) -> Deps:
+    return context.application.bot_data["deps"]
+
+
+async def current_user(update: Update) -> User:
+    """The sender's row, created on first contact."""
+    tg = update.effective_user
+    assert tg is not None
+    return await ensure_user(tg.id, tg.first_name or "", tg.username, tg.language_code)
+
+
+async def say(update: Update, text: str, **kwargs: Any) -> Message:
+    """Send a new message to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, **kwargs)
+
+
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Acknowledge a button press (Telegram shows a spinner until we do)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=alert)
+
+
+async def expired(update: Update, lang: str) -> None:
+    """A stale or forged button: say so politely, change nothing."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(lang, "common.button_expired"), show_alert=True)
+
+
+def callback_args(query: CallbackQuery, prefix: str, count: int) -> list[str] | None:
+    """Split `prefix:a:b` callback data into exactly `count` args, or None if malformed."""
+    data = query.data or ""
+    parts = data.split(":")
+    if parts[0] != prefix or len(parts) != count + 1:
+        return None
+    return parts[1:]
+
+
+def int_arg(value: str) -> int | None:
+    """A positive integer id from callback data, or None for anything else."""
+    return int(value) if value.isdigit() and len(value) < 12 else None

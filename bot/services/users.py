@@ -1,0 +1,134 @@
+"""People: registration on first contact, roles, language, profile, saved places."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tortoise.exceptions import IntegrityError
+
+from bot.i18n import language_for
+from bot.models import Place, Shop, Staff, User
+
+PLACE_LABELS = ("home", "work")
+
+
+class InvalidProfileValue(ValueError):
+    """A profile value the user typed that cannot be stored."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def ensure_user(
+    telegram_id: int, first_name: str, username: str | None, language_code: str | None
+) -> User:
+    """The user's row, created on first contact with the language Telegram reports."""
+    user = await User.get_or_none(id=telegram_id)
+    if user is None:
+        try:
+            user = await User.create(
+                id=telegram_id,
+                first_name=first_name[:128],
+                username=username,
+                language=language_for(language_code),
+            )
+        except IntegrityError:  # created concurrently by another update
+            user = await User.get(id=telegram_id)
+    elif user.first_name != first_name[:128] or user.username != username:
+        user.first_name, user.username = first_name[:128], username
+        await user.save(update_fields=["first_name", "username"])
+    return user
+
+
+async def set_roles(user: User, *, consumer: bool, merchant: bool) -> None:
+    user.is_consumer, user.is_merchant, user.role_chosen = consumer, merchant, True
+    await user.save(update_fields=["is_consumer", "is_merchant", "role_chosen"])
+
+
+async def set_language(user: User, language: str) -> None:
+    user.language = language
+    await user.save(update_fields=["language"])
+
+
+async def is_staff(user_id: int) -> bool:
+    """Whether the user owns or staffs any shop (merchant commands are theirs)."""
+    return await Staff.filter(user_id=user_id).exists()
+
+
+async def shops_of(user_id: int) -> list[Shop]:
+    """Shops the user may manage, oldest first."""
+    return await Shop.filter(staff__user_id=user_id).order_by("id")
+
+
+def missing_profile_fields(user: User) -> list[str]:
+    """Important profile fields still empty, in the order the bot asks for them."""
+    missing = []
+    if not user.name:
+        missing.append("name")
+    if not user.phone:
+        missing.append("phone")
+    if not user.birthday:
+        missing.append("birthday")
+    return missing
+
+
+async def update_profile(
+    user: User,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    birthday: date | None = None,
+) -> None:
+    fields = []
+    if name is not None:
+        name = name.strip()
+        if not 1 <= len(name) <= 64:
+            raise InvalidProfileValue("name_length")
+        user.name = name
+        fields.append("name")
+    if phone is not None:
+        user.phone = phone
+        fields.append("phone")
+    if birthday is not None:
+        user.birthday = birthday
+        fields.append("birthday")
+    if fields:
+        await user.save(update_fields=fields)
+
+
+async def mark_profile_reminded(user: User) -> None:
+    user.profile_reminded = True
+    await user.save(update_fields=["profile_reminded"])
+
+
+@dataclass(frozen=True)
+class SavedPlace:
+    label: str
+    lat: float
+    lng: float
+
+
+async def save_place(user_id: int, label: str, lat: float, lng: float) -> None:
+    if label not in PLACE_LABELS:
+        raise InvalidProfileValue("place_label")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise InvalidProfileValue("coordinates")
+    await Place.update_or_create(
+        defaults={"lat": lat, "lng": lng}, user_id=user_id, label=label
+    )
+
+
+async def places_of(user_id: int) -> list[SavedPlace]:
+    rows = await Place.filter(user_id=user_id).order_by("label")
+    return [SavedPlace(p.label, p.lat, p.lng) for p in rows]
+
+
+async def delete_place(user_id: int, label: str) -> bool:
+    return await Place.filter(user_id=user_id, label=label).delete() > 0
+
+
+async def set_default_radius(user: User, radius_m: int) -> None:
+    user.default_radius_m = radius_m
+    await user.save(update_fields=["default_radius_m"])
