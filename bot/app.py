@@ -3,6 +3,7 @@ in post_init and stop it in post_shutdown. Nothing else wires things together.""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -59,9 +60,22 @@ def _register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     common.register_last(app)
 
 
+#: Feature modules, each exposing `register(app, deps)`; order = handler priority in group 0.
+FEATURES = (
+    "bot.flows.profile",
+    "bot.flows.settings",
+    "bot.flows.newshop",
+    "bot.handlers.operator",
+    "bot.flows.catalog",
+    "bot.handlers.poster",
+    "bot.flows.review",
+    "bot.handlers.shop_page",
+    "bot.handlers.nearby",
+)
+
+
 def _feature_modules() -> list[Any]:
-    """Feature modules, each exposing `register(app, deps)`; order = handler priority."""
-    return []
+    return [importlib.import_module(name) for name in FEATURES]
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

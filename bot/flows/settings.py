@@ -1,0 +1,7 @@
+"""(stub: being written)"""
+
+from typing import Any
+
+
+def register(app: Any, deps: Any) -> None:
+    """Nothing yet."""
