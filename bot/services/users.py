@@ -132,3 +132,21 @@ async def delete_place(user_id: int, label: str) -> bool:
 async def set_default_radius(user: User, radius_m: int) -> None:
     user.default_radius_m = radius_m
     await user.save(update_fields=["default_radius_m"])
+
+
+def parse_birthday(text: str, today: date) -> date:
+    """A typed birthday: 1990-05-21, 1990/5/21, 1990.5.21 or 1990年5月21日."""
+    cleaned = text.strip()
+    for sep in ("年", "月", "/", "."):
+        cleaned = cleaned.replace(sep, "-")
+    cleaned = cleaned.removesuffix("日").strip("-")
+    parts = cleaned.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise InvalidProfileValue("birthday_format")
+    try:
+        born = date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise InvalidProfileValue("birthday_format") from None
+    if born > today or born.year < today.year - 120:
+        raise InvalidProfileValue("birthday_range")
+    return born
