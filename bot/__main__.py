@@ -11,7 +11,9 @@ from bot.i18n import t
 
 
 def main() -> int:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
     # httpx logs request URLs, and Bot API URLs contain the token: never let them through.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config = load_config()
