@@ -10,12 +10,16 @@ from bot.config import load_config
 from bot.i18n import t
 
 
-def main() -> int:
+def configure_logging() -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     # httpx logs request URLs, and Bot API URLs contain the token: never let them through.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def main() -> int:
+    configure_logging()
     config = load_config()
     if not config.token:
         print(t("en", "main.no_token"), file=sys.stderr)
