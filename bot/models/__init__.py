@@ -1,11 +1,32 @@
 """Tortoise models, one module per domain."""
 
+from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Purchase
+from bot.models.marketing import (
+    Follow,
+    Outbox,
+    OutboxStatus,
+    Promotion,
+    PromotionAudience,
+    PromotionStatus,
+)
 from bot.models.reviews import Review
 from bot.models.shops import Service, Shop, ShopGeo, ShopPhoto, ShopStatus, Staff, StaffRole
 from bot.models.users import Place, User
 
 __all__ = [
+    "Audience",
+    "ClaimStatus",
+    "Coupon",
+    "CouponClaim",
+    "CouponKind",
+    "CouponStatus",
+    "Follow",
+    "Outbox",
+    "OutboxStatus",
+    "Promotion",
+    "PromotionAudience",
+    "PromotionStatus",
     "Place",
     "Purchase",
     "Review",

@@ -22,7 +22,10 @@ class User(Model):
     timezone = fields.CharField(max_length=40, default="Asia/Shanghai")
     default_radius_m = fields.IntField(default=2000)
     profile_reminded = fields.BooleanField(default=False)
-    reachable = fields.BooleanField(default=True)
+    reachable = fields.BooleanField(default=True)  # False once Telegram says 403 (blocked)
+    quiet_start = fields.SmallIntField(default=22 * 60)  # minutes after local midnight
+    quiet_end = fields.SmallIntField(default=8 * 60)
+    max_pushes_per_day = fields.SmallIntField(null=True)  # None: the config default
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
