@@ -33,13 +33,14 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tortoise  # noqa: E402
-from tortoise.backends.base.client import BaseDBAsyncClient  # noqa: E402
-from tortoise.connection import get_connection  # noqa: E402
+import tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
 
-from bot.db import start_db, stop_db  # noqa: E402
-from bot.models.shops import ShopGeo  # noqa: E402
-from bot.services import search  # noqa: E402
+from bot.db import start_db, stop_db
+from bot.models.shops import ShopGeo
+from bot.models.users import User
+from bot.services import search
 
 CENTRE = (31.23, 121.47)
 HALF_SIDE_M = 50_000.0
@@ -80,7 +81,10 @@ async def ensure_postgres_db(db_url: str) -> None:
     url = urlparse(db_url)
     name = url.path.lstrip("/")
     conn = await asyncpg.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.hostname,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database="postgres",
     )
     try:
@@ -111,13 +115,7 @@ async def build(conn: BaseDBAsyncClient, n: int, seed: int) -> None:
     for table in ("shop_geo", "shops", "users"):
         await conn.execute_script(f"DELETE FROM {table}")
     p = search._placeholder(conn)
-    await conn.execute_query(
-        f"INSERT INTO users (id, first_name, username, language, is_consumer, is_merchant, "
-        f"role_chosen, timezone, default_radius_m, profile_reminded, reachable, created_at) "
-        f"VALUES ({p(1)}, 'bench', NULL, 'en', FALSE, TRUE, TRUE, 'Asia/Shanghai', 2000, "
-        f"FALSE, TRUE, CURRENT_TIMESTAMP)",
-        [1],
-    )
+    await User.create(id=1, first_name="bench", is_merchant=True)  # the owner of them all
     shop_sql = (
         "INSERT INTO shops (id, owner_id, name, category, lat, lng, address, phone, hours, "
         "timezone, description, status, rating_sum, rating_count, created_at, updated_at) "

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     PersistenceInput,
@@ -21,6 +20,7 @@ from bot.db import start_db, stop_db
 from bot.handlers import common
 from bot.handlers.base import Deps
 from bot.handlers.commands import publish_default_commands
+from bot.sender import PriorityRateLimiter, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,11 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
         .base_url(config.api_base_url)
         .base_file_url(config.api_file_url)
         .persistence(persistence)
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        # One budget for replies and broadcasts; replies go first (see bot.sender).
+        .rate_limiter(PriorityRateLimiter.from_settings(config.broadcast))
         .concurrent_updates(False)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -91,11 +93,18 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     deps.bot_username = app.bot.username
     await publish_default_commands(app.bot)
+    await start_sender(app)
     log.info("bot @%s started", app.bot.username)
+
+
+async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # The outbox worker stops while the bot can still talk to Telegram: sends under way finish.
+    await stop_sender(app)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps: Deps = app.bot_data["deps"]
+    await stop_sender(app)  # normally done in post_stop already
     if deps.geocoder is not None:
         await deps.geocoder.aclose()
     await stop_db()

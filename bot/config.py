@@ -41,6 +41,29 @@ class GeocoderSettings:
 
 
 @dataclass(frozen=True)
+class BroadcastSettings:
+    """How the one sender spends Telegram's budget and respects recipients' peace."""
+
+    rate_per_second: float = 30.0  # Telegram's limit for the whole bot
+    headroom: float = 0.02  # fraction of the rate left unused, absorbing network jitter
+    burst: int = 5  # sends the global bucket may release at once
+    per_chat_rate: float = 1.0  # messages per second into one private chat
+    per_chat_burst: int = 10
+    max_retries: int = 5  # RetryAfter retries of one call inside the rate limiter
+    batch_size: int = 50  # outbox rows in flight at once (also what a crash could lose)
+    progress_interval_seconds: float = 3.0
+    max_attempts: int = 5  # network failures before a row is given up
+    lease_seconds: int = 300  # a claimed row not settled by then is counted as lost
+    quiet_start: int = 22 * 60  # minutes after local midnight
+    quiet_end: int = 8 * 60
+    max_promotional_per_day: int = 3  # promotions and flash deals per person per local day
+
+    @property
+    def effective_rate(self) -> float:
+        return self.rate_per_second * (1 - self.headroom)
+
+
+@dataclass(frozen=True)
 class Config:
     token: str = ""
     database_url: str = "sqlite://data/bot.sqlite3"
@@ -58,6 +81,7 @@ class Config:
     search: SearchSettings = field(default_factory=SearchSettings)
     shops: ShopSettings = field(default_factory=ShopSettings)
     geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
+    broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     review_text_max: int = 1000
     service_name_max: int = 64
     service_description_max: int = 500
@@ -112,8 +136,27 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         geocoder=GeocoderSettings(
             **{k: v for k, v in geo.items() if k in GeocoderSettings.__annotations__}
         ),
+        broadcast=_broadcast(raw.get("broadcast", {})),
         review_text_max=int(raw.get("reviews", {}).get("text_max", 1000)),
         service_name_max=int(services.get("name_max", 64)),
         service_description_max=int(services.get("description_max", 500)),
         service_max_price=int(services.get("max_price", 1_000_000)),
     )
+
+
+def _minutes(hhmm: str | int) -> int:
+    """'22:00' → 1320 (YAML may also hand over a bare number of minutes)."""
+    if isinstance(hhmm, int):
+        return hhmm
+    hours, _, minutes = str(hhmm).partition(":")
+    return int(hours) * 60 + int(minutes or 0)
+
+
+def _broadcast(raw: dict[str, Any]) -> BroadcastSettings:
+    known = {k: v for k, v in raw.items() if k in BroadcastSettings.__annotations__}
+    for key in ("quiet_start", "quiet_end"):
+        if key in known:
+            known[key] = _minutes(known[key])
+    defaults = BroadcastSettings()
+    typed = {k: type(getattr(defaults, k))(v) for k, v in known.items()}  # YAML 30 → 30.0
+    return BroadcastSettings(**typed)

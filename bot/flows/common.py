@@ -21,7 +21,9 @@ async def show_menu(update: Update, user: User, text: str) -> None:
     await say(
         update,
         text,
-        reply_markup=menu_keyboard(user.language, consumer=user.is_consumer, merchant=user.is_merchant),
+        reply_markup=menu_keyboard(
+            user.language, consumer=user.is_consumer, merchant=user.is_merchant
+        ),
     )
 
 

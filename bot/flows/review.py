@@ -1,7 +1,405 @@
-"""(stub: being written)"""
+"""Reviews in the chat: writing or editing one (stars, then optional text), the review list
+(verified first, five per page), and the owner's one reply, which the reviewer is told about.
 
-from typing import Any
+Callback data (prefix `rv`): `rv:w:<shop>` write, `rv:s:<1-5>` stars, `rv:l:<shop>:<page>` list
+as a new message, `rv:p:<shop>:<page>` list page (edits), `rv:r:<review>` reply."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.flows.common import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.formatting import format_rating, h, stars
+from bot.handlers.base import (
+    Context,
+    Deps,
+    answer,
+    callback_args,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    say,
+)
+from bot.i18n import t
+from bot.keyboards import any_label_pattern, choice_keyboard, inline
+from bot.models import Review, Shop
+from bot.services.reviews import (
+    STARS,
+    ReviewError,
+    ReviewPage,
+    reply_to_review,
+    replyable_review,
+    review_of,
+    reviewable_shop,
+    reviews_page,
+    write_review,
+)
+from bot.services.shops import is_owner, public_shop
+
+log = logging.getLogger(__name__)
+
+PREFIX = "rv"
+ASK_STARS, ASK_TEXT, ASK_REPLY = range(3)
+KEEP_LABEL = filters.Regex(any_label_pattern(["review.keep_text"]))
+NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
+# The list shows long texts clipped, so five reviews always fit in one message.
+LIST_TEXT_MAX = 450
+LIST_REPLY_MAX = 200
+NAME_MAX = 32
 
 
-def register(app: Any, deps: Any) -> None:
-    """Nothing yet."""
+def review_buttons(
+    lang: str, shop_id: int, *, count: int, can_write: bool, has_own: bool
+) -> list[list[tuple[str, str]]]:
+    """The shop page's review buttons: the list (when there is one) and write / edit."""
+    rows = []
+    if count:
+        rows.append([(t(lang, "review.list_button", count=count), f"{PREFIX}:l:{shop_id}:0")])
+    if can_write:
+        key = "review.edit_button" if has_own else "review.write_button"
+        rows.append([(t(lang, key), f"{PREFIX}:w:{shop_id}")])
+    return rows
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def star_label(lang: str, n: int) -> str:
+    return f"{stars(n)} {t(lang, f'review.stars_{n}')}"
+
+
+def _state(context: Context) -> dict:
+    return draft(context).setdefault("review", {})
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+async def start_review(update: Update, context: Context) -> int:
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 2)
+    shop_id = int_arg(args[1]) if args and args[0] == "w" else None
+    if shop_id is None:
+        await expired(update, lang)
+        return END
+    try:
+        shop = await reviewable_shop(shop_id, user.id)
+    except ReviewError as exc:
+        await answer(update, t(lang, f"review.error_{exc.reason}"), alert=True)
+        return END
+    existing = await review_of(shop_id, user.id)
+    draft(context)["review"] = {
+        "shop_id": shop.id,
+        "shop": shop.name,
+        "old_text": existing.text if existing else "",
+        "edit": existing is not None,
+    }
+    await answer(update)
+    text = t(lang, "review.ask_stars", shop=h(shop.name))
+    if existing is not None:
+        current = stars(existing.stars) + (f"\n{h(existing.text)}" if existing.text else "")
+        text = t(lang, "review.current", review=current) + "\n\n" + text
+    rows = [[(star_label(lang, n), f"{PREFIX}:s:{n}")] for n in reversed(STARS)]
+    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=inline(rows))
+    return ASK_STARS
+
+
+async def chose_stars(update: Update, context: Context) -> int | None:
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 2)
+    n = int_arg(args[1]) if args and args[0] == "s" else None
+    state = _state(context)
+    if n not in STARS or "shop_id" not in state:
+        await expired(update, lang)  # forged stars change nothing
+        return None
+    state["stars"] = n
+    await answer(update)
+    await edit_in_place(
+        query,
+        t(lang, "review.stars_chosen", shop=h(state["shop"]), stars=star_label(lang, n)),
+        None,
+    )
+    max_len = deps(context).config.review_text_max
+    text = t(lang, "review.ask_text", max=max_len)
+    keep = []
+    if state["old_text"]:
+        text += "\n\n" + t(lang, "review.ask_text_keep", text=h(clip(state["old_text"], 300)))
+        keep = [t(lang, "review.keep_text")]
+    await say(
+        update,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=choice_keyboard(lang, keep, skip=True),
+    )
+    return ASK_TEXT
+
+
+async def tap_stars(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await say(update, t(user.language, "review.tap_stars"))
+
+
+async def got_text(update: Update, context: Context) -> int | None:
+    assert update.message is not None
+    return await _save(update, context, update.message.text or "")
+
+
+async def skip_text(update: Update, context: Context) -> int | None:
+    return await _save(update, context, "")
+
+
+async def keep_text(update: Update, context: Context) -> int | None:
+    return await _save(update, context, _state(context).get("old_text", ""))
+
+
+async def text_only(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await say(update, t(user.language, "review.text_only"))
+
+
+async def _save(update: Update, context: Context, text: str) -> int | None:
+    user = await current_user(update)
+    lang = user.language
+    state = _state(context)
+    max_len = deps(context).config.review_text_max
+    if "stars" not in state:  # a draft lost to an old version: start over cleanly
+        draft(context).pop("review", None)
+        await show_menu(update, user, t(lang, "common.button_expired"))
+        return END
+    try:
+        result = await write_review(
+            state["shop_id"], user.id, state["stars"], text, text_max=max_len
+        )
+    except ReviewError as exc:
+        if exc.reason == "too_long":
+            await say(update, t(lang, "review.too_long", max=max_len, length=len(text.strip())))
+            return None
+        draft(context).pop("review", None)
+        await show_menu(update, user, t(lang, f"review.error_{exc.reason}"))
+        return END
+    draft(context).pop("review", None)
+    key = "review.saved" if result.created else "review.updated"
+    shop = state["shop"]
+    await show_menu(update, user, t(lang, key, shop=shop, stars=stars(result.review.stars)))
+    return END
+
+
+# ------------------------------------------------------------------------------- replies
+
+
+async def start_reply(update: Update, context: Context) -> int:
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 2)
+    review_id = int_arg(args[1]) if args and args[0] == "r" else None
+    if review_id is None:
+        await expired(update, lang)
+        return END
+    try:
+        review = await replyable_review(review_id, user.id)
+    except ReviewError as exc:
+        await answer(update, t(lang, f"review.error_{exc.reason}"), alert=True)
+        return END
+    await review.fetch_related("user")
+    draft(context)["review"] = {"reply_to": review.id}
+    await answer(update)
+    quoted = stars(review.stars) + (f"\n{h(clip(review.text, 300))}" if review.text else "")
+    await say(
+        update,
+        t(lang, "review.ask_reply", name=h(review.user.first_name), review=quoted),
+        parse_mode=ParseMode.HTML,
+        reply_markup=choice_keyboard(lang, []),
+    )
+    return ASK_REPLY
+
+
+async def got_reply(update: Update, context: Context) -> int | None:
+    user = await current_user(update)
+    lang = user.language
+    assert update.message is not None
+    text = update.message.text or ""
+    review_id = _state(context).get("reply_to")
+    max_len = deps(context).config.review_text_max
+    if review_id is None:
+        await show_menu(update, user, t(lang, "common.button_expired"))
+        return END
+    try:
+        review = await reply_to_review(review_id, user.id, text, text_max=max_len)
+    except ReviewError as exc:
+        if exc.reason == "too_long":
+            await say(update, t(lang, "review.too_long", max=max_len, length=len(text.strip())))
+            return None
+        draft(context).pop("review", None)
+        await show_menu(update, user, t(lang, f"review.error_{exc.reason}"))
+        return END
+    draft(context).pop("review", None)
+    await review.fetch_related("user", "shop")
+    await show_menu(update, user, t(lang, "review.reply_posted", name=review.user.first_name))
+    await notify_reviewer(context, review)
+    return END
+
+
+async def reply_text_only(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await say(update, t(user.language, "review.reply_text_only"))
+
+
+async def notify_reviewer(context: Context, review: Review) -> None:
+    """Tell the reviewer the shop answered; a blocked bot is not the owner's problem."""
+    reviewer, shop = review.user, review.shop
+    lang = reviewer.language
+    try:
+        await context.bot.send_message(
+            reviewer.id,
+            t(
+                lang,
+                "review.reply_notice",
+                shop=h(shop.name),
+                stars=stars(review.stars),
+                reply=h(review.reply or ""),
+            ),
+            parse_mode=ParseMode.HTML,
+            reply_markup=inline([[(t(lang, "review.see_reviews"), f"{PREFIX}:l:{shop.id}:0")]]),
+        )
+    except (Forbidden, BadRequest) as exc:
+        log.info("reply notice to %s not delivered: %s", reviewer.id, exc)
+
+
+# ---------------------------------------------------------------------------------- list
+
+
+def reviews_text(lang: str, shop: Shop, page: ReviewPage) -> str:
+    """The list as HTML: header with the average, then each review with its reply."""
+    rating = format_rating(shop.rating_sum, shop.rating_count)
+    lines = [t(lang, "review.list_title", shop=h(shop.name))]
+    if not page.total:
+        return "\n".join([*lines, "", t(lang, "review.none_yet")])
+    lines.append(f"{rating} · {t(lang, 'review.page', page=page.page + 1, pages=page.pages)}")
+    zone = ZoneInfo(shop.timezone)
+    for entry in page.entries:
+        head = stars(entry.stars)
+        if entry.verified:
+            head += f" · {t(lang, 'review.verified')}"
+        lines += ["", head]
+        if entry.text:
+            lines.append(h(clip(entry.text, LIST_TEXT_MAX)))
+        when = entry.updated_at.astimezone(zone).strftime("%Y-%m-%d")
+        lines.append(f"<i>— {h(clip(entry.author, NAME_MAX))} · {when}</i>")
+        if entry.reply:
+            reply = h(clip(entry.reply, LIST_REPLY_MAX))
+            lines.append(f"💬 {t(lang, 'review.owner_reply')}: {reply}")
+    return "\n".join(lines)
+
+
+def reviews_markup(
+    lang: str, shop_id: int, page: ReviewPage, *, owner: bool
+) -> InlineKeyboardMarkup | None:
+    """Reply buttons for the owner on unanswered reviews, then previous / next (or None)."""
+    rows = []
+    if owner:
+        rows += [
+            [(t(lang, "review.reply_button", name=clip(e.author, NAME_MAX)), f"{PREFIX}:r:{e.id}")]
+            for e in page.entries
+            if e.reply is None
+        ]
+    nav = []
+    if page.has_prev:
+        nav.append((t(lang, "results.prev"), f"{PREFIX}:p:{shop_id}:{page.page - 1}"))
+    if page.has_next:
+        nav.append((t(lang, "results.next"), f"{PREFIX}:p:{shop_id}:{page.page + 1}"))
+    if nav:
+        rows.append(nav)
+    return inline(rows) if rows else None
+
+
+async def show_reviews(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 3)
+    if args is None or args[0] not in ("l", "p"):
+        await expired(update, lang)
+        return
+    shop_id, number = int_arg(args[1]), int_arg(args[2])
+    if shop_id is None or number is None:
+        await expired(update, lang)
+        return
+    shop = await public_shop(shop_id)
+    if shop is None:
+        await answer(update, t(lang, "shop.unavailable"), alert=True)
+        return
+    page = await reviews_page(shop_id, number)
+    if number and not page.entries:  # a page that no longer exists
+        await expired(update, lang)
+        return
+    await answer(update)
+    text = reviews_text(lang, shop, page)
+    markup = reviews_markup(lang, shop_id, page, owner=await is_owner(user.id, shop_id))
+    if args[0] == "l":
+        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        await edit_in_place(query, text, markup)
+
+
+def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[
+                CallbackQueryHandler(start_review, pattern=rf"^{PREFIX}:w:"),
+                CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:r:"),
+            ],
+            states={
+                ASK_STARS: [
+                    CallbackQueryHandler(chose_stars, pattern=rf"^{PREFIX}:s:"),
+                    MessageHandler(NOT_CANCEL, tap_stars),
+                ],
+                ASK_TEXT: [
+                    MessageHandler(SKIP_LABEL, skip_text),
+                    MessageHandler(KEEP_LABEL, keep_text),
+                    MessageHandler(PLAIN_TEXT, got_text),
+                    MessageHandler(NOT_CANCEL, text_only),
+                ],
+                ASK_REPLY: [
+                    MessageHandler(PLAIN_TEXT, got_reply),
+                    MessageHandler(NOT_CANCEL, reply_text_only),
+                ],
+            },
+            fallbacks=flow_fallbacks(),
+            name="review",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(show_reviews, pattern=rf"^{PREFIX}:[lp]:"))

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.config import Config
@@ -18,6 +20,8 @@ from bot.services.users import ensure_user
 
 Context = ContextTypes.DEFAULT_TYPE
 DeepLinkOpener = Callable[[Update, Context, str], Awaitable[None]]
+#: Extra inline rows for a shop page (coupons, follow...): (shop_id, viewer) -> rows
+ShopPageRows = Callable[[int, User], Awaitable[list[list[tuple[str, str]]]]]
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Deps:
     bot_username: str = ""
     #: `/start <kind>_<token>` openers, by kind (shop, ...), wired in bot/app.py
     deep_links: dict[str, DeepLinkOpener] = field(default_factory=dict)
+    #: features that add buttons to the shop page, wired by their register()
+    shop_page_buttons: list[ShopPageRows] = field(default_factory=list)
 
 
 def deps(context: Context) -> Deps:
@@ -59,6 +65,17 @@ async def expired(update: Update, lang: str) -> None:
     """A stale or forged button: say so politely, change nothing."""
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang, "common.button_expired"), show_alert=True)
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Edit the pressed message; a double tap that changes nothing is not an error."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 def callback_args(query: CallbackQuery, prefix: str, count: int) -> list[str] | None:

@@ -1,7 +1,439 @@
-"""(stub: being written)"""
+"""Finding shops: nearby (a location or a saved place, then a category; nearest first, paged,
+widenable) and by name.
 
+The last search (kind, point, category, radius, page) lives in `user_data["search"]` with a
+version `v` that every new search bumps. Result buttons carry `nb:<v>:<radius_m>:<page>`, so a
+button of an older search is refused as expired, and the point never travels in callback data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
 from typing import Any
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
-def register(app: Any, deps: Any) -> None:
-    """Nothing yet."""
+from bot.clock import now
+from bot.config import Config
+from bot.flows.common import CANCEL_LABEL, END, PLAIN_TEXT, draft, flow_fallbacks, show_menu
+from bot.formatting import format_distance, format_rating, h
+from bot.handlers.base import (
+    Context,
+    Deps,
+    answer,
+    callback_args,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    say,
+)
+from bot.handlers.shop_page import shop_data
+from bot.handlers.shop_view import hours_open
+from bot.i18n import LANGUAGES, t
+from bot.keyboards import (
+    any_label_pattern,
+    category_buttons,
+    choice_keyboard,
+    location_keyboard,
+    menu_pattern,
+)
+from bot.models import Shop, ShopStatus, User
+from bot.services.search import InvalidSearch, NearbyPage, nearby, search_by_name
+from bot.services.users import places_of
+
+PREFIX = "nb"
+CATEGORY_PREFIX = "nbc"
+ALL = "all"
+ASK_LOCATION, ASK_CATEGORY, ASK_NAME = range(3)
+PLACE_KEYS = {"home": "nearby.place_home", "work": "nearby.place_work"}
+PLACE_LABEL = filters.Regex(any_label_pattern(PLACE_KEYS.values()))
+PLACE_BY_TEXT = {t(lang, key): place for place, key in PLACE_KEYS.items() for lang in LANGUAGES}
+NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
+NAME_QUERY_MAX = 64
+
+Search = dict[str, Any]
+"""kind ("near" | "name"), v, lat, lng (None for a name search without a point), category,
+radius_m and base_m (0 for name searches), query, page."""
+
+
+# ------------------------------------------------------------------------------- radius
+
+
+def radius_steps(config: Config, base_m: int) -> list[int]:
+    """The radii a search may use: the user's default, then each configured wider one."""
+    top = round(config.search.max_radius_km * 1000)
+    base = min(max(base_m, 1), top)
+    wider = {round(km * 1000) for km in config.search.radii_km}
+    return sorted({base} | {r for r in wider if base < r <= top})
+
+
+def wider_radius(config: Config, search: Search) -> int | None:
+    steps = radius_steps(config, search["base_m"])
+    return next((r for r in steps if r > search["radius_m"]), None)
+
+
+def format_radius(metres: int, lang: str) -> str:
+    """'2 km', '2.5 km', '500 m' (no needless '.0' in a headline)."""
+    if metres < 1000:
+        return format_distance(metres, lang)
+    km = f"{metres / 1000:g}"
+    return f"{km} km" if lang == "en" else f"{km} 公里"
+
+
+# ------------------------------------------------------------------------------- search
+
+
+def new_search(context: Context, **fields: Any) -> Search:
+    """Remember a new search, outdating every button of the previous one."""
+    assert context.user_data is not None
+    old = context.user_data.get("search") or {}
+    search = {"v": old.get("v", 0) + 1, "page": 0, **fields}
+    context.user_data["search"] = search
+    return search
+
+
+async def run_search(search: Search, page: int, page_size: int) -> NearbyPage:
+    offset = page * page_size
+    if search["kind"] == "near":
+        return await nearby(
+            search["lat"],
+            search["lng"],
+            search["radius_m"],
+            search["category"],
+            limit=page_size,
+            offset=offset,
+        )
+    return await search_by_name(
+        search["query"], lat=search["lat"], lng=search["lng"], limit=page_size, offset=offset
+    )
+
+
+async def shops_in_order(ids: list[int]) -> list[Shop]:
+    """The page's shops in hit order, dropping any that stopped being public meanwhile."""
+    found = {s.id: s for s in await Shop.filter(id__in=ids, status=ShopStatus.APPROVED)}
+    return [found[i] for i in ids if i in found]
+
+
+# ------------------------------------------------------------------------------ display
+
+
+def result_line(
+    lang: str, n: int, shop: Shop, distance_m: float | None, *, category: bool, at: datetime
+) -> str:
+    """'3. <b>Name</b> · 🍜 Dining' over '350 m · ★ 4.5 (12) · 🟢 open now'."""
+    head = f"{n}. <b>{h(shop.name)}</b>"
+    if category:
+        head += f" · {t(lang, f'category.{shop.category}')}"
+    facts = []
+    if distance_m is not None:
+        facts.append(format_distance(distance_m, lang))
+    rating = format_rating(shop.rating_sum, shop.rating_count)
+    if rating:
+        facts.append(rating)
+    if shop.hours:
+        open_now = hours_open(shop.hours, shop.timezone, at)
+        facts.append(t(lang, "shop.open_now" if open_now else "shop.closed_now"))
+    return head + ("\n    " + " · ".join(facts) if facts else "")
+
+
+def results_title(lang: str, search: Search) -> str:
+    if search["kind"] == "name":
+        return t(lang, "search.title", query=h(search["query"]))
+    what = (
+        t(lang, f"category.{search['category']}")
+        if search["category"]
+        else t(lang, "nearby.all_shops")
+    )
+    return t(lang, "nearby.title", what=what, radius=format_radius(search["radius_m"], lang))
+
+
+def results_text(
+    lang: str, search: Search, page: NearbyPage, shops: list[Shop], config: Config
+) -> str:
+    title = f"<b>{results_title(lang, search)}</b>"
+    wider = wider_radius(config, search) if search["kind"] == "near" else None
+    if not page.total:
+        if search["kind"] == "name":
+            return t(lang, "search.none", query=h(search["query"]))
+        hint = t(lang, "nearby.none_widen") if wider else t(lang, "nearby.none_final")
+        return f"{title}\n\n{t(lang, 'nearby.none')}\n{hint}"
+    order = "results.by_distance" if search["lat"] is not None else "results.by_name"
+    counts = t(
+        lang,
+        "results.range",
+        first=page.offset + 1,
+        last=page.offset + len(page.hits),
+        total=page.total,
+    )
+    lines = [title, f"{counts} · {t(lang, order)}", ""]
+    distances = {hit.shop_id: hit.distance_m for hit in page.hits}
+    show_category = search["kind"] == "name" or not search["category"]
+    at = now()
+    lines += [
+        result_line(lang, page.offset + i, s, distances[s.id], category=show_category, at=at)
+        for i, s in enumerate(shops, start=1)
+    ]
+    return "\n".join(lines)
+
+
+def results_markup(
+    lang: str, search: Search, page: NearbyPage, shops: list[Shop], config: Config
+) -> InlineKeyboardMarkup | None:
+    """A button per shop, then previous / next, then widen (None when there is none)."""
+    v, radius = search["v"], search["radius_m"]
+    rows = [
+        [InlineKeyboardButton(f"{page.offset + i}. {s.name}", callback_data=shop_data(s.id))]
+        for i, s in enumerate(shops, start=1)
+    ]
+    number = page.offset // page.limit
+    nav = []
+    if page.has_prev:
+        nav.append(("results.prev", f"{PREFIX}:{v}:{radius}:{number - 1}"))
+    if page.has_next:
+        nav.append(("results.next", f"{PREFIX}:{v}:{radius}:{number + 1}"))
+    if nav:
+        rows.append([InlineKeyboardButton(t(lang, key), callback_data=d) for key, d in nav])
+    wider = wider_radius(config, search) if search["kind"] == "near" else None
+    if wider:
+        label = t(lang, "nearby.widen", radius=format_radius(wider, lang))
+        rows.append([InlineKeyboardButton(label, callback_data=f"{PREFIX}:{v}:{wider}:0")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def render(
+    lang: str, search: Search, config: Config
+) -> tuple[NearbyPage, str, InlineKeyboardMarkup | None]:
+    """Run the search at its current radius and page; the page, its text and buttons."""
+    page = await run_search(search, search["page"], config.search.page_size)
+    shops = await shops_in_order([hit.shop_id for hit in page.hits])
+    return (
+        page,
+        results_text(lang, search, page, shops, config),
+        results_markup(lang, search, page, shops, config),
+    )
+
+
+# ------------------------------------------------------------------------------- nearby
+
+
+async def ask_location(update: Update, user: User, key: str) -> None:
+    """The location button, plus one button per saved place."""
+    lang = user.language
+    places = [
+        t(lang, PLACE_KEYS[p.label]) for p in await places_of(user.id) if p.label in PLACE_KEYS
+    ]
+    await say(update, t(lang, key), reply_markup=location_keyboard(lang, extra=places))
+
+
+async def start_nearby(update: Update, context: Context) -> int:
+    user = await current_user(update)
+    draft(context).pop("nearby", None)
+    await ask_location(update, user, "nearby.ask_location")
+    return ASK_LOCATION
+
+
+async def got_location(update: Update, context: Context) -> int | None:
+    user = await current_user(update)
+    assert update.message is not None and update.message.location is not None
+    loc = update.message.location
+    if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
+        await ask_location(update, user, "nearby.bad_location")
+        return None
+    return await _got_point(update, context, user, loc.latitude, loc.longitude, None)
+
+
+async def got_place(update: Update, context: Context) -> int | None:
+    user = await current_user(update)
+    assert update.message is not None
+    text = update.message.text or ""
+    label = PLACE_BY_TEXT.get(text)
+    place = next((p for p in await places_of(user.id) if p.label == label), None)
+    if place is None:
+        await ask_location(update, user, "nearby.place_not_saved")
+        return None
+    return await _got_point(update, context, user, place.lat, place.lng, text)
+
+
+async def _got_point(
+    update: Update, context: Context, user: User, lat: float, lng: float, place: str | None
+) -> int:
+    """Keep the point for this search (and later name searches), then ask the category."""
+    assert context.user_data is not None
+    lang = user.language
+    draft(context)["nearby"] = {"lat": lat, "lng": lng}
+    context.user_data["last_point"] = [lat, lng]
+    note = t(lang, "nearby.near_place", place=place) if place else t(lang, "nearby.near_you")
+    await show_menu(update, user, note)
+    categories = deps(context).config.categories
+    markup = category_buttons(lang, categories, CATEGORY_PREFIX)
+    rows = [*markup.inline_keyboard]
+    rows.append(
+        [InlineKeyboardButton(t(lang, "nearby.all"), callback_data=f"{CATEGORY_PREFIX}:{ALL}")]
+    )
+    await say(update, t(lang, "nearby.ask_category"), reply_markup=InlineKeyboardMarkup(rows))
+    return ASK_CATEGORY
+
+
+async def location_only(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await ask_location(update, user, "nearby.need_location")
+
+
+async def chose_category(update: Update, context: Context) -> int | None:
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    config = deps(context).config
+    args = callback_args(query, CATEGORY_PREFIX, 1)
+    index = int_arg(args[0]) if args else None
+    point = draft(context).get("nearby")
+    known = index is not None and index < len(config.categories)
+    if point is None or args is None or not (known or args[0] == ALL):
+        await expired(update, lang)
+        return None
+    category = config.categories[index] if known and index is not None else None
+    base = user.default_radius_m or round(config.search.default_radius_km * 1000)
+    search = new_search(
+        context,
+        kind="near",
+        lat=point["lat"],
+        lng=point["lng"],
+        category=category,
+        radius_m=radius_steps(config, base)[0],
+        base_m=base,
+        query="",
+    )
+    draft(context).pop("nearby", None)
+    await answer(update)
+    _, text, markup = await render(lang, search, config)
+    await edit_in_place(query, text, markup)
+    return END
+
+
+async def tap_category(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await say(update, t(user.language, "nearby.tap_category"))
+
+
+# --------------------------------------------------------------------------- name search
+
+
+async def start_name_search(update: Update, context: Context) -> int:
+    user = await current_user(update)
+    lang = user.language
+    await say(update, t(lang, "search.ask_name"), reply_markup=choice_keyboard(lang, []))
+    return ASK_NAME
+
+
+async def got_name(update: Update, context: Context) -> int | None:
+    user = await current_user(update)
+    lang = user.language
+    assert update.message is not None and context.user_data is not None
+    text = (update.message.text or "").strip()
+    if len(text) > NAME_QUERY_MAX:
+        await say(update, t(lang, "search.too_long", max=NAME_QUERY_MAX))
+        return None
+    point = context.user_data.get("last_point")
+    if point is None:
+        home = next((p for p in await places_of(user.id) if p.label == "home"), None)
+        point = [home.lat, home.lng] if home else None
+    config = deps(context).config
+    lat, lng = point if point else (None, None)
+    search = new_search(
+        context, kind="name", lat=lat, lng=lng, category=None, radius_m=0, base_m=0, query=text
+    )
+    try:
+        page, body, markup = await render(lang, search, config)
+    except InvalidSearch:
+        await say(update, t(lang, "search.ask_name"))
+        return None
+    if not page.total:
+        await show_menu(update, user, t(lang, "search.none", query=text))
+        return END
+    await show_menu(update, user, t(lang, "search.found", count=page.total))
+    await say(update, body, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return END
+
+
+async def name_text_only(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await say(update, t(user.language, "search.text_only"))
+
+
+# ------------------------------------------------------------------------ result buttons
+
+
+async def results_button(update: Update, context: Context) -> None:
+    """Previous / next / widen on a result list: only for the latest search."""
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    config = deps(context).config
+    args = callback_args(query, PREFIX, 3)
+    numbers = [int_arg(a) for a in args] if args else []
+    search: Search | None = context.user_data.get("search")
+    if search is None or len(numbers) != 3 or None in numbers or numbers[0] != search["v"]:
+        await expired(update, lang)
+        return
+    _, radius, page = numbers
+    allowed = radius_steps(config, search["base_m"]) if search["kind"] == "near" else [0]
+    if radius not in allowed:
+        await expired(update, lang)
+        return
+    candidate = {**search, "radius_m": radius, "page": page}
+    result, text, markup = await render(lang, candidate, config)
+    if page and not result.hits:  # past the end: a forged or outdated page
+        await expired(update, lang)
+        return
+    context.user_data["search"] = candidate
+    await answer(update)
+    await edit_in_place(query, text, markup)
+
+
+def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    nearby_entry = [
+        CommandHandler("nearby", start_nearby),
+        MessageHandler(filters.Regex(menu_pattern("menu.nearby")), start_nearby),
+    ]
+    search_entry = [
+        CommandHandler("search", start_name_search),
+        MessageHandler(filters.Regex(menu_pattern("menu.search")), start_name_search),
+    ]
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[*nearby_entry, *search_entry],
+            states={
+                ASK_LOCATION: [
+                    MessageHandler(filters.LOCATION, got_location),
+                    MessageHandler(PLACE_LABEL, got_place),
+                    MessageHandler(NOT_CANCEL, location_only),
+                ],
+                ASK_CATEGORY: [
+                    CallbackQueryHandler(chose_category, pattern=rf"^{CATEGORY_PREFIX}:"),
+                    MessageHandler(NOT_CANCEL, tap_category),
+                ],
+                ASK_NAME: [
+                    MessageHandler(PLAIN_TEXT, got_name),
+                    MessageHandler(NOT_CANCEL, name_text_only),
+                ],
+            },
+            fallbacks=flow_fallbacks(),
+            name="shop_search",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(results_button, pattern=rf"^{PREFIX}:"))

@@ -1,7 +1,91 @@
-"""(stub: being written)"""
+"""The customer's shop page: opened from `shop:<id>` buttons (search results, anywhere) and from
+the deep link `/start shop_<id>` (QR posters). Only approved shops are shown."""
 
-from typing import Any
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.clock import now
+from bot.flows.review import review_buttons
+from bot.handlers.base import (
+    Context,
+    Deps,
+    ShopPageRows,
+    answer,
+    callback_args,
+    current_user,
+    deps,
+    expired,
+    int_arg,
+    say,
+)
+from bot.handlers.shop_view import card_for, send_shop_page
+from bot.i18n import t
+from bot.keyboards import inline
+from bot.models import Shop, User
+from bot.services.reviews import review_of
+from bot.services.shops import can_manage, public_shop
+
+PREFIX = "shop"
 
 
-def register(app: Any, deps: Any) -> None:
-    """Nothing yet."""
+def shop_data(shop_id: int) -> str:
+    """Callback data of a button opening the shop's page."""
+    return f"{PREFIX}:{shop_id}"
+
+
+async def page_buttons(
+    shop: Shop, user: User, extra_rows: list[ShopPageRows] = ()
+) -> InlineKeyboardMarkup | None:
+    """Reviews, and writing (or editing) one unless the viewer runs the shop."""
+    can_write = not await can_manage(user.id, shop.id)
+    has_own = can_write and await review_of(shop.id, user.id) is not None
+    rows = review_buttons(
+        user.language, shop.id, count=shop.rating_count, can_write=can_write, has_own=has_own
+    )
+    for extra in extra_rows:
+        rows += await extra(shop.id, user)
+    return inline(rows) if rows else None
+
+
+async def show_shop(update: Update, context: Context, shop_id: int | None) -> bool:
+    """Send the shop's page to the chat; False (and a polite note) if it is not public."""
+    user = await current_user(update)
+    shop = await public_shop(shop_id) if shop_id is not None else None
+    if shop is None:
+        await say(update, t(user.language, "shop.unavailable"))
+        return False
+    chat = update.effective_chat
+    assert chat is not None
+    await send_shop_page(
+        chat,
+        await card_for(shop),
+        user.language,
+        deps(context).config,
+        now(),
+        reply_markup=await page_buttons(shop, user, deps(context).shop_page_buttons),
+    )
+    return True
+
+
+async def open_shop(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 1)
+    shop_id = int_arg(args[0]) if args else None
+    if shop_id is None:
+        await expired(update, (await current_user(update)).language)
+        return
+    await answer(update)
+    await show_shop(update, context, shop_id)
+
+
+async def open_shop_from_link(update: Update, context: Context, token: str) -> None:
+    """`/start shop_<id>`: a malformed id is as unavailable as an unknown one."""
+    await show_shop(update, context, int_arg(token))
+
+
+def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    deps.deep_links["shop"] = open_shop_from_link
+    app.add_handler(CallbackQueryHandler(open_shop, pattern=rf"^{PREFIX}:"))

@@ -72,8 +72,12 @@ def card_from_draft(draft: ShopDraft) -> ShopCard:
 
 
 def open_now(card: ShopCard, now: datetime) -> bool:
-    hours = WeeklyHours.from_json(card.hours)
-    return hours.is_open(now.astimezone(ZoneInfo(card.timezone)))
+    return hours_open(card.hours, card.timezone, now)
+
+
+def hours_open(hours: dict, timezone: str, now: datetime) -> bool:
+    """Whether stored opening hours say open at `now` (for lists that hold no ShopCard)."""
+    return WeeklyHours.from_json(hours).is_open(now.astimezone(ZoneInfo(timezone)))
 
 
 def page_text(card: ShopCard, lang: str, config: Config, now: datetime) -> str:

@@ -47,10 +47,11 @@ __all__ = [
 # bands mean more seeks, thicker ones more index entries scanned and dropped by the lat
 # filter. Changing it changes what `band` means: call `rebuild_index()` afterwards.
 BAND_DEG = 0.01
-# The mean Earth radius (IUGG), the one geopy's great_circle uses.
+# The IUGG mean Earth radius; geopy's great_circle uses it rounded to 6371.009 km (+0.03 ppm).
 EARTH_RADIUS_M = 6371008.8
 
 _DIAMETER_M = 2 * EARTH_RADIUS_M
+_RAD = math.pi / 180  # exactly the factor math.radians multiplies by
 # The box is widened by this much (relative, plus ~1 cm absolute) so rounding never loses a hit.
 _REL_PAD = 1e-6
 _ABS_PAD_DEG = 1e-7
@@ -98,10 +99,9 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     # Keep in step with the loop in `_rank`: both must round identically.
     p1 = math.radians(lat1)
     p2 = math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin((math.radians(lng2) - math.radians(lng1)) / 2) ** 2
-    )
+    s = math.sin((p2 - p1) / 2)
+    t = math.sin((math.radians(lng2) - math.radians(lng1)) / 2)
+    a = s * s + math.cos(p1) * math.cos(p2) * (t * t)
     return _DIAMETER_M * math.asin(min(1.0, math.sqrt(a)))
 
 
@@ -224,18 +224,25 @@ def _rank(
     lat: float, lng: float, radius_m: float, rows: Sequence[Sequence[Any]]
 ) -> list[tuple[float, int]]:
     """(distance, shop_id) of the rows within radius_m, nearest first (ties by id)."""
-    # Inlined haversine_m (same operations, so the same rounding) for speed.
-    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
-    p1 = radians(lat)
+    # haversine_m inlined (same operations in the same order, so bit-identical results),
+    # with math.radians(x) written as its definition x * (pi / 180): ~2x faster.
+    sin, cos, asin, sqrt = math.sin, math.cos, math.asin, math.sqrt
+    rad, diameter = _RAD, _DIAMETER_M
+    p1 = lat * rad
     cos1 = cos(p1)
-    l1 = radians(lng)
-    out = []
-    for shop_id, lat2, lng2 in rows:
-        p2 = radians(lat2)
-        a = sin((p2 - p1) / 2) ** 2 + cos1 * cos(p2) * sin((radians(lng2) - l1) / 2) ** 2
-        d = _DIAMETER_M * asin(min(1.0, sqrt(a)))
-        if d <= radius_m:
-            out.append((d, shop_id))
+    l1 = lng * rad
+    out: list[tuple[float, int]] = []
+    append = out.append
+    try:
+        for shop_id, lat2, lng2 in rows:
+            p2 = lat2 * rad
+            s = sin((p2 - p1) / 2)
+            t = sin((lng2 * rad - l1) / 2)
+            d = diameter * asin(sqrt(s * s + cos1 * cos(p2) * (t * t)))
+            if d <= radius_m:
+                append((d, shop_id))
+    except ValueError:  # a rounded above 1 (near-antipodal points): take the clamped path
+        out = [(d, i) for i, la, ln in rows if (d := haversine_m(lat, lng, la, ln)) <= radius_m]
     out.sort()
     return out
 
@@ -273,17 +280,21 @@ async def search_by_name(
     text = query.strip()
     if not text:
         raise InvalidSearch("empty name query")
+    if (lat is None) != (lng is None):
+        raise InvalidSearch("give both lat and lng, or neither")
+    if lat is not None and lng is not None:
+        _check_point(lat, lng)
     _check_page(limit, offset)
     matches = Shop.filter(status=ShopStatus.APPROVED, name__icontains=text)
-    if lat is None and lng is None:
+    if lat is None or lng is None:
         total = await matches.count()
-        ids = await matches.order_by("name", "id").offset(offset).limit(limit).values_list(
-            "id", flat=True
+        ids = (
+            await matches.order_by("name", "id")
+            .offset(offset)
+            .limit(limit)
+            .values_list("id", flat=True)
         )
         return NearbyPage([NearbyHit(i, None) for i in ids], total, offset, limit)
-    if lat is None or lng is None:
-        raise InvalidSearch("give both lat and lng, or neither")
-    _check_point(lat, lng)
     rows = await matches.values_list("id", "lat", "lng")
     ranked = sorted((haversine_m(lat, lng, la, ln), i) for i, la, ln in rows)
     hits = [NearbyHit(i, d) for d, i in ranked[offset : offset + limit]]

@@ -84,9 +84,9 @@ async def set_photos(shop: Shop, file_ids: list[str]) -> None:
 
 async def photos_of(shop_id: int) -> list[str]:
     return list(
-        await ShopPhoto.filter(shop_id=shop_id).order_by("position", "id").values_list(
-            "file_id", flat=True
-        )
+        await ShopPhoto.filter(shop_id=shop_id)
+        .order_by("position", "id")
+        .values_list("file_id", flat=True)
     )
 
 
@@ -115,6 +115,25 @@ async def get_shop(shop_id: int) -> Shop | None:
 async def public_shop(shop_id: int) -> Shop | None:
     """A shop customers may see: approved only."""
     return await Shop.get_or_none(id=shop_id, status=ShopStatus.APPROVED)
+
+
+async def managed_shop(user_id: int, shop_id: int) -> Shop | None:
+    """The shop if the user owns or staffs it, else None (a forged or stale id)."""
+    return await Shop.get_or_none(id=shop_id, staff__user_id=user_id)
+
+
+def clean_text(text: str, max_len: int, *, multiline: bool = False) -> str:
+    """A typed page field, trimmed (and on one line unless `multiline`), or ShopError with
+    reason `empty` or `too_long`."""
+    if multiline:
+        cleaned = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    else:
+        cleaned = " ".join(text.split())
+    if not cleaned:
+        raise ShopError("empty")
+    if len(cleaned) > max_len:
+        raise ShopError("too_long")
+    return cleaned
 
 
 async def can_manage(user_id: int, shop_id: int) -> bool:

@@ -115,9 +115,7 @@ async def save_place(user_id: int, label: str, lat: float, lng: float) -> None:
         raise InvalidProfileValue("place_label")
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise InvalidProfileValue("coordinates")
-    await Place.update_or_create(
-        defaults={"lat": lat, "lng": lng}, user_id=user_id, label=label
-    )
+    await Place.update_or_create(defaults={"lat": lat, "lng": lng}, user_id=user_id, label=label)
 
 
 async def places_of(user_id: int) -> list[SavedPlace]:

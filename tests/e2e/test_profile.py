@@ -38,7 +38,11 @@ async def test_reminder_walks_through_missing_fields(bot, tg: FakeTelegram) -> N
     done = await ann.reply()
     assert "+86 138 1234 5678" in done.text and "1990-05-21" in done.text
     user = await User.get(id=11)
-    assert (user.name, user.phone, user.birthday) == ("Ann Lee", "+8613812345678", date(1990, 5, 21))
+    assert (user.name, user.phone, user.birthday) == (
+        "Ann Lee",
+        "+8613812345678",
+        date(1990, 5, 21),
+    )
 
 
 async def test_profile_edit_one_field_in_chinese_and_cancel(bot, tg: FakeTelegram) -> None:

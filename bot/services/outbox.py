@@ -1,0 +1,410 @@
+"""The outbox every broadcast goes through: one row per (campaign, recipient), claimed with a
+lease before it is sent, and gated by the recipient's quiet hours and daily limit on promotions.
+
+Payloads are generic, so promotions, flash deals, coupon reminders and greetings share it::
+
+    {"text": "<b>…</b>" | {"en": "…", "zh_Hans": "…"},     # HTML, per language if need be
+     "photo": "<file_id>",                                  # optional; text becomes the caption
+     "buttons": [[{"text": "…" | {lang: "…"}, "callback_data": "…"} | {"text": …, "url": "…"}]]}
+
+Delivery is at-most-once per (campaign, user) — a promotion nobody gets twice matters more than
+one that a crash loses:
+
+* `enqueue` ignores recipients already queued (unique constraint), so re-running it is safe;
+* `claim_due` leases rows by a conditional update before they are sent; a leased row is never
+  claimed again;
+* a graceful stop lets sends in progress finish and hands back rows never attempted
+  (`release`): nothing is lost or repeated;
+* after a crash a leased row's fate is unknown (its message may have gone out), so once the
+  lease expires `reap_expired` marks it FAILED ("interrupted") rather than sending it again.
+  The worker leases only a small batch ahead, which bounds what a crash can lose.
+
+Telegram-free, and the clock is never read here: callers pass `now`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tortoise.expressions import F
+from tortoise.functions import Count
+
+from bot.models import Outbox, OutboxStatus, User
+
+#: Kinds counted against a person's daily limit on pushes.
+PROMOTIONAL_KINDS = frozenset({"promo", "flash"})
+#: Why a pending row waits (kept in `error` while PENDING, so progress can tell the merchant).
+DEFERRAL_REASONS = ("quiet_hours", "daily_cap")
+INSERT_CHUNK = 500
+
+_lease_serial = itertools.count(secrets.randbelow(1_000_000))
+
+
+class OutboxError(ValueError):
+    """A request the outbox cannot accept; `reason` is a stable code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """What the gate applies to claimed rows (from the `broadcast:` config)."""
+
+    default_daily_cap: int = 3  # when the user set no limit of their own
+    lease: timedelta = timedelta(minutes=5)
+    promotional_kinds: frozenset[str] = PROMOTIONAL_KINDS
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    """Where a campaign stands; `deferred` are pending rows waiting for quiet hours to end or
+    for tomorrow's allowance."""
+
+    total: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+    deferred: int = 0
+
+    @property
+    def done(self) -> bool:
+        """Nothing left to try now (deferred rows go out later on their own)."""
+        return self.pending == self.deferred
+
+
+# ------------------------------------------------------------------------------ enqueueing
+
+
+async def enqueue(
+    campaign: str,
+    kind: str,
+    user_ids: Iterable[int],
+    payload: Mapping[str, Any],
+    *,
+    not_before: datetime,
+    expires_at: datetime | None = None,
+) -> int:
+    """Queue one message per user; returns how many rows were new.
+
+    Users already queued for the campaign are left alone (so a retried enqueue is harmless),
+    unknown user ids are ignored, and people known to have blocked the bot are recorded as
+    SKIPPED straight away so the merchant's totals add up.
+    """
+    if not campaign or len(campaign) > 64:
+        raise OutboxError("campaign")
+    if not kind or len(kind) > 16:
+        raise OutboxError("kind")
+    if not payload.get("text") and not payload.get("photo"):
+        raise OutboxError("empty_payload")
+    ids = list(dict.fromkeys(user_ids))
+    before = await Outbox.filter(campaign=campaign).count()
+    for start in range(0, len(ids), INSERT_CHUNK):
+        known = await User.filter(id__in=ids[start : start + INSERT_CHUNK]).values_list(
+            "id", "reachable"
+        )
+        rows = [
+            Outbox(
+                campaign=campaign,
+                kind=kind,
+                user_id=user_id,
+                payload=dict(payload),
+                not_before=not_before,
+                expires_at=expires_at,
+                status=OutboxStatus.PENDING if reachable else OutboxStatus.SKIPPED,
+                error=None if reachable else "unreachable",
+            )
+            for user_id, reachable in known
+        ]
+        if rows:
+            await Outbox.bulk_create(rows, ignore_conflicts=True)
+    return await Outbox.filter(campaign=campaign).count() - before
+
+
+def localized(value: str | Mapping[str, str] | None, lang: str) -> str:
+    """A payload text for one reader: plain, or picked from {lang: text} (English fallback)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return value.get(lang) or value.get("en") or next(iter(value.values()), "")
+
+
+# ------------------------------------------------------------------ quiet hours, daily limit
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _at_local(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """A local wall-clock time as an aware UTC datetime."""
+    minute %= 24 * 60
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz).astimezone(UTC)
+
+
+def next_allowed_time(user: User, at: datetime) -> datetime:
+    """`at`, or when the user's quiet hours (local time, possibly across midnight) end."""
+    start, end = user.quiet_start % 1440, user.quiet_end % 1440
+    if start == end:
+        return at
+    tz = _zone(user.timezone)
+    local = at.astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    if start < end:
+        quiet, end_day = start <= minute < end, local.date()
+    else:  # e.g. 22:00–08:00
+        quiet = minute >= start or minute < end
+        end_day = local.date() + timedelta(days=1) if minute >= start else local.date()
+    return _at_local(end_day, end, tz) if quiet else at
+
+
+def local_day_start(user: User, at: datetime, *, days: int = 0) -> datetime:
+    """Midnight of the user's local day containing `at` (shifted by `days`), in UTC."""
+    tz = _zone(user.timezone)
+    return _at_local(at.astimezone(tz).date() + timedelta(days=days), 0, tz)
+
+
+def daily_cap(user: User, policy: DeliveryPolicy) -> int:
+    if user.max_pushes_per_day is None:
+        return policy.default_daily_cap
+    return user.max_pushes_per_day
+
+
+# -------------------------------------------------------------------------------- claiming
+
+
+def _lease_token(until: datetime) -> datetime:
+    """The lease end, made unique to one claim by its microseconds: the rows a conditional
+    update won are exactly those carrying it (portable; no RETURNING needed)."""
+    return until.replace(microsecond=next(_lease_serial) % 1_000_000)
+
+
+async def claim_due(
+    now: datetime, limit: int, policy: DeliveryPolicy | None = None
+) -> list[Outbox]:
+    """Lease up to `limit` due rows and return those that may be sent now (user loaded).
+
+    Claimed rows the gate holds back are settled here: expired or for unreachable users →
+    SKIPPED; in quiet hours or over the daily limit → deferred (released with a later
+    `not_before`), or SKIPPED when the row would expire before then.
+    """
+    policy = policy or DeliveryPolicy()
+    if limit <= 0:
+        return []
+    candidates = (
+        await Outbox.filter(
+            status=OutboxStatus.PENDING, lease_until__isnull=True, not_before__lte=now
+        )
+        .order_by("not_before", "id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    if not candidates:
+        return []
+    token = _lease_token(now + policy.lease)
+    await Outbox.filter(
+        id__in=candidates, status=OutboxStatus.PENDING, lease_until__isnull=True
+    ).update(lease_until=token)
+    claimed = (
+        await Outbox.filter(id__in=candidates, lease_until=token)
+        .select_related("user")
+        .order_by("not_before", "id")
+    )
+    return await _gate(claimed, now, policy)
+
+
+async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -> list[Outbox]:
+    used = await _promotions_today(rows, now, policy)
+    ready: list[Outbox] = []
+    skips: dict[str, list[int]] = defaultdict(list)
+    defers: dict[tuple[datetime, str], list[int]] = defaultdict(list)
+    for row in rows:
+        user: User = row.user
+        if row.expires_at is not None and row.expires_at <= now:
+            skips["expired"].append(row.id)
+            continue
+        if not user.reachable:
+            skips["unreachable"].append(row.id)
+            continue
+        at, reason = next_allowed_time(user, now), "quiet_hours"
+        if at <= now and row.kind in policy.promotional_kinds:
+            cap = daily_cap(user, policy)
+            if cap <= 0:  # the user wants no promotions at all
+                skips["daily_cap"].append(row.id)
+                continue
+            if used[user.id] >= cap:
+                at = next_allowed_time(user, local_day_start(user, now, days=1))
+                reason = "daily_cap"
+        if at > now:
+            if row.expires_at is not None and row.expires_at <= at:
+                skips[reason].append(row.id)
+            else:
+                defers[(at, reason)].append(row.id)
+            continue
+        if row.kind in policy.promotional_kinds:
+            used[user.id] += 1
+        ready.append(row)
+    for reason, ids in skips.items():
+        await Outbox.filter(id__in=ids).update(
+            status=OutboxStatus.SKIPPED, error=reason, lease_until=None
+        )
+    for (until, reason), ids in defers.items():
+        await Outbox.filter(id__in=ids).update(not_before=until, error=reason, lease_until=None)
+    return ready
+
+
+async def _promotions_today(
+    rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy
+) -> Counter[int]:
+    """Promotional pushes each user has had in their local day, counting sends in flight."""
+    users = {r.user_id: r.user for r in rows if r.kind in policy.promotional_kinds}
+    used: Counter[int] = Counter()
+    if not users:
+        return used
+    kinds = list(policy.promotional_kinds)
+    sent = await Outbox.filter(
+        user_id__in=list(users),
+        kind__in=kinds,
+        status=OutboxStatus.SENT,
+        sent_at__gte=now - timedelta(days=1, hours=2),
+    ).values_list("user_id", "sent_at")
+    for user_id, sent_at in sent:
+        if sent_at >= local_day_start(users[user_id], now):
+            used[user_id] += 1
+    in_flight = (
+        await Outbox.filter(
+            user_id__in=list(users),
+            kind__in=kinds,
+            status=OutboxStatus.PENDING,
+            lease_until__gt=now,
+        )
+        .exclude(id__in=[r.id for r in rows])
+        .values_list("user_id", flat=True)
+    )
+    used.update(in_flight)
+    return used
+
+
+async def next_due() -> datetime | None:
+    """When the earliest unclaimed pending row becomes due (None: nothing is waiting)."""
+    return (
+        await Outbox.filter(status=OutboxStatus.PENDING, lease_until__isnull=True)
+        .order_by("not_before")
+        .first()
+        .values_list("not_before", flat=True)
+    )
+
+
+# ------------------------------------------------------------------------------- settling
+
+
+async def mark_sent(outbox_id: int, message_id: int, now: datetime) -> None:
+    """Delivered: keep the chat message id (flash deals edit it when they end)."""
+    await Outbox.filter(id=outbox_id).update(
+        status=OutboxStatus.SENT,
+        chat_message_id=message_id,
+        sent_at=now,
+        lease_until=None,
+        error=None,
+    )
+
+
+async def mark_blocked(outbox_id: int) -> None:
+    """Telegram said 403: the user blocked the bot. Nothing more is sent to them."""
+    user_id = await Outbox.filter(id=outbox_id).first().values_list("user_id", flat=True)
+    await Outbox.filter(id=outbox_id).update(
+        status=OutboxStatus.BLOCKED, lease_until=None, error="blocked"
+    )
+    if user_id is not None:
+        await User.filter(id=user_id).update(reachable=False)
+
+
+async def mark_reachable(user_id: int) -> bool:
+    """The user is talking to the bot again (unblocked it): broadcasts include them again."""
+    return await User.filter(id=user_id, reachable=False).update(reachable=True) > 0
+
+
+async def mark_retry(outbox_id: int, not_before: datetime, error: str | None = None) -> None:
+    """A failed attempt worth repeating later (network trouble): counted in `attempts`."""
+    await Outbox.filter(id=outbox_id, status=OutboxStatus.PENDING).update(
+        not_before=not_before,
+        lease_until=None,
+        attempts=F("attempts") + 1,
+        error=(error or "")[:200] or None,
+    )
+
+
+async def mark_failed(outbox_id: int, error: str) -> None:
+    await Outbox.filter(id=outbox_id).update(
+        status=OutboxStatus.FAILED, lease_until=None, error=error[:200]
+    )
+
+
+async def release(outbox_ids: Sequence[int]) -> None:
+    """Hand back claimed rows that were never attempted (graceful stop)."""
+    if outbox_ids:
+        await Outbox.filter(id__in=list(outbox_ids), status=OutboxStatus.PENDING).update(
+            lease_until=None
+        )
+
+
+async def reap_expired(now: datetime) -> int:
+    """Rows whose lease ran out unsettled (the process died mid-send) may have been delivered:
+    mark them FAILED instead of risking a second copy."""
+    return await Outbox.filter(status=OutboxStatus.PENDING, lease_until__lt=now).update(
+        status=OutboxStatus.FAILED, error="interrupted", lease_until=None
+    )
+
+
+# ------------------------------------------------------------------------------ reporting
+
+
+async def campaign_progress(campaign: str) -> CampaignProgress:
+    counts = (
+        await Outbox.filter(campaign=campaign)
+        .annotate(n=Count("id"))
+        .group_by("status", "error")
+        .values_list("status", "error", "n")
+    )
+    by_status: Counter[str] = Counter()
+    deferred = 0
+    for status, error, n in counts:
+        by_status[str(status)] += n
+        if status == OutboxStatus.PENDING and error in DEFERRAL_REASONS:
+            deferred += n
+    return CampaignProgress(
+        total=sum(by_status.values()),
+        sent=by_status[OutboxStatus.SENT],
+        blocked=by_status[OutboxStatus.BLOCKED],
+        failed=by_status[OutboxStatus.FAILED],
+        skipped=by_status[OutboxStatus.SKIPPED],
+        pending=by_status[OutboxStatus.PENDING],
+        deferred=deferred,
+    )
+
+
+async def delivered(campaign: str) -> list[Outbox]:
+    """Sent rows with their chat message ids (user loaded), to edit those messages later."""
+    return (
+        await Outbox.filter(
+            campaign=campaign, status=OutboxStatus.SENT, chat_message_id__isnull=False
+        )
+        .select_related("user")
+        .order_by("id")
+    )
