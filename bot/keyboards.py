@@ -14,7 +14,7 @@ from telegram import (
 
 from bot.i18n import LANGUAGES, t
 
-CONSUMER_MENU = ("menu.nearby", "menu.search", "menu.profile", "menu.settings")
+CONSUMER_MENU = ("menu.nearby", "menu.search", "menu.wallet", "menu.profile", "menu.settings")
 MERCHANT_MENU = ("menu.myshop", "menu.newshop")
 
 
@@ -22,7 +22,7 @@ def menu_keyboard(lang: str, *, consumer: bool, merchant: bool) -> ReplyKeyboard
     """The main menu, fitting the user's roles."""
     rows: list[list[str]] = []
     if consumer or not merchant:
-        rows += [[t(lang, "menu.nearby"), t(lang, "menu.search")]]
+        rows += [[t(lang, "menu.nearby"), t(lang, "menu.search")], [t(lang, "menu.wallet")]]
     if merchant:
         rows += [[t(lang, "menu.myshop"), t(lang, "menu.newshop")]]
     rows += [[t(lang, "menu.profile"), t(lang, "menu.settings")], [t(lang, "menu.help")]]

@@ -74,7 +74,8 @@ class _Bucket:
         now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        # A hair of tolerance: float rounding must not turn "now" into an endless tiny wait.
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
 
     def take(self) -> None:
         self.tokens -= 1

@@ -7,8 +7,29 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from bot.i18n import LANGUAGES, t
 
-CONSUMER_COMMANDS = ("start", "nearby", "search", "profile", "settings", "help", "cancel")
-MERCHANT_COMMANDS = ("myshop", "newshop", "services", "poster")
+CONSUMER_COMMANDS = (
+    "start",
+    "nearby",
+    "search",
+    "wallet",
+    "following",
+    "profile",
+    "settings",
+    "help",
+    "cancel",
+)
+MERCHANT_COMMANDS = (
+    "myshop",
+    "newshop",
+    "services",
+    "poster",
+    "newcoupon",
+    "coupons",
+    "redeem",
+    "promo",
+    "flash",
+    "results",
+)
 OPERATOR_COMMANDS = ("pending",)
 
 

@@ -55,7 +55,7 @@ _RAD = math.pi / 180  # exactly the factor math.radians multiplies by
 # The box is widened by this much (relative, plus ~1 cm absolute) so rounding never loses a hit.
 _REL_PAD = 1e-6
 _ABS_PAD_DEG = 1e-7
-# Beyond this many bands (radius above ~250 km) one `band BETWEEN` scan replaces the IN list.
+# Beyond this many bands (radius above ~280 km) one `band BETWEEN` scan replaces the IN list.
 _MAX_IN_BANDS = 512
 
 
@@ -127,8 +127,10 @@ async def unindex_shop(shop_id: int) -> None:
 async def rebuild_index(batch_size: int = 5000) -> int:
     """Rebuild the whole index from the approved shops (after changing BAND_DEG, or as a
     repair); returns how many shops it holds."""
-    rows = await Shop.filter(status=ShopStatus.APPROVED).values_list("id", "category", "lat", "lng")
     async with in_transaction(ShopGeo._meta.default_connection):
+        rows = await Shop.filter(status=ShopStatus.APPROVED).values_list(
+            "id", "category", "lat", "lng"
+        )
         await ShopGeo.all().delete()
         await ShopGeo.bulk_create(
             [
@@ -187,7 +189,14 @@ def _placeholder(conn: BaseDBAsyncClient) -> Callable[[int], str]:
         # The executor knows its driver's style (psycopg differs from asyncpg on PostgreSQL).
         ctx = conn.query_class.SQL_CONTEXT
         param = conn.executor_class.parameter
-        _PLACEHOLDERS[cls] = lambda i: param(None, i - 1).get_sql(ctx)  # type: ignore[arg-type]
+        marks = [""]
+
+        def placeholder(i: int) -> str:
+            while len(marks) <= i:
+                marks.append(param(None, len(marks) - 1).get_sql(ctx))  # type: ignore[arg-type]
+            return marks[i]
+
+        _PLACEHOLDERS[cls] = placeholder
     return _PLACEHOLDERS[cls]
 
 

@@ -256,8 +256,8 @@ class VirtualTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)  # let tasks woken so far run at the current time
         self.now += seconds
-        await asyncio.sleep(0)
 
 
 def limiter(time: VirtualTime, **kwargs: Any) -> PriorityRateLimiter:

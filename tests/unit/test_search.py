@@ -384,6 +384,13 @@ async def test_very_large_radius_scans_bands_by_range(db: None) -> None:
     assert (await nearby(0, 0, 30_000_000, limit=1)).total == 300
 
 
+async def test_antipodal_points_where_rounding_exceeds_one(db: None) -> None:
+    x = 1.1559840362415628  # sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2) rounds to 1 + 2⁻⁵²
+    shops = await add(shop(1, x, 180.0), shop(2, 0.0, 0.0), shop(3, -x, 0.0))
+    page = await assert_matches_brute_force(shops, -x, 0.0, 30_000_000)
+    assert page.hits[-1] == NearbyHit(1, math.pi * EARTH_RADIUS_M)
+
+
 async def test_category_filter_and_empty_results(db: None) -> None:
     shops = await add(shop(1, *SHANGHAI, "food"), shop(2, 31.2301, 121.4701, "cafe"))
     await assert_matches_brute_force(shops, *SHANGHAI, 1000, "cafe")

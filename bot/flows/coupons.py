@@ -1,0 +1,803 @@
+"""Merchants' coupons: /newcoupon, a guided flow that ends on a preview of the coupon exactly as
+a customer gets it, and /coupons, the list with live counts and pause / resume / end early.
+
+The flow is one persistent conversation; its draft (`draft(context)`) holds plain values, so a
+restart mid-flow resumes it. Every step validates and re-asks, changing nothing, until the
+answer is usable; the coupon service has the last word when the coupon is published.
+
+Callback data, validated on every press (the presser must staff the shop, the coupon must be
+that shop's, the preview the latest one):
+  cpn:new:<shop>                     /newcoupon for that shop (shop choice, list button)
+  cpn:pub | cpn:redo | cpn:drop      under the preview: publish, start over, cancel
+  cpn:list:<shop>                    the list as a new message
+  cpn:back:<shop>                    the list in place of the pressed message
+  cpn:pause:<shop>:<coupon>          cpn:resume:<shop>:<coupon>
+  cpn:end:<shop>:<coupon>            ask to confirm;   cpn:endok:<shop>:<coupon>   end it
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import clock
+from bot.config import Config
+from bot.flows.common import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    busy,
+    cancel,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.formatting import format_price, h, parse_price
+from bot.handlers.base import (
+    Context,
+    Deps,
+    answer,
+    callback_args,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    say,
+)
+from bot.handlers.wallet import (
+    card_caption,
+    error_text,
+    expiry_line,
+    send_card,
+    validity_line,
+    value_text,
+    zone_of,
+)
+from bot.i18n import LANGUAGES, t
+from bot.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, choice_keyboard, inline
+from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopStatus, User
+from bot.services import coupons, users
+from bot.services.codes import generate_code
+from bot.services.coupons import CouponError
+from bot.services.shops import managed_shop
+
+PREFIX = "cpn"
+# Conversation states (strings: they are persisted and must survive code edits).
+KIND, VALUE, TITLE, TERMS = "cpn_kind", "cpn_value", "cpn_title", "cpn_terms"
+MIN_SPEND, STOCK, LIMIT = "cpn_min_spend", "cpn_stock", "cpn_limit"
+VALIDITY, AUDIENCE, PREVIEW = "cpn_validity", "cpn_audience", "cpn_preview"
+STEPS = (KIND, VALUE, TITLE, TERMS, MIN_SPEND, STOCK, LIMIT, VALIDITY, AUDIENCE)
+
+KINDS = {
+    "coupons.kind_percent": CouponKind.PERCENT,
+    "coupons.kind_amount": CouponKind.AMOUNT,
+    "coupons.kind_voucher": CouponKind.VOUCHER,
+    "coupons.kind_gift": CouponKind.GIFT,
+}
+#: Who may claim: card tiers join this list when membership cards arrive.
+AUDIENCES = {
+    "coupons.audience_everyone": Audience.EVERYONE,
+    "coupons.audience_new": Audience.NEW_CUSTOMERS,
+}
+QUICK_DAYS = (7, 30)
+QUICK_LIMITS = ("1", "2", "3")
+LIST_MAX = 15  # coupons on one /coupons screen: active and paused first, then recently ended
+
+MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "menu.help"]))
+TEXT = PLAIN_TEXT & ~MENU_LABELS
+ANYTHING_ELSE = filters.ALL & ~filters.COMMAND & ~CANCEL_LABEL & ~MENU_LABELS
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_BETWEEN_DATES = re.compile(r"^(?:\s|~|～|-|–|—|至|到|to|,|，)*$", re.IGNORECASE)
+_DAYS = re.compile(r"^\s*(\d{1,4})\s*(?:d|days?|天|日)?\s*$", re.IGNORECASE)
+
+
+def _labels(keys: dict[str, Any]) -> dict[str, Any]:
+    """Button label (any language) -> value."""
+    return {t(lang, key): value for key, value in keys.items() for lang in LANGUAGES}
+
+
+def _quick_days() -> dict[str, int]:
+    return {t(lang, "coupons.days_button", days=n): n for n in QUICK_DAYS for lang in LANGUAGES}
+
+
+# ------------------------------------------------------------------------------ validity
+
+
+class ValidityError(ValueError):
+    """A typed validity that cannot be used; `reason` names the message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Validity:
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    valid_days: int | None = None
+
+
+def parse_validity(text: str, zone: ZoneInfo, today: date) -> Validity:
+    """`30` (days after claiming), `2026-12-31` (until then) or `2026-12-01 2026-12-31` (a
+    range; the end day counts in full, in the shop's time zone)."""
+    days = _DAYS.match(text)
+    if days:
+        count = int(days.group(1))
+        if not 1 <= count <= coupons.MAX_VALID_DAYS:
+            raise ValidityError("days")
+        return Validity(valid_days=count)
+    found = _DATE.findall(text)
+    if not 1 <= len(found) <= 2 or not _BETWEEN_DATES.match(_DATE.sub(" ", text)):
+        raise ValidityError("unreadable")
+    try:
+        dates = [date(int(y), int(m), int(d)) for y, m, d in found]
+    except ValueError:
+        raise ValidityError("no_such_date") from None
+    start, end = (None, dates[0]) if len(dates) == 1 else dates
+    if start is not None and end < start:
+        raise ValidityError("order")
+    if end < today:
+        raise ValidityError("past")
+    starts_later = start is not None and start > today
+    return Validity(
+        valid_from=datetime.combine(start, time(), zone) if starts_later else None,  # type: ignore[arg-type]
+        valid_until=datetime.combine(end, time(23, 59, 59), zone),
+    )
+
+
+# ------------------------------------------------------------------------------- the draft
+
+
+def draft_coupon(d: dict[str, Any]) -> Coupon:
+    """The draft as an unsaved Coupon, so the preview renders exactly like the real thing."""
+    return Coupon(
+        shop_id=d["shop_id"],
+        kind=CouponKind(d["kind"]),
+        value=d.get("value", 0),
+        title=d["title"],
+        terms=d.get("terms", ""),
+        min_spend_cents=d.get("min_spend", 0),
+        stock=d.get("stock"),
+        per_user_limit=d.get("limit", 1),
+        valid_from=_moment(d.get("valid_from")),
+        valid_until=_moment(d.get("valid_until")),
+        valid_days=d.get("valid_days"),
+        audience=Audience(d.get("audience", Audience.EVERYONE)),
+    )
+
+
+def _moment(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def _is_complete(d: dict[str, Any]) -> bool:
+    return all(k in d for k in ("shop_id", "kind", "title", "audience")) and (
+        "valid_days" in d or "valid_until" in d
+    )
+
+
+# -------------------------------------------------------------------------------- asking
+
+
+async def ask(update: Update, context: Context, user: User, step: str, note: str = "") -> str:
+    """Ask for `step` with its keyboard; returns the state waiting for the answer."""
+    lang = user.language
+    config = deps(context).config
+    d = draft(context)
+    extra: list[str] = []
+    skip = False
+    params: dict[str, Any] = {}
+    key = f"coupons.ask_{step.removeprefix('cpn_')}"
+    if step == KIND:
+        extra = [t(lang, k) for k in KINDS]
+        params["shop"] = h(d.get("shop_name", ""))
+    elif step == VALUE:
+        kind = CouponKind(d["kind"])
+        key = f"coupons.ask_value_{kind.value}"
+        params["example"] = format_price(5000 if kind == CouponKind.VOUCHER else 1000, config)
+        if kind == CouponKind.PERCENT:
+            params = {}
+    elif step == TITLE:
+        params["max"] = coupons.TITLE_MAX
+        kind = CouponKind(d["kind"])
+        if kind != CouponKind.GIFT:
+            extra = [value_text(lang, kind, d["value"], config)]
+    elif step == TERMS:
+        params["max"] = coupons.TERMS_MAX
+        skip = True
+    elif step == MIN_SPEND:
+        params["example"] = format_price(10000, config)
+        skip = True
+    elif step == STOCK:
+        extra = [t(lang, "coupons.unlimited")]
+    elif step == LIMIT:
+        extra = list(QUICK_LIMITS)
+    elif step == VALIDITY:
+        params.update(_example_range(d))
+        extra = [t(lang, "coupons.days_button", days=n) for n in QUICK_DAYS]
+    elif step == AUDIENCE:
+        extra = [t(lang, k) for k in AUDIENCES]
+    text = t(lang, key, **params)
+    await say(
+        update,
+        f"{note}\n\n{text}" if note else text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=choice_keyboard(lang, extra, skip=skip),
+    )
+    return step
+
+
+async def accept(update: Update, context: Context, user: User, step: str, **values: Any) -> str:
+    """A valid answer: keep it and ask the next question (the value is skipped for a gift)."""
+    d = draft(context)
+    d.update(values)
+    following = STEPS[STEPS.index(step) + 1 :]
+    for nxt in following:
+        if nxt == VALUE and d.get("kind") == CouponKind.GIFT:
+            continue
+        return await ask(update, context, user, nxt)
+    return await show_preview(update, context, user)
+
+
+async def reask(update: Update, user: User, key: str, **params: Any) -> None:
+    """Say what was wrong; the step's keyboard stays as it was."""
+    await say(update, t(user.language, key, **params), parse_mode=ParseMode.HTML)
+
+
+def _zone(d: dict[str, Any]) -> ZoneInfo:
+    """The shop's time zone: typed dates are its calendar days."""
+    return zone_of(d.get("tz", "UTC"))
+
+
+def _example_range(d: dict[str, Any]) -> dict[str, str]:
+    """Tomorrow to a month from today, as an example of a typed date range."""
+    today = clock.now().astimezone(_zone(d)).date()
+    return {
+        "start": (today + timedelta(days=1)).isoformat(),
+        "end": (today + timedelta(days=30)).isoformat(),
+    }
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+# ----------------------------------------------------------------------------- the steps
+
+
+async def new_command(update: Update, context: Context) -> str | int:
+    """/newcoupon: for the user's shop, or a choice of shop when they run several."""
+    user = await current_user(update)
+    lang = user.language
+    shops = await users.shops_of(user.id)
+    if not shops:
+        await say(update, t(lang, "common.merchant_only"))
+        return END
+    if len(shops) > 1:
+        rows = [[(shop.name, f"{PREFIX}:new:{shop.id}")] for shop in shops]
+        await say(update, t(lang, "coupons.pick_shop_new"), reply_markup=inline(rows))
+        return END
+    return await begin(update, context, user, shops[0])
+
+
+async def new_press(update: Update, context: Context) -> str | int:
+    """`cpn:new:<shop>` (shop choice, or ➕ under the list)."""
+    user = await current_user(update)
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 2) or ["", ""]
+    shop = await _shop_arg(user, args[1:]) if args[0] == "new" else None
+    if shop is None:
+        await expired(update, user.language)
+        return END
+    await answer(update)
+    return await begin(update, context, user, shop)
+
+
+async def begin(update: Update, context: Context, user: User, shop: Shop) -> str:
+    context.user_data["draft"] = {  # type: ignore[index]
+        "shop_id": shop.id,
+        "shop_name": shop.name,
+        "tz": shop.timezone,
+    }
+    return await ask(update, context, user, KIND)
+
+
+async def got_kind(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    kind = _labels(KINDS).get(_text(update).strip())
+    if kind is None:
+        await reask(update, user, "coupons.choose_button")
+        return KIND
+    return await accept(update, context, user, KIND, kind=kind.value)
+
+
+async def got_value(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    kind = CouponKind(draft(context)["kind"])
+    text = _text(update).strip()
+    if kind == CouponKind.PERCENT:
+        number = text.rstrip("%％").strip()
+        if not number.isdigit() or not 1 <= int(number) <= 99:
+            await reask(update, user, "coupons.bad_percent")
+            return VALUE
+        return await accept(update, context, user, VALUE, value=int(number))
+    cents = parse_price(text, coupons.MAX_CENTS // 100)
+    if not cents:
+        top = format_price(coupons.MAX_CENTS, deps(context).config)
+        await reask(update, user, "coupons.bad_amount", max=top)
+        return VALUE
+    return await accept(update, context, user, VALUE, value=cents)
+
+
+async def got_title(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    title = " ".join(_text(update).split())
+    if not title or len(title) > coupons.TITLE_MAX:
+        await reask(update, user, "coupons.create_bad_title", max=coupons.TITLE_MAX)
+        return TITLE
+    return await accept(update, context, user, TITLE, title=title)
+
+
+async def got_terms(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    terms = "\n".join(line.rstrip() for line in _text(update).strip().splitlines())
+    if len(terms) > coupons.TERMS_MAX:
+        await reask(update, user, "coupons.create_bad_terms", max=coupons.TERMS_MAX)
+        return TERMS
+    return await accept(update, context, user, TERMS, terms=terms)
+
+
+async def skip_terms(update: Update, context: Context) -> str:
+    return await accept(update, context, await current_user(update), TERMS, terms="")
+
+
+async def got_min_spend(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    cents = parse_price(_text(update), coupons.MAX_CENTS // 100)
+    if cents is None:
+        await reask(update, user, "coupons.create_bad_min_spend")
+        return MIN_SPEND
+    return await accept(update, context, user, MIN_SPEND, min_spend=cents)
+
+
+async def skip_min_spend(update: Update, context: Context) -> str:
+    return await accept(update, context, await current_user(update), MIN_SPEND, min_spend=0)
+
+
+async def got_stock(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    text = _text(update).strip()
+    if text in _labels({"coupons.unlimited": None}):
+        return await accept(update, context, user, STOCK, stock=None)
+    stock = _whole_number(text)
+    if stock is None or not 1 <= stock <= coupons.MAX_STOCK:
+        await reask(update, user, "coupons.create_bad_stock", max=f"{coupons.MAX_STOCK:,}")
+        return STOCK
+    return await accept(update, context, user, STOCK, stock=stock)
+
+
+async def got_limit(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    limit = _whole_number(_text(update))
+    if limit is None or not 1 <= limit <= coupons.MAX_PER_USER:
+        await reask(update, user, "coupons.create_bad_limit", max=coupons.MAX_PER_USER)
+        return LIMIT
+    return await accept(update, context, user, LIMIT, limit=limit)
+
+
+def _whole_number(text: str) -> int | None:
+    digits = re.sub(r"[\s,，]", "", text)
+    return int(digits) if digits.isdigit() and len(digits) < 10 else None
+
+
+async def got_validity(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    d = draft(context)
+    text = _text(update).strip()
+    quick = _quick_days().get(text)
+    zone = _zone(d)
+    try:
+        validity = (
+            Validity(valid_days=quick)
+            if quick
+            else parse_validity(text, zone, clock.now().astimezone(zone).date())
+        )
+    except ValidityError as error:
+        params: dict[str, Any] = {}
+        if error.reason == "days":
+            params["max"] = coupons.MAX_VALID_DAYS
+        elif error.reason == "unreadable":
+            params.update(_example_range(d))
+        await reask(update, user, f"coupons.validity_{error.reason}", **params)
+        return VALIDITY
+    for name in ("valid_from", "valid_until", "valid_days"):
+        d.pop(name, None)
+    values: dict[str, Any] = {}
+    if validity.valid_days is not None:
+        values["valid_days"] = validity.valid_days
+    if validity.valid_until is not None:
+        values["valid_until"] = validity.valid_until.isoformat()
+    if validity.valid_from is not None:
+        values["valid_from"] = validity.valid_from.isoformat()
+    return await accept(update, context, user, VALIDITY, **values)
+
+
+async def got_audience(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    audience = _labels(AUDIENCES).get(_text(update).strip())
+    if audience is None:
+        await reask(update, user, "coupons.choose_button")
+        return AUDIENCE
+    return await accept(update, context, user, AUDIENCE, audience=audience.value)
+
+
+async def expect_text(update: Update, context: Context) -> None:
+    """A photo, sticker or location where a typed answer is due: ask again, same step."""
+    await reask(update, await current_user(update), "coupons.expect_text")
+
+
+# ------------------------------------------------------------------------------ preview
+
+
+async def show_preview(update: Update, context: Context, user: User) -> str:
+    """The coupon card exactly as a customer who claims it now receives it (with a sample
+    code), then the settings customers don't see, and Publish / Start over / Cancel."""
+    lang = user.language
+    config = deps(context).config
+    d = draft(context)
+    coupon = draft_coupon(d)
+    now = clock.now()
+    expiry = expiry_line(coupons.claim_expiry(coupon, now), lang, user.timezone)
+    note = t(lang, "coupons.claimed_note")
+    code = generate_code()
+    caption = card_caption(coupon, d["shop_name"], code, expiry, lang, config, note=note)
+    await send_card(update, context, coupon, code, caption)
+    stock = (
+        t(lang, "coupons.unlimited")
+        if coupon.stock is None
+        else t(lang, "coupons.stock_total", total=f"{coupon.stock:,}")
+    )
+    audience = next(t(lang, k) for k, v in AUDIENCES.items() if v == coupon.audience)
+    summary = t(
+        lang,
+        "coupons.preview_summary",
+        title=h(coupon.title),
+        stock=stock,
+        limit=coupon.per_user_limit,
+        validity=validity_line(coupon, lang, user.timezone),
+        audience=audience,
+    )
+    sent = await say(
+        update, summary, parse_mode=ParseMode.HTML, reply_markup=_preview_buttons(lang)
+    )
+    d["preview_msg"] = sent.message_id
+    return PREVIEW
+
+
+def _preview_buttons(lang: str) -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [(t(lang, "coupons.publish"), f"{PREFIX}:pub")],
+            [(t(lang, "coupons.start_over"), f"{PREFIX}:redo")],
+            [(t(lang, "coupons.discard"), f"{PREFIX}:drop")],
+        ]
+    )
+
+
+async def preview_press(update: Update, context: Context) -> str | int | None:
+    """A button under the latest preview; older previews have expired."""
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    d = draft(context)
+    if query.message is None or query.message.message_id != d.get("preview_msg"):
+        await expired(update, lang)
+        return None
+    action = (query.data or "").removeprefix(f"{PREFIX}:")
+    await query.edit_message_reply_markup(None)
+    if action == "drop":
+        return await cancel(update, context)
+    await answer(update)
+    if action == "redo":
+        shop = await managed_shop(user.id, d["shop_id"])
+        if shop is not None:
+            return await begin(update, context, user, shop)
+        context.user_data.pop("draft", None)  # type: ignore[union-attr]
+        await show_menu(update, user, t(lang, "common.not_allowed"))
+        return END
+    return await publish(update, context, user)
+
+
+async def publish(update: Update, context: Context, user: User) -> int:
+    lang = user.language
+    d = draft(context)
+    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    shop = await managed_shop(user.id, d.get("shop_id", 0))
+    if shop is None or not _is_complete(d):
+        await show_menu(update, user, t(lang, "common.not_allowed"))
+        return END
+    proposed = draft_coupon(d)
+    try:
+        coupon = await coupons.create_coupon(
+            shop.id,
+            kind=proposed.kind,
+            value=proposed.value,
+            title=proposed.title,
+            terms=proposed.terms,
+            min_spend_cents=proposed.min_spend_cents,
+            stock=proposed.stock,
+            per_user_limit=proposed.per_user_limit,
+            valid_from=proposed.valid_from,
+            valid_until=proposed.valid_until,
+            valid_days=proposed.valid_days,
+            audience=proposed.audience,
+        )
+    except CouponError as error:
+        text = error_text(lang, "create", error, user.timezone, html=False)
+        await show_menu(update, user, text)
+        return END
+    text = t(lang, "coupons.published", title=coupon.title)
+    if shop.status != ShopStatus.APPROVED:
+        text += "\n\n" + t(lang, "coupons.published_pending")
+    await show_menu(update, user, text)
+    return END
+
+
+async def expect_preview(update: Update, context: Context) -> None:
+    await reask(update, await current_user(update), "coupons.expect_preview")
+
+
+# ----------------------------------------------------------------------------- the list
+
+
+async def list_command(update: Update, context: Context) -> None:
+    """/coupons: the shop's coupons with live counts, or a choice of shop."""
+    user = await current_user(update)
+    lang = user.language
+    shops = await users.shops_of(user.id)
+    if not shops:
+        await say(update, t(lang, "common.merchant_only"))
+    elif len(shops) == 1:
+        text, markup = await list_screen(shops[0], lang, deps(context).config)
+        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        rows = [[(shop.name, f"{PREFIX}:list:{shop.id}")] for shop in shops]
+        await say(update, t(lang, "coupons.pick_shop_list"), reply_markup=inline(rows))
+
+
+async def list_screen(shop: Shop, lang: str, config: Config) -> tuple[str, InlineKeyboardMarkup]:
+    """Each coupon with its state and counts (stock left, claimed, redeemed), and its buttons."""
+    lines = [t(lang, "coupons.list_title", shop=h(shop.name)), ""]
+    rows: list[list[tuple[str, str]]] = []
+    listed = (await coupons.list_coupons(shop.id))[:LIST_MAX]
+    if not listed:
+        lines.append(t(lang, "coupons.list_empty"))
+    for n, coupon in enumerate(listed, 1):
+        stats = await coupons.coupon_stats(coupon.id)
+        left = (
+            t(lang, "coupons.unlimited")
+            if stats.stock_left is None
+            else t(lang, "coupons.stock_left", left=f"{stats.stock_left:,}", total=coupon.stock)
+        )
+        value = value_text(lang, coupon.kind, coupon.value, config)
+        lines.append(f"{n}. <b>{h(coupon.title)}</b> · {value}")
+        counts = t(lang, "coupons.counts", claimed=stats.claimed, redeemed=stats.redeemed)
+        status = t(lang, f"coupons.status_{coupon.status.value}")
+        lines.append(f"    {status} · {left} · {counts}")
+        rows += _coupon_buttons(coupon, n, lang)
+    if listed:
+        lines += ["", t(lang, "coupons.list_hint")]
+    rows.append([(t(lang, "coupons.new_button"), f"{PREFIX}:new:{shop.id}")])
+    return "\n".join(lines), inline(rows)
+
+
+def _coupon_buttons(coupon: Coupon, n: int, lang: str) -> list[list[tuple[str, str]]]:
+    ids = f"{coupon.shop_id}:{coupon.id}"
+    if coupon.status == CouponStatus.ENDED:
+        return []
+    toggle = (
+        (t(lang, "coupons.resume_button", n=n), f"{PREFIX}:resume:{ids}")
+        if coupon.status == CouponStatus.PAUSED
+        else (t(lang, "coupons.pause_button", n=n), f"{PREFIX}:pause:{ids}")
+    )
+    return [[toggle, (t(lang, "coupons.end_button", n=n), f"{PREFIX}:end:{ids}")]]
+
+
+async def list_press(update: Update, context: Context) -> None:
+    """Every list button; forged or stale data changes nothing."""
+    user = await current_user(update)
+    query = update.callback_query
+    assert query is not None
+    action, *args = (query.data or "").split(":")[1:]
+    act = _ACTIONS.get(action)
+    if act is None or not await act(update, context, user, args):
+        await expired(update, user.language)
+
+
+async def _list_new(update: Update, context: Context, user: User, args: list[str]) -> bool:
+    shop = await _shop_arg(user, args)
+    if shop is None:
+        return False
+    await answer(update)
+    text, markup = await list_screen(shop, user.language, deps(context).config)
+    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return True
+
+
+async def _list_in_place(update: Update, context: Context, user: User, args: list[str]) -> bool:
+    shop = await _shop_arg(user, args)
+    if shop is None:
+        return False
+    await answer(update)
+    await _refresh(update, context, user, shop)
+    return True
+
+
+async def _refresh(update: Update, context: Context, user: User, shop: Shop) -> None:
+    """The list again, in place of the pressed message."""
+    query = update.callback_query
+    assert query is not None
+    text, markup = await list_screen(shop, user.language, deps(context).config)
+    await edit_in_place(query, text, markup)
+
+
+async def _pause(update: Update, context: Context, user: User, args: list[str]) -> bool:
+    return await _change(update, context, user, args, coupons.pause, "coupons.paused_toast")
+
+
+async def _resume(update: Update, context: Context, user: User, args: list[str]) -> bool:
+    return await _change(update, context, user, args, coupons.resume, "coupons.resumed_toast")
+
+
+async def _end(update: Update, context: Context, user: User, args: list[str]) -> bool:
+    return await _change(update, context, user, args, coupons.end, "coupons.ended_toast")
+
+
+async def _change(
+    update: Update,
+    context: Context,
+    user: User,
+    args: list[str],
+    change: Callable[[int, int], Awaitable[Coupon]],
+    toast: str,
+) -> bool:
+    """Pause, resume or end one coupon, then show the list again in place."""
+    found = await _coupon_arg(user, args)
+    if found is None:
+        return False
+    shop, coupon_id = found
+    lang = user.language
+    try:
+        coupon = await change(coupon_id, shop.id)
+    except CouponError as error:
+        if error.reason == "not_found":
+            return False
+        text = error_text(lang, "manage", error, user.timezone, html=False)
+        await answer(update, text, alert=True)
+    else:
+        await answer(update, t(lang, toast, title=coupon.title))
+    await _refresh(update, context, user, shop)
+    return True
+
+
+async def _ask_end(update: Update, context: Context, user: User, args: list[str]) -> bool:
+    """Ending is for good: ask first, in place of the list."""
+    found = await _coupon_arg(user, args)
+    if found is None:
+        return False
+    shop, coupon_id = found
+    coupon = next((c for c in await coupons.list_coupons(shop.id) if c.id == coupon_id), None)
+    if coupon is None:
+        return False
+    lang = user.language
+    await answer(update)
+    if coupon.status == CouponStatus.ENDED:
+        await _refresh(update, context, user, shop)
+        return True
+    ids = f"{shop.id}:{coupon.id}"
+    markup = inline(
+        [
+            [(t(lang, "coupons.end_yes"), f"{PREFIX}:endok:{ids}")],
+            [(t(lang, "common.back"), f"{PREFIX}:back:{shop.id}")],
+        ]
+    )
+    text = t(lang, "coupons.end_confirm", title=h(coupon.title))
+    await edit_in_place(update.callback_query, text, markup)  # type: ignore[arg-type]
+    return True
+
+
+_ACTIONS = {
+    "list": _list_new,
+    "back": _list_in_place,
+    "pause": _pause,
+    "resume": _resume,
+    "end": _ask_end,
+    "endok": _end,
+}
+
+
+async def _shop_arg(user: User, args: list[str]) -> Shop | None:
+    """The shop named by `<shop>` if the user staffs it (a forged id is None)."""
+    shop_id = int_arg(args[0]) if len(args) == 1 else None
+    return None if shop_id is None else await managed_shop(user.id, shop_id)
+
+
+async def _coupon_arg(user: User, args: list[str]) -> tuple[Shop, int] | None:
+    """`<shop>:<coupon>` when the user staffs the shop (the service checks the coupon is the
+    shop's)."""
+    if len(args) != 2:
+        return None
+    shop = await _shop_arg(user, args[:1])
+    coupon_id = int_arg(args[1])
+    return None if shop is None or coupon_id is None else (shop, coupon_id)
+
+
+# ------------------------------------------------------------------------------- wiring
+
+
+Callback = Callable[[Update, Context], Awaitable[object]]
+
+
+def _text_step(on_text: Callback, *, skip: Callback | None = None) -> list[BaseHandler]:  # type: ignore[type-arg]
+    handlers: list[BaseHandler] = []  # type: ignore[type-arg]
+    if skip is not None:
+        handlers.append(MessageHandler(SKIP_LABEL, skip))
+    handlers += [MessageHandler(TEXT, on_text), MessageHandler(ANYTHING_ELSE, expect_text)]
+    return handlers
+
+
+def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[
+                CommandHandler("newcoupon", new_command),
+                CallbackQueryHandler(new_press, pattern=rf"^{PREFIX}:new:"),
+            ],
+            states={
+                KIND: _text_step(got_kind),
+                VALUE: _text_step(got_value),
+                TITLE: _text_step(got_title),
+                TERMS: _text_step(got_terms, skip=skip_terms),
+                MIN_SPEND: _text_step(got_min_spend, skip=skip_min_spend),
+                STOCK: _text_step(got_stock),
+                LIMIT: _text_step(got_limit),
+                VALIDITY: _text_step(got_validity),
+                AUDIENCE: _text_step(got_audience),
+                PREVIEW: [
+                    CallbackQueryHandler(preview_press, pattern=rf"^{PREFIX}:(pub|redo|drop)$"),
+                    MessageHandler(ANYTHING_ELSE, expect_preview),
+                ],
+            },
+            fallbacks=[*flow_fallbacks(), MessageHandler(MENU_LABELS, busy)],
+            name="newcoupon",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
+    app.add_handler(CommandHandler("coupons", list_command))
+    app.add_handler(
+        CallbackQueryHandler(list_press, pattern=rf"^{PREFIX}:(list|back|pause|resume|end|endok):")
+    )

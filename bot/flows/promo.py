@@ -1,0 +1,816 @@
+"""/promo and /flash: a shop's message to its followers, to people nearby who follow its kind of
+shop, or to its customers — with an optional coupon (/promo), or as a flash deal: a coupon for a
+short window and a small stock (/flash). The merchant sees the reach and the message exactly as
+people get it before confirming; it then goes out through the one outbox (quiet hours, daily
+limit) with live progress and a final report.
+
+A flash deal ends when its time is up (a JobQueue job at its end, set again at start-up for
+deals still running) or when its last unit is claimed (a handler in CLAIM_FOLLOW_UP_GROUP runs
+after the wallet's claim handler and checks the coupon's stock); then the coupon takes no more
+claims and every pushed message is edited to say the deal has ended.
+
+Callback data (prefix `promo`), validated on every press:
+  promo:shop:<shop>      which shop (for people running several)
+  promo:cpn:<coupon|0>   attach one of the shop's claimable coupons, or none
+  promo:offer:<coupon>   the offer a flash deal copies
+  promo:stock:<n>        promo:min:<minutes>    a flash deal's stock and window
+  promo:aud:<audience>   followers | category | customers
+  promo:send  promo:drop under the preview: send now, or cancel
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    JobQueue,
+    MessageHandler,
+    filters,
+)
+
+from bot import clock, sender
+from bot.config import Config
+from bot.flows.common import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    cancel,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.formatting import format_price, h
+from bot.handlers.base import (
+    Context,
+    Deps,
+    answer,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    say,
+)
+from bot.handlers.follows import push_buttons
+from bot.handlers.wallet import local_time, value_text
+from bot.i18n import LANGUAGES, t
+from bot.keyboards import choice_keyboard, inline
+from bot.models import Coupon, Promotion, PromotionAudience, Shop, User
+from bot.services import promotions, users
+from bot.services.coupons import CouponError
+from bot.services.promotions import (
+    FLASH_MINUTES,
+    FLASH_STOCKS,
+    TEXT_MAX,
+    PromotionError,
+    campaign_of,
+)
+from bot.services.shops import managed_shop
+
+log = logging.getLogger(__name__)
+
+PREFIX = "promo"
+# Conversation states (strings: they are persisted).
+SHOP, OFFER, STOCK, MINUTES = "pr_shop", "pr_offer", "pr_stock", "pr_minutes"
+TEXT, PHOTO, COUPON, AUDIENCE, CONFIRM = "pr_text", "pr_photo", "pr_coupon", "pr_aud", "pr_ok"
+NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
+#: Coupons offered as buttons (newest first); older ones are rarely what a push is about.
+MAX_COUPON_BUTTONS = 8
+#: After the wallet's claim handler (group 0) has answered, check whether a flash deal sold out.
+CLAIM_FOLLOW_UP_GROUP = 1
+CLAIM_PATTERN = r"^cpn:claim:"
+#: APScheduler drops a job more than a second late by default; start-up (migrations) can take
+#: longer, and a deal's end must never be skipped.
+RUN_HOWEVER_LATE = {"misfire_grace_time": None}
+
+
+# ------------------------------------------------------------------------- the message
+
+
+@dataclass(frozen=True)
+class Push:
+    """What a pushed promotion shows; `offer` is its coupon (a flash deal's template while
+    previewing), `ends_at` and `stock` are set for flash deals."""
+
+    shop: Shop
+    text: str
+    photo: str | None
+    audience: PromotionAudience
+    offer: Coupon | None = None
+    claim_data: str | None = None
+    ends_at: datetime | None = None
+    stock: int | None = None
+
+
+def push_text(push: Push, lang: str, config: Config) -> str:
+    """The message (HTML): who it is from, the merchant's words as typed, the offer, a flash
+    deal's stock and end, and why the reader gets it. Fits a photo caption (1024)."""
+    header = "flash.header" if push.ends_at else "promo.header"
+    lines = [t(lang, header, shop=h(push.shop.name)), "", h(push.text)]
+    if push.offer is not None:
+        offer = value_text(lang, push.offer.kind, push.offer.value, config)
+        lines += ["", f"🎟 <b>{h(push.offer.title)}</b> · {offer}"]
+        if push.offer.min_spend_cents:
+            spend = format_price(push.offer.min_spend_cents, config)
+            lines.append(t(lang, "promo.min_spend", amount=spend))
+    if push.ends_at is not None:
+        end = local_time(push.ends_at, push.shop.timezone)[-5:]
+        lines.append(t(lang, "flash.line", stock=push.stock or 0, end=end))
+    category = t(lang, f"category.{push.shop.category}")
+    why = t(lang, f"promo.why_{push.audience.value}", shop=h(push.shop.name), category=category)
+    lines += ["", f"<i>{why}</i>"]
+    return "\n".join(lines)
+
+
+def payload_of(push: Push, config: Config) -> dict[str, Any]:
+    """The outbox payload: the text in every language, the photo, the claim button and the
+    unfollow / mute row."""
+    buttons: list[list[dict[str, Any]]] = []
+    if push.claim_data:
+        label = {lang: t(lang, "promo.claim_button") for lang in LANGUAGES}
+        buttons.append([{"text": label, "callback_data": push.claim_data}])
+    categories = config.categories
+    index = categories.index(push.shop.category) if push.shop.category in categories else -1
+    audience = push.audience
+    if audience == PromotionAudience.CATEGORY and index < 0:
+        audience = PromotionAudience.CUSTOMERS  # no category button to offer: mute the shop
+    buttons.append(push_buttons(audience, push.shop.id, index))
+    payload: dict[str, Any] = {
+        "text": {lang: push_text(push, lang, config) for lang in LANGUAGES},
+        "buttons": buttons,
+    }
+    if push.photo:
+        payload["photo"] = push.photo
+    return payload
+
+
+def ended_text(promotion: Promotion, shop: Shop, reason: str, lang: str) -> str:
+    """What a flash deal's messages say once it is over (its claim button is gone)."""
+    return "\n".join([t(lang, f"flash.ended_{reason}", shop=h(shop.name)), "", h(promotion.text)])
+
+
+# ------------------------------------------------------------------------ starting
+
+
+async def promo_command(update: Update, context: Context) -> str | int:
+    return await _begin(update, context, flash=False)
+
+
+async def flash_command(update: Update, context: Context) -> str | int:
+    return await _begin(update, context, flash=True)
+
+
+async def _begin(update: Update, context: Context, *, flash: bool) -> str | int:
+    user = await current_user(update)
+    lang = user.language
+    context.user_data["draft"] = {"flash": flash}  # type: ignore[index]
+    shops = await users.shops_of(user.id)
+    if not shops:
+        return await _stop(update, context, t(lang, "common.merchant_only"))
+    if len(shops) == 1:
+        return await _with_shop(update, context, user, shops[0])
+    rows = [[(shop.name, f"{PREFIX}:shop:{shop.id}")] for shop in shops]
+    await say(update, t(lang, "promo.pick_shop"), reply_markup=inline(rows))
+    return SHOP
+
+
+async def got_shop(update: Update, context: Context) -> str | int:
+    user = await current_user(update)
+    shop_id = _arg(update)
+    shop = await managed_shop(user.id, shop_id) if shop_id is not None else None
+    if shop is None:
+        await expired(update, user.language)
+        return SHOP
+    await answer(update)
+    await edit_in_place(update.callback_query, f"🏪 <b>{h(shop.name)}</b>", None)  # type: ignore[arg-type]
+    return await _with_shop(update, context, user, shop)
+
+
+async def _with_shop(update: Update, context: Context, user: User, shop: Shop) -> str | int:
+    try:
+        await promotions.sendable_shop(user.id, shop.id)
+    except PromotionError as error:
+        return await _stop(update, context, _error(user.language, error))
+    state = draft(context)
+    state["shop_id"] = shop.id
+    if state.get("flash"):
+        return await _ask_offer(update, context, user, shop)
+    return await _ask_text(update, user, flash=False)
+
+
+async def _stop(update: Update, context: Context, text: str) -> int:
+    """Leave the flow with a note, nothing sent."""
+    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    await say(update, text, parse_mode=ParseMode.HTML)
+    return END
+
+
+# ----------------------------------------------------------------- flash: offer, stock, time
+
+
+async def _ask_offer(update: Update, context: Context, user: User, shop: Shop) -> str | int:
+    lang = user.language
+    templates = (await promotions.flash_templates(shop.id))[:MAX_COUPON_BUTTONS]
+    if not templates:
+        return await _stop(update, context, t(lang, "flash.no_offers"))
+    rows = [[(f"🎟 {c.title}", f"{PREFIX}:offer:{c.id}")] for c in templates]
+    await say(
+        update,
+        t(lang, "flash.ask_offer", shop=h(shop.name)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline(rows),
+    )
+    return OFFER
+
+
+async def got_offer(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    lang = user.language
+    state = draft(context)
+    coupon_id = _arg(update)
+    templates = {c.id: c for c in await promotions.flash_templates(state.get("shop_id", 0))}
+    if coupon_id not in templates:
+        await expired(update, lang)
+        return OFFER
+    await answer(update)
+    state["template_id"] = coupon_id
+    title = h(templates[coupon_id].title)
+    buttons = [(str(n), f"{PREFIX}:stock:{n}") for n in FLASH_STOCKS]
+    text = t(lang, "flash.ask_stock", title=title, high=promotions.FLASH_MAX_STOCK)
+    await edit_in_place(update.callback_query, text, inline([buttons]))  # type: ignore[arg-type]
+    return STOCK
+
+
+async def got_stock(update: Update, context: Context) -> str:
+    """The stock, from a button (the question becomes the next one) or typed."""
+    user = await current_user(update)
+    lang = user.language
+    number = _arg(update) if update.callback_query else _typed_number(update)
+    try:
+        draft(context)["stock"] = promotions.checked_stock(number or 0)
+    except PromotionError as error:
+        return await _reask(update, user, _error(lang, error), STOCK)
+    buttons = [(_duration(lang, m), f"{PREFIX}:min:{m}") for m in FLASH_MINUTES]
+    text = t(
+        lang,
+        "flash.ask_minutes",
+        low=promotions.FLASH_MIN_MINUTES,
+        high=promotions.FLASH_MAX_MINUTES,
+    )
+    await _next_question(update, text, inline([buttons]))
+    return MINUTES
+
+
+async def got_minutes(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    lang = user.language
+    number = _arg(update) if update.callback_query else _typed_number(update)
+    try:
+        draft(context)["minutes"] = promotions.checked_minutes(number or 0)
+    except PromotionError as error:
+        return await _reask(update, user, _error(lang, error), MINUTES)
+    if update.callback_query is not None:
+        await answer(update)
+        chosen = t(
+            lang,
+            "flash.chosen",
+            stock=draft(context)["stock"],
+            duration=_duration(lang, number or 0),
+        )
+        await edit_in_place(update.callback_query, chosen, None)
+    return await _ask_text(update, user, flash=True)
+
+
+def _duration(lang: str, minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return t(lang, "flash.duration_minutes", minutes=rest)
+    if not rest:
+        return t(lang, "flash.duration_hours", hours=hours)
+    return t(lang, "flash.duration_both", hours=hours, minutes=rest)
+
+
+# ------------------------------------------------------------------- the message itself
+
+
+async def _ask_text(update: Update, user: User, *, flash: bool) -> str:
+    key = "flash.ask_text" if flash else "promo.ask_text"
+    await say(
+        update, t(user.language, key, max=TEXT_MAX), reply_markup=choice_keyboard(user.language, [])
+    )
+    return TEXT
+
+
+async def got_text(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    assert update.message is not None
+    try:
+        draft(context)["text"] = promotions.checked_text(update.message.text or "")
+    except PromotionError as error:
+        await say(update, _error(user.language, error))
+        return TEXT
+    await say(
+        update,
+        t(user.language, "promo.ask_photo"),
+        reply_markup=choice_keyboard(user.language, [], skip=True),
+    )
+    return PHOTO
+
+
+async def got_captioned_photo(update: Update, context: Context) -> str:
+    """A photo with a caption at the text step: both in one go."""
+    user = await current_user(update)
+    assert update.message is not None
+    try:
+        draft(context)["text"] = promotions.checked_text(update.message.caption or "")
+    except PromotionError as error:
+        await say(update, _error(user.language, error))
+        return TEXT
+    draft(context)["photo"] = update.message.photo[-1].file_id
+    return await _after_photo(update, context, user)
+
+
+async def not_text(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    await say(update, t(user.language, "promo.expected_text", max=TEXT_MAX))
+    return TEXT
+
+
+async def got_photo(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    assert update.message is not None
+    draft(context)["photo"] = update.message.photo[-1].file_id
+    return await _after_photo(update, context, user)
+
+
+async def skip_photo(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    draft(context)["photo"] = None
+    return await _after_photo(update, context, user)
+
+
+async def not_photo(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    await say(update, t(user.language, "promo.expected_photo"))
+    return PHOTO
+
+
+async def _after_photo(update: Update, context: Context, user: User) -> str:
+    shop = await _draft_shop(context, user)
+    if shop is None:
+        return await _gone(update, context, user)
+    if draft(context).get("flash"):
+        return await _ask_audience(update, user, shop)
+    available = await promotions.attachable_coupons(shop.id, now=clock.now())
+    if not available:
+        draft(context)["coupon_id"] = None
+        return await _ask_audience(update, user, shop)
+    rows = [[(f"🎟 {c.title}", f"{PREFIX}:cpn:{c.id}")] for c in available[:MAX_COUPON_BUTTONS]]
+    rows.append([(t(user.language, "promo.no_coupon_button"), f"{PREFIX}:cpn:0")])
+    await say(update, t(user.language, "promo.ask_coupon"), reply_markup=inline(rows))
+    return COUPON
+
+
+async def got_coupon(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    lang = user.language
+    shop = await _draft_shop(context, user)
+    coupon_id = _arg(update)
+    available = (
+        {c.id: c for c in await promotions.attachable_coupons(shop.id, now=clock.now())}
+        if shop
+        else {}
+    )
+    if shop is None or coupon_id is None or (coupon_id and coupon_id not in available):
+        await expired(update, lang)
+        return COUPON
+    await answer(update)
+    draft(context)["coupon_id"] = coupon_id or None
+    chosen = (
+        t(lang, "promo.coupon_chosen", title=h(available[coupon_id].title))
+        if coupon_id
+        else t(lang, "promo.no_coupon_chosen")
+    )
+    await edit_in_place(update.callback_query, chosen, None)  # type: ignore[arg-type]
+    return await _ask_audience(update, user, shop)
+
+
+# ---------------------------------------------------------------- audience and preview
+
+
+def _audience_label(lang: str, audience: PromotionAudience, shop: Shop) -> str:
+    category = t(lang, f"category.{shop.category}")
+    return t(lang, f"promo.audience_{audience.value}", category=category)
+
+
+async def _ask_audience(update: Update, user: User, shop: Shop) -> str:
+    lang = user.language
+    sizes = await promotions.audience_sizes(shop)
+    rows = [
+        [(f"{_audience_label(lang, a, shop)} · {sizes[a]}", f"{PREFIX}:aud:{a.value}")]
+        for a in PromotionAudience
+    ]
+    await say(update, t(lang, "promo.ask_audience"), reply_markup=inline(rows))
+    return AUDIENCE
+
+
+async def got_audience(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    value = (query.data or "").rpartition(":")[2]
+    shop = await _draft_shop(context, user)
+    if shop is None or value not in {a.value for a in PromotionAudience}:
+        await expired(update, lang)
+        return AUDIENCE
+    audience = PromotionAudience(value)
+    reach = len(await promotions.audience_ids(shop, audience))
+    if not reach:
+        await answer(update, t(lang, "promo.audience_empty"), alert=True)
+        return AUDIENCE
+    await answer(update)
+    draft(context)["audience"] = value
+    label = _audience_label(lang, audience, shop)
+    await edit_in_place(query, t(lang, "promo.audience_chosen", audience=label), None)
+    await _preview(update, context, user, shop, reach)
+    return CONFIRM
+
+
+async def _preview(update: Update, context: Context, user: User, shop: Shop, reach: int) -> None:
+    """The message exactly as people will get it, then the reach and the send button."""
+    lang = user.language
+    config = deps(context).config
+    push = await _draft_push(context, shop, now=clock.now())
+    chat = update.effective_chat
+    assert chat is not None
+    message = sender.render(payload_of(push, config), lang)
+    await sender.send_rendered(context.bot, chat.id, message)
+    note = "promo.confirm_flash" if draft(context).get("flash") else "promo.confirm"
+    rows = [
+        [
+            (t(lang, "promo.send_button"), f"{PREFIX}:send"),
+            (t(lang, "common.cancel_button"), f"{PREFIX}:drop"),
+        ]
+    ]
+    await say(
+        update, t(lang, note, count=reach), parse_mode=ParseMode.HTML, reply_markup=inline(rows)
+    )
+
+
+async def _draft_push(context: Context, shop: Shop, *, now: datetime) -> Push:
+    """The preview's Push, from the draft (a flash deal shows its template's offer)."""
+    state = draft(context)
+    audience = PromotionAudience(state["audience"])
+    if state.get("flash"):
+        offer = await Coupon.get_or_none(id=state.get("template_id"), shop_id=shop.id)
+        return Push(
+            shop,
+            state["text"],
+            state.get("photo"),
+            audience,
+            offer=offer,
+            claim_data=f"cpn:claim:{offer.id}" if offer else None,
+            ends_at=now + timedelta(minutes=state["minutes"]),
+            stock=state["stock"],
+        )
+    offer = await Coupon.get_or_none(id=state.get("coupon_id") or 0, shop_id=shop.id)
+    claim = f"cpn:claim:{offer.id}" if offer else None
+    return Push(shop, state["text"], state.get("photo"), audience, offer=offer, claim_data=claim)
+
+
+# -------------------------------------------------------------------------- sending
+
+
+async def send_press(update: Update, context: Context) -> str | int:
+    user = await current_user(update)
+    lang = user.language
+    state = draft(context)
+    chat = update.effective_chat
+    assert chat is not None and update.callback_query is not None
+    if not {"shop_id", "text", "audience"} <= state.keys():
+        await expired(update, lang)
+        return CONFIRM
+    now = clock.now()
+    try:
+        shop = await promotions.sendable_shop(user.id, state["shop_id"])
+        promotion = await _create(state, shop, user, chat.id, now)
+        push = push_of(promotion, shop, promotion.coupon if promotion.coupon_id else None)
+        reached = await promotions.launch(
+            promotion, payload_of(push, deps(context).config), now=now
+        )
+    except PromotionError as error:
+        await answer(update, _error(lang, error), alert=True)
+        return CONFIRM
+    except CouponError:  # the template changed under the flash deal
+        await answer(update, _error(lang, PromotionError("coupon_unavailable")), alert=True)
+        return CONFIRM
+    sender.notify()
+    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    await answer(update)
+    await update.callback_query.edit_message_reply_markup(None)
+    await show_menu(update, user, t(lang, "promo.launched", count=reached))
+    if promotion.is_flash and context.job_queue is not None:
+        schedule_end(context.job_queue, promotion)
+    watch(context.application, promotion.id, chat.id, lang)
+    return END
+
+
+async def _create(
+    state: dict[str, Any], shop: Shop, user: User, chat_id: int, now: datetime
+) -> Promotion:
+    common = {
+        "text": state["text"],
+        "photo_file_id": state.get("photo"),
+        "audience": PromotionAudience(state["audience"]),
+        "chat_id": chat_id,
+        "now": now,
+    }
+    if state.get("flash"):
+        promotion = await promotions.create_flash(
+            shop,
+            user.id,
+            template_id=state.get("template_id") or 0,
+            stock=state.get("stock") or 0,
+            minutes=state.get("minutes") or 0,
+            **common,
+        )
+    else:
+        promotion = await promotions.create_promotion(
+            shop, user.id, coupon_id=state.get("coupon_id"), **common
+        )
+    await promotion.fetch_related("coupon")
+    return promotion
+
+
+def push_of(promotion: Promotion, shop: Shop, coupon: Coupon | None) -> Push:
+    """The Push of a saved promotion (its claim button names it, for results)."""
+    claim = f"cpn:claim:{coupon.id}:{promotion.id}" if coupon else None
+    return Push(
+        shop,
+        promotion.text,
+        promotion.photo_file_id,
+        promotion.audience,
+        offer=coupon,
+        claim_data=claim,
+        ends_at=promotion.ends_at,
+        stock=coupon.stock if coupon and promotion.is_flash else None,
+    )
+
+
+# --------------------------------------------------------------- progress after sending
+
+_WATCHERS: set[asyncio.Task[None]] = set()
+
+
+def watch(
+    app: Application,  # type: ignore[type-arg]
+    promotion_id: int,
+    chat_id: int,
+    lang: str,
+    *,
+    message_id: int | None = None,
+) -> None:
+    """Show the merchant live progress and the final report (resuming an earlier progress
+    message after a restart), then mark the promotion sent."""
+    worker = sender.sender_of(app)
+    if worker is None:
+        return
+    tracker = worker.track(
+        campaign_of(promotion_id),
+        chat_id,
+        lang,
+        message_id=message_id,
+        on_message=partial(promotions.set_progress_message, promotion_id),
+    )
+    task = asyncio.create_task(_sent_when_done(tracker, promotion_id))
+    _WATCHERS.add(task)
+    task.add_done_callback(_WATCHERS.discard)
+
+
+async def _sent_when_done(tracker: asyncio.Task[Any], promotion_id: int) -> None:
+    try:
+        await tracker
+    except asyncio.CancelledError:  # the bot is stopping: the next start resumes it
+        return
+    except Exception:
+        log.exception("progress of promotion %s failed", promotion_id)
+        return
+    await promotions.mark_sent(promotion_id)
+
+
+# ---------------------------------------------------------------- the end of flash deals
+
+
+async def end_flash_deal(bot: Bot, promotion_id: int, reason: str) -> bool:
+    """End the deal (once, however many callers race), edit every pushed message to say so
+    and tell the merchant. False if it had ended already."""
+    promotion = await promotions.end_flash(promotion_id)
+    if promotion is None:
+        return False
+    shop = promotion.shop
+    texts = {lang: ended_text(promotion, shop, reason, lang) for lang in LANGUAGES}
+    edited = await sender.edit_campaign_messages(bot, campaign_of(promotion_id), texts)
+    log.info("flash deal %s ended (%s): %d messages edited", promotion_id, reason, edited)
+    await _tell_merchant(bot, promotion, reason)
+    return True
+
+
+async def _tell_merchant(bot: Bot, promotion: Promotion, reason: str) -> None:
+    chat_id = promotion.progress_chat_id or promotion.author_id
+    if chat_id is None:
+        return
+    author = await User.get_or_none(id=promotion.author_id or chat_id)
+    lang = author.language if author else "en"
+    coupon = await Coupon.get_or_none(id=promotion.coupon_id or 0)
+    text = t(
+        lang,
+        f"flash.merchant_ended_{reason}",
+        title=h(coupon.title if coupon else ""),
+        claimed=coupon.claimed_count if coupon else 0,
+        stock=(coupon.stock if coupon else 0) or 0,
+    )
+    try:
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except Exception:  # the merchant may have blocked the bot; the deal has ended regardless
+        log.info("could not tell chat %s that flash deal %s ended", chat_id, promotion.id)
+
+
+async def finish_if_due(bot: Bot, promotion_id: int, *, now: datetime) -> bool:
+    """What the end-of-deal job runs: end the flash deal if its time is up (or it sold out)."""
+    due = await promotions.due_flash_deal(promotion_id, now)
+    if due is None:
+        return False
+    return await end_flash_deal(bot, promotion_id, due[1])
+
+
+def schedule_end(job_queue: JobQueue, promotion: Promotion) -> None:  # type: ignore[type-arg]
+    """A job at the deal's end; the delay is measured on the bot's clock."""
+    assert promotion.ends_at is not None
+    delay = max((promotion.ends_at - clock.now()).total_seconds(), 0.0)
+    job_queue.run_once(
+        _end_job,
+        when=delay,
+        data=promotion.id,
+        name=f"flash-end:{promotion.id}",
+        job_kwargs=RUN_HOWEVER_LATE,
+    )
+
+
+async def _end_job(context: Context) -> None:
+    assert context.job is not None
+    promotion_id = context.job.data
+    if await finish_if_due(context.bot, promotion_id, now=clock.now()):
+        return
+    # Not due by the bot's clock (it fired a little early): look again at the end.
+    found = await Promotion.get_or_none(id=promotion_id, status__in=promotions.LIVE)
+    if found is not None and found.ends_at is not None and context.job_queue is not None:
+        schedule_end(context.job_queue, found)
+
+
+async def _resume_job(context: Context) -> None:
+    """At start-up: end flash deals that ran out while the bot was down, schedule the end of
+    the others, and resume the merchants' progress messages of promotions still sending."""
+    now = clock.now()
+    over = []
+    for promotion in await promotions.running_flash_deals():
+        reason = promotions.end_reason(promotion, promotion.coupon, now)
+        if reason is not None:
+            over.append((promotion.id, reason))
+        elif context.job_queue is not None:
+            schedule_end(context.job_queue, promotion)
+    for promotion_id, reason in over:  # after scheduling: ending one means many edits
+        await end_flash_deal(context.bot, promotion_id, reason)
+    for promotion in await promotions.sending():
+        author = await User.get_or_none(id=promotion.author_id or 0)
+        watch(
+            context.application,
+            promotion.id,
+            promotion.progress_chat_id or 0,
+            author.language if author else "en",
+            message_id=promotion.progress_message_id,
+        )
+
+
+async def after_claim(update: Update, context: Context) -> None:
+    """Runs after the wallet's claim handler: if that claim took a flash deal's last unit,
+    the deal ends now."""
+    query = update.callback_query
+    parts = (query.data or "").split(":") if query else []
+    coupon_id = int_arg(parts[2]) if len(parts) >= 3 else None
+    if coupon_id is None:
+        return
+    for promotion in await promotions.sold_out_flash_deals(coupon_id):
+        await end_flash_deal(context.bot, promotion.id, "sold_out")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _arg(update: Update) -> int | None:
+    """The number at the end of the pressed button's data."""
+    query = update.callback_query
+    return int_arg((query.data or "").rpartition(":")[2]) if query else None
+
+
+def _typed_number(update: Update) -> int | None:
+    text = (update.message.text or "").strip() if update.message else ""
+    return int_arg(text)
+
+
+def _error(lang: str, error: PromotionError) -> str:
+    return t(lang, f"promo.error_{error.reason}", **error.details)
+
+
+async def _reask(update: Update, user: User, text: str, state: str) -> str:
+    if update.callback_query is not None:
+        await expired(update, user.language)
+    else:
+        await say(update, text)
+    return state
+
+
+async def _next_question(update: Update, text: str, markup: Any) -> None:
+    """After a button: the pressed question turns into the next one; after typing: a new one."""
+    if update.callback_query is not None:
+        await answer(update)
+        await edit_in_place(update.callback_query, text, markup)
+    else:
+        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _draft_shop(context: Context, user: User) -> Shop | None:
+    shop_id = draft(context).get("shop_id")
+    return await managed_shop(user.id, shop_id) if shop_id else None
+
+
+async def _gone(update: Update, context: Context, user: User) -> int:
+    return await _stop(update, context, t(user.language, "promo.error_not_staff"))
+
+
+async def use_buttons(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    await say(update, t(user.language, "promo.use_buttons"))
+
+
+def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    def press(callback: Any, action: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}")
+
+    typed = MessageHandler(NOT_CANCEL, use_buttons)
+    app.add_handler(
+        ConversationHandler(
+            name="promo",
+            persistent=True,
+            allow_reentry=True,
+            entry_points=[
+                CommandHandler("promo", promo_command),
+                CommandHandler("flash", flash_command),
+            ],
+            states={
+                SHOP: [press(got_shop, "shop:"), typed],
+                OFFER: [press(got_offer, "offer:"), typed],
+                STOCK: [press(got_stock, "stock:"), MessageHandler(PLAIN_TEXT, got_stock), typed],
+                MINUTES: [
+                    press(got_minutes, "min:"),
+                    MessageHandler(PLAIN_TEXT, got_minutes),
+                    typed,
+                ],
+                TEXT: [
+                    MessageHandler(PLAIN_TEXT, got_text),
+                    MessageHandler(filters.PHOTO & filters.CAPTION, got_captioned_photo),
+                    MessageHandler(NOT_CANCEL, not_text),
+                ],
+                PHOTO: [
+                    MessageHandler(filters.PHOTO, got_photo),
+                    MessageHandler(SKIP_LABEL, skip_photo),
+                    MessageHandler(NOT_CANCEL, not_photo),
+                ],
+                COUPON: [press(got_coupon, "cpn:"), typed],
+                AUDIENCE: [press(got_audience, "aud:"), typed],
+                CONFIRM: [press(send_press, "send$"), press(cancel, "drop$"), typed],
+            },
+            fallbacks=flow_fallbacks(),
+        )
+    )
+    app.add_handler(
+        CallbackQueryHandler(after_claim, pattern=CLAIM_PATTERN), group=CLAIM_FOLLOW_UP_GROUP
+    )
+    if app.job_queue is not None:
+        app.job_queue.run_once(
+            _resume_job, when=0, name="promotions-resume", job_kwargs=RUN_HOWEVER_LATE
+        )
+    else:
+        log.warning("no job queue (python-telegram-bot[job-queue]): flash deals end on claims only")

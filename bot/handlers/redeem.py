@@ -1,0 +1,325 @@
+"""Staff redeem a customer's coupon at the counter, three ways that end in the same confirm step:
+typing the code (`/redeem CODE`, or `/redeem` and then the code), sending a photo of the
+coupon's QR code, or scanning it with the phone camera, which opens `/start redeem_<code>`.
+
+The confirmation shows the coupon, its terms and the customer's first name; one tap redeems it.
+Callback data (re-validated on press, the claim could be used or paused meanwhile):
+  rdm:ok:<claim>   redeem it          rdm:no:<claim>   not now (removes the buttons)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from contextlib import suppress
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import clock
+from bot.flows.common import CANCEL_LABEL, END, PLAIN_TEXT, busy, flow_fallbacks
+from bot.formatting import h
+from bot.handlers import common
+from bot.handlers.base import (
+    Context,
+    Deps,
+    answer,
+    callback_args,
+    current_user,
+    deps,
+    expired,
+    int_arg,
+    say,
+)
+from bot.handlers.wallet import error_text, expiry_line, local_time, offer_lines
+from bot.i18n import t
+from bot.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline
+from bot.models import CouponClaim, User
+from bot.services import coupons, users
+from bot.services.codes import REDEEM_LINK_KIND, display_code
+from bot.services.coupons import CouponError, RedeemPreview
+
+PREFIX = "rdm"
+AWAIT_CODE = "redeem_code"  # the flow's one state (a string: it is persisted)
+#: Refusals worth another try in the same step (a typo, a blurred photo); the rest are final.
+TRY_AGAIN = frozenset({"malformed", "bad_check", "unknown", "no_qr"})
+MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "menu.help"]))
+NOT_TEXT_OR_PHOTO = ~filters.TEXT & ~filters.PHOTO & ~filters.COMMAND & ~CANCEL_LABEL
+
+
+# ----------------------------------------------------------------------- reading a code
+
+
+def code_from_qr_text(text: str) -> str | None:
+    """The code in a coupon QR's text: the `?start=redeem_<code>` link, or a bare code."""
+    text = text.strip()
+    start = parse_qs(urlsplit(text).query).get("start", [""])[0]
+    kind, _, token = start.partition("_")
+    if kind == REDEEM_LINK_KIND and token:
+        return token
+    if "://" in text or "start=" in text:
+        return None  # some other link, e.g. a shop poster
+    return text or None
+
+
+def decode_qr(data: bytes) -> str | None:
+    """The coupon code in a picture's QR codes, or None if none can be read."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        results = zxingcpp.read_barcodes(image)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    for result in results:
+        code = code_from_qr_text(result.text)
+        if code:
+            return code
+    return None
+
+
+async def photo_code(message: Message, context: Context) -> str | None:
+    """Download the photo's largest size and read the coupon code in it."""
+    photo = message.photo[-1]
+    data = await (await context.bot.get_file(photo.file_id)).download_as_bytearray()
+    return await asyncio.to_thread(decode_qr, bytes(data))
+
+
+# ---------------------------------------------------------------------------- confirm
+
+
+async def present(
+    update: Update, context: Context, user: User, typed: str | None
+) -> CouponError | None:
+    """Show the confirmation for a typed or scanned code (None: no QR code could be read);
+    or return why not, for the caller to say."""
+    if typed is None:
+        return CouponError("no_qr")
+    lang = user.language
+    try:
+        preview = await coupons.find_claim_for_redeem(typed, user.id, now=clock.now())
+    except CouponError as error:
+        return error
+    lines = [t(lang, "coupons.redeem_confirm_title"), ""]
+    lines += _preview_lines(preview, lang, user.timezone, context)
+    buttons = [
+        [
+            (t(lang, "coupons.redeem_button"), f"{PREFIX}:ok:{preview.claim_id}"),
+            (t(lang, "coupons.redeem_not_now"), f"{PREFIX}:no:{preview.claim_id}"),
+        ]
+    ]
+    await say(update, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=inline(buttons))
+    return None
+
+
+async def refuse(update: Update, user: User, error: CouponError, *, again: bool = False) -> None:
+    """Say why the code cannot be redeemed (and, mid-flow, that another try is welcome)."""
+    text = error_text(user.language, "redeem", error, user.timezone)
+    if again:
+        text += "\n\n" + t(user.language, "coupons.redeem_again")
+    await say(update, text, parse_mode=ParseMode.HTML)
+
+
+async def check(update: Update, context: Context, user: User, typed: str | None) -> None:
+    """Outside the flow: confirm, or say why not."""
+    error = await present(update, context, user, typed)
+    if error is not None:
+        await refuse(update, user, error)
+
+
+def _preview_lines(preview: RedeemPreview, lang: str, tz_name: str, context: Context) -> list[str]:
+    lines = offer_lines(preview, lang, deps(context).config)
+    lines.append(t(lang, "coupons.line_customer", name=h(preview.customer_first_name)))
+    lines.append(t(lang, "coupons.line_code", code=display_code(preview.code)))
+    lines.append(expiry_line(preview.expires_at, lang, tz_name))
+    return lines
+
+
+async def confirm_press(update: Update, context: Context) -> None:
+    """`rdm:ok:<claim>` redeems (exactly once however often it is tapped); `rdm:no` drops it."""
+    user = await current_user(update)
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    args = callback_args(query, PREFIX, 2)
+    claim_id = int_arg(args[1]) if args is not None and args[0] in ("ok", "no") else None
+    if args is None or claim_id is None:
+        await expired(update, lang)
+        return
+    if args[0] == "no":
+        await answer(update, t(lang, "coupons.redeem_dropped"))
+        await _close(query.message, None)
+        return
+    now = clock.now()
+    try:
+        claim = await coupons.redeem(claim_id, user.id, now=now)
+    except CouponError as error:
+        if error.reason == "unknown":
+            await expired(update, lang)
+            return
+        await answer(update)
+        await _close(query.message, None)
+        await say(
+            update, error_text(lang, "redeem", error, user.timezone), parse_mode=ParseMode.HTML
+        )
+        return
+    await answer(update, t(lang, "coupons.redeemed_toast"))
+    done = t(lang, "coupons.redeemed", when=local_time(now, user.timezone))
+    await _close(query.message, done)
+    await _tell_customer(context, claim, now)
+
+
+async def _close(message: object, footer: str | None) -> None:
+    """Take the buttons off the confirmation, adding a footer line (e.g. "✅ Redeemed")."""
+    if not isinstance(message, Message):
+        return
+    with suppress(TelegramError):  # too old to edit: the answer above already told
+        if footer:
+            text = (message.text_html or "") + "\n\n" + footer
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+        else:
+            await message.edit_reply_markup(None)
+
+
+async def _tell_customer(context: Context, claim: CouponClaim, now: datetime) -> None:
+    """A receipt for the customer, so a coupon never leaves a wallet unexplained."""
+    customer = await User.get_or_none(id=claim.user_id)
+    if customer is None:
+        return
+    item = await coupons.claim_by_id_for_user(claim.id, customer.id)
+    text = t(
+        customer.language,
+        "coupons.used_receipt",
+        title=h(item.coupon.title),
+        shop=h(item.shop_name),
+        when=local_time(now, customer.timezone),
+    )
+    with suppress(Forbidden, BadRequest):  # blocked the bot, or never started it
+        await context.bot.send_message(customer.id, text, parse_mode=ParseMode.HTML)
+
+
+# ------------------------------------------------------------------------- entry points
+
+
+async def redeem_command(update: Update, context: Context) -> str | int:
+    """`/redeem CODE` checks the code at once; `/redeem` alone asks for a code or a photo."""
+    user = await current_user(update)
+    lang = user.language
+    if context.args:
+        await check(update, context, user, " ".join(context.args))
+        return END
+    if not await users.is_staff(user.id):
+        await say(update, t(lang, "coupons.redeem_staff_only"))
+        return END
+    # No keyboard of its own: the confirmation carries buttons, and the menu stays in place.
+    await say(update, t(lang, "coupons.redeem_ask"))
+    return AWAIT_CODE
+
+
+async def got_text(update: Update, context: Context) -> str | int:
+    message = update.effective_message
+    assert message is not None
+    return await _step(update, context, message.text or "")
+
+
+async def got_photo(update: Update, context: Context) -> str | int:
+    message = update.effective_message
+    assert message is not None
+    return await _step(update, context, await photo_code(message, context))
+
+
+async def _step(update: Update, context: Context, typed: str | None) -> str | int:
+    """One answer in the flow: a typo or an unreadable photo asks again; the rest ends it."""
+    user = await current_user(update)
+    error = await present(update, context, user, typed)
+    if error is None:
+        return END
+    again = error.reason in TRY_AGAIN
+    await refuse(update, user, error, again=again)
+    return AWAIT_CODE if again else END
+
+
+async def not_code(update: Update, context: Context) -> str:
+    user = await current_user(update)
+    await say(update, t(user.language, "coupons.redeem_expect_code"))
+    return AWAIT_CODE
+
+
+async def photo_outside_flow(update: Update, context: Context) -> None:
+    """A photo outside any flow: staff most likely photographed a coupon QR code."""
+    user = await current_user(update)
+    if not await users.is_staff(user.id):
+        await common.unknown_text(update, context)
+        return
+    message = update.effective_message
+    assert message is not None
+    await check(update, context, user, await photo_code(message, context))
+
+
+async def open_redeem_link(update: Update, context: Context, token: str) -> None:
+    """`/start redeem_<code>`: the coupon QR scanned with a phone camera."""
+    await check(update, context, await current_user(update), token)
+
+
+# ------------------------------------------------------------------------------ wiring
+
+
+class OutsideFlows(filters.UpdateFilter):
+    """Updates from someone in none of the app's conversations: a photo sent mid-flow belongs
+    to that flow (a promotion's picture, a review's), even one registered after this module.
+
+    PTB has no public "is this chat in a conversation" call; ConversationHandler keeps the
+    live states in `_conversations`, keyed by `_get_key(update)`."""
+
+    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+        super().__init__(name="OutsideFlows")
+        self._app = app
+
+    def filter(self, update: Update) -> bool:
+        for group in self._app.handlers.values():
+            for handler in group:
+                if isinstance(handler, ConversationHandler) and _in(handler, update):
+                    return False
+        return True
+
+
+def _in(handler: ConversationHandler, update: Update) -> bool:  # type: ignore[type-arg]
+    try:
+        key = handler._get_key(update)
+    except RuntimeError:
+        return False
+    return handler._conversations.get(key) is not None
+
+
+def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    deps.deep_links[REDEEM_LINK_KIND] = open_redeem_link
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("redeem", redeem_command)],
+            states={
+                AWAIT_CODE: [
+                    MessageHandler(MENU_LABELS, busy),
+                    MessageHandler(PLAIN_TEXT, got_text),
+                    MessageHandler(filters.PHOTO, got_photo),
+                    MessageHandler(NOT_TEXT_OR_PHOTO, not_code),
+                ]
+            },
+            fallbacks=flow_fallbacks(),
+            name="redeem",
+            persistent=True,
+            allow_reentry=True,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(confirm_press, pattern=rf"^{PREFIX}:"))
+    app.add_handler(MessageHandler(filters.PHOTO & OutsideFlows(app), photo_outside_flow))

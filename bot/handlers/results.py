@@ -1,0 +1,205 @@
+"""/results: how a shop's messages and coupons did — reached, delivered, blocked, claimed,
+redeemed, and the conversions delivered → claimed and claimed → redeemed — plus a chart of one
+coupon's claims and redemptions per day. For the shop's staff only.
+
+Callback data (prefix `res`), validated on every press (the presser staffs the shop):
+  res:shop:<shop>     that shop's results (for people running several)
+  res:chart:<coupon>  the coupon's chart of the last CHART_DAYS days
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import InputFile, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import clock
+from bot.formatting import h
+from bot.handlers.base import Context, Deps, answer, current_user, expired, int_arg, say
+from bot.handlers.wallet import local_time
+from bot.i18n import t
+from bot.keyboards import inline
+from bot.models import CouponStatus, PromotionStatus, Shop, User
+from bot.render.chart import ChartTexts, daily_chart_png
+from bot.services import coupons, promotions, users
+from bot.services.promotions import CouponResult, Funnel, PromotionResult
+from bot.services.shops import managed_shop
+
+PREFIX = "res"
+CHART_DAYS = 14
+SNIPPET = 40  # characters of a message's text that name it in the list
+
+
+def percent(rate: float | None) -> str:
+    """A conversion rate for people: `45%`, or `–` when there is nothing to convert yet."""
+    return "–" if rate is None else f"{round(rate * 100)}%"
+
+
+def _snippet(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= SNIPPET else line[: SNIPPET - 1].rstrip() + "…"
+
+
+def _sends_line(lang: str, funnel: Funnel) -> str:
+    return t(
+        lang,
+        "results.sends",
+        reached=funnel.reached,
+        delivered=funnel.delivered,
+        blocked=funnel.blocked,
+    )
+
+
+def _promotion_lines(lang: str, result: PromotionResult, tz: str) -> list[str]:
+    p, funnel = result.promotion, result.funnel
+    icon = "⚡" if p.is_flash else "📣"
+    status = ""
+    if p.status == PromotionStatus.ENDED:
+        status = f" · {t(lang, 'results.status_ended')}"
+    elif p.is_flash and p.ends_at is not None:
+        status = f" · {t(lang, 'results.status_running', end=local_time(p.ends_at, tz)[-5:])}"
+    elif p.status == PromotionStatus.SENDING:
+        status = f" · {t(lang, 'results.status_sending')}"
+    when = local_time(p.created_at, tz)[5:]
+    lines = [
+        f"{icon} <b>{when}</b> · {h(_snippet(p.text))}{status}",
+        f"    {_sends_line(lang, funnel)}",
+    ]
+    if p.coupon_id is not None:
+        claims = t(
+            lang,
+            "results.claims",
+            claimed=funnel.claimed,
+            claim_rate=percent(funnel.claim_rate),
+            redeemed=funnel.redeemed,
+            redeem_rate=percent(funnel.redeem_rate),
+        )
+        lines.append(f"    {claims}")
+    return lines
+
+
+def _coupon_lines(lang: str, result: CouponResult) -> list[str]:
+    c, funnel = result.coupon, result.funnel
+    marks = []
+    if c.status != CouponStatus.ACTIVE:
+        marks.append(t(lang, f"results.coupon_{c.status.value}"))
+    left = coupons.stock_left(c)
+    if left is not None:
+        marks.append(t(lang, "results.stock_left", left=left))
+    head = f"🎟 <b>{h(c.title)}</b>" + "".join(f" · {mark}" for mark in marks)
+    lines = [head]
+    if funnel.reached:
+        lines.append(f"    {_sends_line(lang, funnel)}")
+    claims = t(
+        lang,
+        "results.coupon_claims",
+        claimed=funnel.claimed,
+        from_messages=funnel.from_messages,
+        claim_rate=percent(funnel.claim_rate),
+        redeemed=funnel.redeemed,
+        redeem_rate=percent(funnel.redeem_rate),
+    )
+    lines.append(f"    {claims}")
+    return lines
+
+
+def results_text(
+    lang: str, shop: Shop, sent: list[PromotionResult], held: list[CouponResult]
+) -> str:
+    """The whole report (HTML): messages newest first, then coupons, then how to read it."""
+    lines = [t(lang, "results.title", shop=h(shop.name)), "", t(lang, "results.promotions")]
+    if not sent:
+        lines.append(t(lang, "results.no_promotions"))
+    for result in sent:
+        lines += _promotion_lines(lang, result, shop.timezone)
+    lines += ["", t(lang, "results.coupons")]
+    if not held:
+        lines.append(t(lang, "results.no_coupons"))
+    for result in held:
+        lines += _coupon_lines(lang, result)
+    lines += ["", t(lang, "results.hint", days=CHART_DAYS)]
+    return "\n".join(lines)
+
+
+async def results_command(update: Update, context: Context) -> None:
+    """/results: the user's shop's results, or a choice when they run several."""
+    user = await current_user(update)
+    lang = user.language
+    shops = await users.shops_of(user.id)
+    if not shops:
+        await say(update, t(lang, "common.merchant_only"))
+    elif len(shops) == 1:
+        await show_results(update, user, shops[0])
+    else:
+        rows = [[(shop.name, f"{PREFIX}:shop:{shop.id}")] for shop in shops]
+        await say(update, t(lang, "results.pick_shop"), reply_markup=inline(rows))
+
+
+async def show_results(update: Update, user: User, shop: Shop) -> None:
+    lang = user.language
+    sent = await promotions.promotion_results(shop.id)
+    held = await promotions.coupon_results(shop.id)
+    rows = [[(f"📈 {r.coupon.title}", f"{PREFIX}:chart:{r.coupon.id}")] for r in held]
+    await say(
+        update,
+        results_text(lang, shop, sent, held),
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline(rows) if rows else None,
+    )
+
+
+async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
+    """The coupon's chart as a photo with its totals; False if the user may not see it."""
+    lang = user.language
+    coupon = await promotions.coupon_for_staff(user.id, coupon_id)
+    if coupon is None:
+        return False
+    await answer(update)
+    chat = update.effective_chat
+    assert chat is not None
+    days = await coupons.daily_counts(coupon.id, CHART_DAYS, coupon.shop.timezone, now=clock.now())
+    texts = ChartTexts(
+        title=t(lang, "results.chart_title", title=coupon.title, days=CHART_DAYS),
+        claims=t(lang, "results.chart_claims"),
+        redemptions=t(lang, "results.chart_redemptions"),
+    )
+    await chat.send_action(ChatAction.UPLOAD_PHOTO)
+    png = await asyncio.to_thread(daily_chart_png, days, texts)
+    caption = t(
+        lang,
+        "results.chart_caption",
+        title=h(coupon.title),
+        days=CHART_DAYS,
+        claimed=sum(claimed for _, claimed, _ in days),
+        redeemed=sum(redeemed for _, _, redeemed in days),
+    )
+    await chat.send_photo(
+        InputFile(png, filename=f"coupon-{coupon.id}-{CHART_DAYS}d.png"),
+        caption=caption,
+        parse_mode=ParseMode.HTML,
+    )
+    return True
+
+
+async def on_press(update: Update, context: Context) -> None:
+    user = await current_user(update)
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    number = int_arg(parts[2]) if len(parts) == 3 else None
+    if number is not None and parts[1] == "shop":
+        shop = await managed_shop(user.id, number)
+        if shop is not None:
+            await answer(update)
+            await show_results(update, user, shop)
+            return
+    elif number is not None and parts[1] == "chart" and await send_chart(update, user, number):
+        return
+    await expired(update, user.language)
+
+
+def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("results", results_command))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^{PREFIX}:"))
