@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.db import start_db, stop_db
 from bot.handlers import common
 from bot.handlers.base import Deps
-from bot.handlers.commands import publish_default_commands
+from bot.handlers.commands import publish_default_commands, publish_operator_menus
 from bot.sender import PriorityRateLimiter, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
 
@@ -99,6 +99,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     deps.bot_username = app.bot.username
     await publish_default_commands(app.bot)
+    await publish_operator_menus(app.bot, deps.config.operators)
     await start_sender(app)
     log.info("bot @%s started", app.bot.username)
 

@@ -51,6 +51,7 @@ class BroadcastSettings:
     per_chat_burst: int = 10
     max_retries: int = 5  # RetryAfter retries of one call inside the rate limiter
     batch_size: int = 50  # outbox rows in flight at once (also what a crash could lose)
+    max_concurrent_sends: int = 16  # HTTP requests under way at once; more only adds overhead
     progress_interval_seconds: float = 3.0
     max_attempts: int = 5  # network failures before a row is given up
     lease_seconds: int = 300  # a claimed row not settled by then is counted as lost

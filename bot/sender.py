@@ -49,6 +49,9 @@ BULK: dict[str, Any] = {"bulk": True}
 IDLE_RECHECK_SECONDS = 30.0
 REAP_EVERY_SECONDS = 60.0
 PROGRESS_CHECK_SECONDS = 1.0
+#: Deliveries are recorded together: one commit per batch, not per message.
+RECORD_EVERY_SECONDS = 0.2
+RECORD_BATCH = 100
 EDIT_CONCURRENCY = 50
 
 Callback = Callable[..., Coroutine[Any, Any, Any]]
@@ -345,6 +348,10 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._trackers: set[asyncio.Task[Any]] = set()
+        # Beyond a few requests under way, HTTP client overhead grows and throughput falls.
+        self._http_slots = asyncio.Semaphore(max(1, settings.max_concurrent_sends))
+        self._delivered: list[tuple[int, int]] = []  # (outbox id, message id) to record
+        self._recorder: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
@@ -385,6 +392,9 @@ class Sender:
             for task in late:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._recorder is not None:
+            self._recorder.cancel()
+        await self._record_delivered()
 
     def track(
         self,
@@ -470,7 +480,8 @@ class Sender:
         message = render(row.payload, row.user.language)
         while True:
             try:
-                sent = await send_rendered(self.bot, row.user_id, message, bulk=True)
+                async with self._http_slots:
+                    sent = await send_rendered(self.bot, row.user_id, message, bulk=True)
             except BulkSendCancelled:
                 await outbox.release([row.id])
             except RetryAfter as exc:  # the limiter's own retries ran out: wait, keep the row
@@ -487,8 +498,30 @@ class Sender:
             except TelegramError as exc:
                 await outbox.mark_failed(row.id, exc.message)
             else:
-                await outbox.mark_sent(row.id, sent.message_id, clock.now())
+                await self._delivered_one(row.id, sent.message_id)
             return
+
+    async def _delivered_one(self, outbox_id: int, message_id: int) -> None:
+        """Queue a delivery to be recorded with others (until then the row stays leased, so a
+        crash leaves it "interrupted", never sent twice)."""
+        self._delivered.append((outbox_id, message_id))
+        if len(self._delivered) >= RECORD_BATCH:
+            await self._record_delivered()
+        elif self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_soon())
+
+    async def _record_soon(self) -> None:
+        await asyncio.sleep(RECORD_EVERY_SECONDS)
+        await self._record_delivered()
+
+    async def _record_delivered(self) -> None:
+        batch, self._delivered = self._delivered, []
+        if not batch:
+            return
+        try:
+            await outbox.mark_sent_many(batch, clock.now())
+        except Exception:
+            log.exception("outbox: %d deliveries not recorded (they stay leased)", len(batch))
 
     async def _network_failure(self, row: Outbox, exc: NetworkError) -> None:
         """Retry with backoff only when the request surely never reached Telegram; otherwise

@@ -4,9 +4,12 @@ required in CI), the fake Telegram and Nominatim servers, and the real bot runni
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,29 +48,58 @@ def database(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-async def db_url(database: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
-    if database == "sqlite":
-        yield f"sqlite://{tmp_path / 'bot.sqlite3'}"
-        return
+def _migrate(url: str) -> None:
+    """Run the project's migrations in a child process (Tortoise keeps global state)."""
+    code = "import asyncio, sys; from bot.db import start_db, stop_db\n"
+    code += "async def m(u):\n    await start_db(u)\n    await stop_db()\n"
+    code += "asyncio.run(m(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", code, url], check=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (the migrations run once per session)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite://{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test's database is created from."""
+    name = f"shopbot_tmpl_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    _migrate(urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl())
+    yield name
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(sql: str) -> None:
+    import asyncio
+
     import asyncpg
 
-    name = f"shopbot_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    parts = urlsplit(POSTGRES_URL)
-    yield parts._replace(path=f"/{name}").geturl()
-    admin = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async def run() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 @pytest.fixture
-def anyio_backend() -> Iterator[str]:
-    yield "asyncio"
+def db_url(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for one test: a copy of the SQLite template, or a new
+    PostgreSQL database cloned from the migrated template."""
+    if database == "sqlite":
+        path = tmp_path / "bot.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite://{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"shopbot_test_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -199,50 +199,46 @@ def _is_complete(d: dict[str, Any]) -> bool:
 # -------------------------------------------------------------------------------- asking
 
 
-async def ask(update: Update, context: Context, user: User, step: str, note: str = "") -> str:
+def prompt(step: str, lang: str, d: dict[str, Any], config: Config) -> tuple[str, list[str], bool]:
+    """The question for `step`, its buttons, and whether it can be skipped."""
+    kind = CouponKind(d["kind"]) if "kind" in d else CouponKind.PERCENT
+    if step == KIND:
+        return (
+            t(lang, "coupons.ask_kind", shop=h(d["shop_name"])),
+            [t(lang, k) for k in KINDS],
+            False,
+        )
+    if step == VALUE and kind == CouponKind.PERCENT:
+        return t(lang, "coupons.ask_value_percent"), [], False
+    if step == VALUE:
+        example = format_price(5000 if kind == CouponKind.VOUCHER else 1000, config)
+        return t(lang, f"coupons.ask_value_{kind.value}", example=example), [], False
+    if step == TITLE:  # the offer itself makes a fine title: one tap
+        suggestion = [] if kind == CouponKind.GIFT else [value_text(lang, kind, d["value"], config)]
+        return t(lang, "coupons.ask_title", max=coupons.TITLE_MAX), suggestion, False
+    if step == TERMS:
+        return t(lang, "coupons.ask_terms", max=coupons.TERMS_MAX), [], True
+    if step == MIN_SPEND:
+        return t(lang, "coupons.ask_min_spend", example=format_price(10000, config)), [], True
+    if step == STOCK:
+        return t(lang, "coupons.ask_stock"), [t(lang, "coupons.unlimited")], False
+    if step == LIMIT:
+        return t(lang, "coupons.ask_limit"), list(QUICK_LIMITS), False
+    if step == VALIDITY:
+        quick = [t(lang, "coupons.days_button", days=n) for n in QUICK_DAYS]
+        return t(lang, "coupons.ask_validity", **_example_range(d)), quick, False
+    return t(lang, "coupons.ask_audience"), [t(lang, k) for k in AUDIENCES], False
+
+
+async def ask(update: Update, context: Context, user: User, step: str) -> str:
     """Ask for `step` with its keyboard; returns the state waiting for the answer."""
     lang = user.language
-    config = deps(context).config
-    d = draft(context)
-    extra: list[str] = []
-    skip = False
-    params: dict[str, Any] = {}
-    key = f"coupons.ask_{step.removeprefix('cpn_')}"
-    if step == KIND:
-        extra = [t(lang, k) for k in KINDS]
-        params["shop"] = h(d.get("shop_name", ""))
-    elif step == VALUE:
-        kind = CouponKind(d["kind"])
-        key = f"coupons.ask_value_{kind.value}"
-        params["example"] = format_price(5000 if kind == CouponKind.VOUCHER else 1000, config)
-        if kind == CouponKind.PERCENT:
-            params = {}
-    elif step == TITLE:
-        params["max"] = coupons.TITLE_MAX
-        kind = CouponKind(d["kind"])
-        if kind != CouponKind.GIFT:
-            extra = [value_text(lang, kind, d["value"], config)]
-    elif step == TERMS:
-        params["max"] = coupons.TERMS_MAX
-        skip = True
-    elif step == MIN_SPEND:
-        params["example"] = format_price(10000, config)
-        skip = True
-    elif step == STOCK:
-        extra = [t(lang, "coupons.unlimited")]
-    elif step == LIMIT:
-        extra = list(QUICK_LIMITS)
-    elif step == VALIDITY:
-        params.update(_example_range(d))
-        extra = [t(lang, "coupons.days_button", days=n) for n in QUICK_DAYS]
-    elif step == AUDIENCE:
-        extra = [t(lang, k) for k in AUDIENCES]
-    text = t(lang, key, **params)
+    text, buttons, skip = prompt(step, lang, draft(context), deps(context).config)
     await say(
         update,
-        f"{note}\n\n{text}" if note else text,
+        text,
         parse_mode=ParseMode.HTML,
-        reply_markup=choice_keyboard(lang, extra, skip=skip),
+        reply_markup=choice_keyboard(lang, buttons, skip=skip),
     )
     return step
 

@@ -9,6 +9,7 @@ Each step validates its input and re-asks, changing nothing, until the answer is
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable
 from itertools import pairwise
 from typing import Any
@@ -281,7 +282,9 @@ async def show_preview(update: Update, context: Context, user: User, note: str =
     sent = await say(
         update, f"{note}\n\n{question}" if note else question, reply_markup=preview_buttons(lang)
     )
-    draft(context)["preview_msg"] = sent.message_id
+    d = draft(context)
+    d.update(mode="new", preview_msg=sent.message_id)
+    d.pop("before", None)
     return PREVIEW
 
 
@@ -335,8 +338,19 @@ async def preview_press(update: Update, context: Context) -> int | None:
         return None
     await answer(update)
     await query.edit_message_reply_markup(None)
-    d["mode"] = "fix"
+    d.update(mode="fix", before=copy.deepcopy(values(context)))
     return await ask(update, context, user, field)
+
+
+async def cancel_step(update: Update, context: Context) -> int:
+    """/cancel: while changing a field from the preview, drop just that change and show the
+    preview again; anywhere else, leave the flow (nothing is saved)."""
+    d = draft(context)
+    if d.get("mode") != "fix" or "before" not in d:
+        return await cancel(update, context)
+    user = await current_user(update)
+    d["shop"] = d.pop("before")
+    return await show_preview(update, context, user, note=t(user.language, "myshop.unchanged"))
 
 
 async def publish(update: Update, context: Context, user: User) -> int | None:
@@ -765,6 +779,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
             states=states(),
             fallbacks=[
                 MessageHandler(filters.UpdateType.EDITED, ignore),
+                CommandHandler("cancel", cancel_step),
+                MessageHandler(CANCEL_LABEL, cancel_step),
                 *flow_fallbacks(),
                 MessageHandler(MENU_LABELS, busy),
                 CallbackQueryHandler(busy_press, pattern=rf"^{MENU}:edit:"),

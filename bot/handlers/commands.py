@@ -3,9 +3,15 @@ own or staff a shop, so merchant commands appear only where they work."""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest
 
 from bot.i18n import LANGUAGES, t
+from bot.services.users import is_staff
+
+log = logging.getLogger(__name__)
 
 CONSUMER_COMMANDS = (
     "start",
@@ -53,7 +59,26 @@ async def publish_default_commands(bot: Bot) -> None:
 
 async def publish_merchant_commands(bot: Bot, chat_id: int, *, operator: bool = False) -> None:
     """Merchant commands in this chat only, in every language."""
-    names = (*CONSUMER_COMMANDS, *MERCHANT_COMMANDS, *(OPERATOR_COMMANDS if operator else ()))
+    await publish_chat_commands(bot, chat_id, merchant=True, operator=operator)
+
+
+async def publish_operator_menus(bot: Bot, operators: frozenset[int]) -> None:
+    """At start-up: operators see /pending (and merchant commands if they run a shop too).
+    An operator who never opened the bot has no chat yet; Telegram refuses, which is fine."""
+    for chat_id in operators:
+        merchant = await is_staff(chat_id)
+        try:
+            await publish_chat_commands(bot, chat_id, merchant=merchant, operator=True)
+        except BadRequest as exc:
+            log.info("operator %s has no chat with the bot yet: %s", chat_id, exc.message)
+
+
+async def publish_chat_commands(bot: Bot, chat_id: int, *, merchant: bool, operator: bool) -> None:
+    names = (
+        *CONSUMER_COMMANDS,
+        *(MERCHANT_COMMANDS if merchant else ("newshop",)),
+        *(OPERATOR_COMMANDS if operator else ()),
+    )
     for lang in LANGUAGES:
         await bot.set_my_commands(
             commands(lang, names),

@@ -49,7 +49,7 @@ from bot.i18n import t
 from bot.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline
 from bot.models import CouponClaim, User
 from bot.services import coupons, users
-from bot.services.codes import REDEEM_LINK_KIND, display_code
+from bot.services.codes import REDEEM_LINK_KIND, display_code, verify_check
 from bot.services.coupons import CouponError, RedeemPreview
 
 PREFIX = "rdm"
@@ -70,9 +70,7 @@ def code_from_qr_text(text: str) -> str | None:
     kind, _, token = start.partition("_")
     if kind == REDEEM_LINK_KIND and token:
         return token
-    if "://" in text or "start=" in text:
-        return None  # some other link, e.g. a shop poster
-    return text or None
+    return text if verify_check(text) else None  # not ours: a shop poster, a Wi-Fi code...
 
 
 def decode_qr(data: bytes) -> str | None:

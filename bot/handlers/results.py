@@ -60,8 +60,8 @@ def _promotion_lines(lang: str, result: PromotionResult, tz: str) -> list[str]:
         status = f" · {t(lang, 'results.status_ended')}"
     elif p.is_flash and p.ends_at is not None:
         status = f" · {t(lang, 'results.status_running', end=local_time(p.ends_at, tz)[-5:])}"
-    elif p.status == PromotionStatus.SENDING:
-        status = f" · {t(lang, 'results.status_sending')}"
+    elif funnel.waiting:
+        status = f" · {t(lang, 'results.status_waiting', count=funnel.waiting)}"
     when = local_time(p.created_at, tz)[5:]
     lines = [
         f"{icon} <b>{when}</b> · {h(_snippet(p.text))}{status}",

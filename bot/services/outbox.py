@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.expressions import F
 from tortoise.functions import Count
+from tortoise.transactions import in_transaction
 
 from bot.models import Outbox, OutboxStatus, User
 
@@ -220,7 +221,7 @@ async def claim_due(
     token = _lease_token(now + policy.lease)
     await Outbox.filter(
         id__in=candidates, status=OutboxStatus.PENDING, lease_until__isnull=True
-    ).update(lease_until=token)
+    ).update(lease_until=token, error=None)  # no longer waiting: being sent
     claimed = (
         await Outbox.filter(id__in=candidates, lease_until=token)
         .select_related("user")
@@ -292,7 +293,7 @@ async def _promotions_today(
             user_id__in=list(users),
             kind__in=kinds,
             status=OutboxStatus.PENDING,
-            lease_until__gt=now,
+            lease_until__isnull=False,  # claimed: being sent, or sent and not yet recorded
         )
         .exclude(id__in=[r.id for r in rows])
         .values_list("user_id", flat=True)
@@ -323,6 +324,26 @@ async def mark_sent(outbox_id: int, message_id: int, now: datetime) -> None:
         lease_until=None,
         error=None,
     )
+
+
+async def mark_sent_many(results: Sequence[tuple[int, int]], now: datetime) -> None:
+    """`mark_sent` for many (outbox id, message id) pairs in one transaction: a broadcast at
+    full speed would otherwise spend more time committing than sending."""
+    if not results:
+        return
+    async with in_transaction() as conn:
+        for outbox_id, message_id in results:
+            await (
+                Outbox.filter(id=outbox_id)
+                .using_db(conn)
+                .update(
+                    status=OutboxStatus.SENT,
+                    chat_message_id=message_id,
+                    sent_at=now,
+                    lease_until=None,
+                    error=None,
+                )
+            )
 
 
 async def mark_blocked(outbox_id: int) -> None:

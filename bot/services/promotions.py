@@ -189,6 +189,7 @@ async def create_promotion(
         coupon_id=coupon_id,
         audience=audience,
         progress_chat_id=chat_id,
+        created_at=now,
     )
 
 
@@ -239,6 +240,7 @@ async def create_flash(
             is_flash=True,
             ends_at=ends,
             progress_chat_id=chat_id,
+            created_at=now,
         )
 
 
@@ -351,12 +353,14 @@ async def end_flash(promotion_id: int) -> Promotion | None:
 
 @dataclass(frozen=True)
 class Funnel:
-    """From the push to the counter: `reached` counts everyone queued (outbox rows),
-    `from_messages` the claims made through a pushed message."""
+    """From the push to the counter: `reached` counts everyone queued (outbox rows), `waiting`
+    those not sent yet (quiet hours, daily limit, in progress), `from_messages` the claims made
+    through a pushed message."""
 
     reached: int = 0
     delivered: int = 0
     blocked: int = 0
+    waiting: int = 0
     claimed: int = 0
     redeemed: int = 0
     from_messages: int = 0
@@ -440,6 +444,7 @@ def _funnel(sends: Counter[str], claimed: int, redeemed: int, from_messages: int
         reached=sum(sends.values()),
         delivered=sends[OutboxStatus.SENT.value],
         blocked=sends[OutboxStatus.BLOCKED.value],
+        waiting=sends[OutboxStatus.PENDING.value],
         claimed=claimed,
         redeemed=redeemed,
         from_messages=from_messages,

@@ -356,6 +356,16 @@ async def test_preview_change_one_field_then_publish(bot, tg: FakeTelegram) -> N
     await fay.press(question, text="✏️ Change something")
     await fay.wait_for(lambda: "📷 Photos" in question.button_texts)
     assert "🔄 Start over" in question.button_texts
+    await fay.press(question, data="nshop:fix:photos")
+    await fay.reply()
+    await fay.send_photo(b"not this one")
+    await fay.reply()
+    await fay.send("✖️ Cancel")  # drops this change only, the registration goes on
+    _, page, question = await fay.replies(3, timeout=10)
+    assert "Nothing was changed" in question.text and "Fay's Laundry" in page.text
+    assert not any(m.photo for m in fay.inbox)
+    await fay.press(question, text="✏️ Change something")
+    await fay.wait_for(lambda: "✏️ Name" in question.button_texts)
     await fay.press(question, data="nshop:fix:name")
     name = await fay.reply()
     assert "Now: Fay's Laundry" in name.text

@@ -25,6 +25,7 @@ from bot.sender import (
     sender_of,
 )
 from bot.services import outbox
+from tests.e2e.conftest import OPERATOR_ID
 from tests.fakes.telegram import BotMessage, FakeTelegram
 
 MERCHANT = 500
@@ -38,6 +39,7 @@ PAYLOAD = {
 async def tg(request: pytest.FixtureRequest) -> AsyncIterator[FakeTelegram]:
     """The fake Telegram; `indirect` parametrisation sets its limits (e.g. global_rate)."""
     async with FakeTelegram(**getattr(request, "param", {})) as fake:
+        fake.user(OPERATOR_ID, first_name="Olga", language_code="en")
         yield fake
 
 
@@ -211,6 +213,7 @@ async def test_quiet_hours_and_the_daily_limit(bot, tg, frozen: clock.FrozenCloc
     notify()
     got = await delivered(tg, ids)
     assert [m.text for m in got[1]] == ["🍜 Half price noodles today!"]  # not the flash deal
+    assert "Delivered to 3 of 3" in (await report(tg, "promo:night", bot)).text
 
     await User.filter(id=1).update(max_pushes_per_day=1)
     frozen.set(shanghai(2, 12))

@@ -60,3 +60,12 @@ async def test_default_commands_per_language(bot, tg: FakeTelegram) -> None:
     assert "nearby" in tg.commands_for(4, "en")
     assert "myshop" not in tg.commands_for(4, "en")
     assert "newshop" in tg.commands_for(4, "zh")
+
+
+async def test_operator_sees_pending_in_their_chat_only(bot, tg: FakeTelegram) -> None:
+    from tests.e2e.conftest import OPERATOR_ID
+
+    tg.user(5, language_code="en")
+    assert "pending" in tg.commands_for(OPERATOR_ID, "en")
+    assert "myshop" not in tg.commands_for(OPERATOR_ID, "en")  # runs no shop
+    assert "pending" not in tg.commands_for(5, "en")
