@@ -12,7 +12,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.clock import now
-from bot.models import Purchase, Review, Shop, User
+from bot.models import ClaimStatus, CouponClaim, Purchase, Review, Shop, User
 from bot.services.shops import can_manage, is_owner, public_shop
 
 PAGE_SIZE = 5
@@ -69,9 +69,13 @@ class WriteResult:
 
 
 async def is_verified_customer(shop_id: int, user_id: int) -> bool:
-    """Whether the user has bought at the shop: the one rule behind the ✅ verified mark.
-    Later issues extend it (coupon redemptions, membership cards)."""
-    return await Purchase.filter(shop_id=shop_id, user_id=user_id).exists()
+    """Whether the user has bought at the shop or redeemed one of its coupons: the one rule
+    behind the ✅ verified mark (membership-card purchases will land in Purchase too)."""
+    if await Purchase.filter(shop_id=shop_id, user_id=user_id).exists():
+        return True
+    return await CouponClaim.filter(
+        coupon__shop_id=shop_id, user_id=user_id, status=ClaimStatus.REDEEMED
+    ).exists()
 
 
 async def reviewable_shop(shop_id: int, user_id: int) -> Shop:

@@ -161,3 +161,33 @@ async def test_owner_replies_once(db) -> None:
     with pytest.raises(ReviewError) as exc:
         await reply_to_review(99999, OWNER, "Hello", text_max=TEXT_MAX)
     assert exc.value.reason == "not_found"
+
+
+async def test_a_redeemed_coupon_makes_a_review_verified_a_merely_claimed_one_does_not(db) -> None:
+    from datetime import UTC, datetime
+
+    from bot.models import CouponKind
+    from bot.services import coupons
+
+    shop = await shop_with_customers()
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    coupon = await coupons.create_coupon(
+        shop.id,
+        kind=CouponKind.AMOUNT,
+        value=500,
+        title="¥5 off",
+        terms="",
+        min_spend_cents=0,
+        stock=None,
+        per_user_limit=1,
+        valid_from=None,
+        valid_until=None,
+        valid_days=30,
+        audience=coupons.Audience.EVERYONE,
+    )
+    ann = await coupons.claim(coupon.id, ANN, now=now)
+    await coupons.claim(coupon.id, BOB, now=now)
+    assert not await is_verified_customer(shop.id, ANN)
+    await coupons.redeem(ann.id, OWNER, now=now)
+    assert await is_verified_customer(shop.id, ANN)
+    assert not await is_verified_customer(shop.id, BOB)
