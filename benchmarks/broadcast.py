@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import platform
 import shlex
@@ -28,6 +29,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -141,78 +143,100 @@ async def chat(tg: FakeTelegram, user_id: int, stop: asyncio.Event, latencies: l
             await asyncio.wait_for(stop.wait(), max(0.0, 1.0 - (time.perf_counter() - began)))
 
 
+def fake_side(conn: Connection, rate: float, args: argparse.Namespace, timebox: float | None):
+    """Child process: the fake Telegram (out of the bot's process, so the bot is measured, not
+    the fake) and the people chatting; measures what the bot delivers."""
+
+    async def serve() -> None:
+        followers = [FOLLOWER_BASE + i for i in range(args.followers)]
+        async with FakeTelegram(global_rate=rate, global_burst=rate) as tg:
+            for user_id in followers:
+                tg.user(user_id, first_name="F")
+            conn.send((tg.token, tg.base_url, tg.base_file_url))
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, conn.recv)  # "go": the promotion is enqueued
+            result = Result(rate)
+            tally = Tally(tg, set(followers))
+            await tg.wait_for(lambda: tally.count() > 0, timeout=60)
+            stop = asyncio.Event()
+            chatters = [
+                asyncio.create_task(chat(tg, CHATTER_BASE + i, stop, result.latencies))
+                for i in range(args.chatters)
+            ]
+            start_messages, start_broadcast = len(tg.messages), tally.count()
+            began = time.perf_counter()
+            if timebox is not None:
+                await asyncio.sleep(timebox)
+            else:
+                await tg.wait_for(lambda: tally.count() >= len(followers), args.followers)
+            result.elapsed = time.perf_counter() - began
+            result.messages = len(tg.messages) - start_messages
+            result.broadcast = tally.count() - start_broadcast
+            stop.set()
+            await asyncio.gather(*chatters)
+            tally.count()
+            result.duplicates = sum(1 for n in tally.per_chat.values() if n > 1)
+            if timebox is None:
+                result.losses = sum(1 for f in followers if tally.per_chat[f] == 0)
+            result.throttled = tg.throttle_count
+            conn.send(result)
+            await loop.run_in_executor(None, conn.recv)  # "stop": the bot has shut down
+
+    asyncio.run(serve())
+
+
 async def run(
     args: argparse.Namespace, rate: float, timebox: float | None, workdir: Path
 ) -> Result:
-    result = Result(rate)
+    """Parent process: the real bot, its database and the promotion."""
     db_url, db_name = await fresh_db(args.db, workdir)
     followers = [FOLLOWER_BASE + i for i in range(args.followers)]
+    ctx = multiprocessing.get_context("spawn")
+    conn, child_conn = ctx.Pipe()
+    child = ctx.Process(target=fake_side, args=(child_conn, rate, args, timebox))
+    child.start()
+    loop = asyncio.get_running_loop()
     try:
-        async with FakeTelegram(global_rate=rate, global_burst=rate) as tg:
-            base = load_config(env={})
-            config: Config = base.with_(
-                token=tg.token,
-                api_base_url=tg.base_url,
-                api_file_url=tg.base_file_url,
-                database_url=db_url,
-                persistence_file=str(workdir / f"conv-{uuid.uuid4().hex[:6]}.pickle"),
-                broadcast=replace(
-                    base.broadcast,
-                    rate_per_second=rate,
-                    batch_size=max(base.broadcast.batch_size, int(rate)),
-                ),
+        token, base_url, file_url = await loop.run_in_executor(None, conn.recv)
+        base = load_config(env={})
+        config: Config = base.with_(
+            token=token,
+            api_base_url=base_url,
+            api_file_url=file_url,
+            database_url=db_url,
+            persistence_file=str(workdir / f"conv-{uuid.uuid4().hex[:6]}.pickle"),
+            broadcast=replace(
+                base.broadcast,
+                rate_per_second=rate,
+                batch_size=max(base.broadcast.batch_size, int(rate)),
+            ),
+        )
+        runner = BotRunner(config)
+        await runner.start()
+        try:
+            await User.bulk_create(
+                [User(id=i, first_name="F", quiet_start=0, quiet_end=0) for i in followers],
+                batch_size=1000,
             )
-            for user_id in followers:
-                tg.user(user_id, first_name="F")
-            runner = BotRunner(config)
-            await runner.start()
-            try:
-                await User.bulk_create(
-                    [User(id=i, first_name="F", quiet_start=0, quiet_end=0) for i in followers],
-                    batch_size=1000,
-                )
-                stop = asyncio.Event()
-                chatters = [
-                    asyncio.create_task(chat(tg, CHATTER_BASE + i, stop, result.latencies))
-                    for i in range(args.chatters)
-                ]
-                payload = {"text": "🍜 <b>Half price noodles</b> today only!"}
-                await outbox.enqueue("bench", "promo", followers, payload, not_before=clock.now())
-                sender.notify()
-                tally = Tally(tg, set(followers))
-                broadcast_count = tally.count
-                await tg.wait_for(lambda: broadcast_count() > 0, timeout=30)
-                start_messages, start_broadcast = len(tg.messages), broadcast_count()
-                began = time.perf_counter()
-                if timebox is not None:
-                    await asyncio.sleep(timebox)
-                else:
-                    await tg.wait_for(
-                        lambda: broadcast_count() >= len(followers), timeout=args.followers
-                    )
-                result.elapsed = time.perf_counter() - began
-                result.messages = len(tg.messages) - start_messages
-                result.broadcast = broadcast_count() - start_broadcast
-                stop.set()
-                await asyncio.gather(*chatters)
-                if timebox is None:
+            payload = {"text": "🍜 <b>Half price noodles</b> today only!"}
+            await outbox.enqueue("bench", "promo", followers, payload, not_before=clock.now())
+            sender.notify()
+            conn.send("go")
+            result: Result = await loop.run_in_executor(None, conn.recv)
+            if timebox is None:
+                progress = await outbox.campaign_progress("bench")
+                while not progress.done:  # the last deliveries are being recorded
+                    await asyncio.sleep(0.1)
                     progress = await outbox.campaign_progress("bench")
-                    while not progress.done:  # let the last rows be recorded
-                        await asyncio.sleep(0.1)
-                        progress = await outbox.campaign_progress("bench")
-                tally.count()
-                per_chat = tally.per_chat
-                result.duplicates = sum(1 for n in per_chat.values() if n > 1)
-                if timebox is None:
-                    result.losses = sum(1 for f in followers if per_chat[f] == 0)
-                result.throttled = tg.throttle_count
-                statuses = await Outbox.filter(campaign="bench").values_list("status", flat=True)
-                result.statuses = Counter(str(s) for s in statuses)
-            finally:
-                await runner.stop()
-            if runner.errors:
-                raise runner.errors[0]
+            statuses = await Outbox.filter(campaign="bench").values_list("status", flat=True)
+            result.statuses = Counter(str(s) for s in statuses)
+        finally:
+            await runner.stop()
+        if runner.errors:
+            raise runner.errors[0]
     finally:
+        conn.send("stop")
+        await loop.run_in_executor(None, child.join)
         await drop_db(args.db, db_name)
     return result
 

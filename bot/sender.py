@@ -511,8 +511,9 @@ class Sender:
             self._recorder = asyncio.create_task(self._record_soon())
 
     async def _record_soon(self) -> None:
-        await asyncio.sleep(RECORD_EVERY_SECONDS)
-        await self._record_delivered()
+        while self._delivered:  # deliveries may arrive while the previous batch is written
+            await asyncio.sleep(RECORD_EVERY_SECONDS)
+            await self._record_delivered()
 
     async def _record_delivered(self) -> None:
         batch, self._delivered = self._delivered, []

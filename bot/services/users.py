@@ -36,9 +36,12 @@ async def ensure_user(
             )
         except IntegrityError:  # created concurrently by another update
             user = await User.get(id=telegram_id)
-    elif user.first_name != first_name[:128] or user.username != username:
-        user.first_name, user.username = first_name[:128], username
-        await user.save(update_fields=["first_name", "username"])
+    elif (
+        user.first_name != first_name[:128] or user.username != username or not user.reachable
+    ):
+        # Writing to us again means they unblocked the bot: broadcasts may reach them again.
+        user.first_name, user.username, user.reachable = first_name[:128], username, True
+        await user.save(update_fields=["first_name", "username", "reachable"])
     return user
 
 

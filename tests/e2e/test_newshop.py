@@ -307,7 +307,7 @@ async def test_sticker_and_a_sixth_photo_are_refused(bot, tg: FakeTelegram) -> N
     await cat.send_photo(b"photo-6")
     assert "didn't add this one" in (await cat.reply()).text
     await cat.send("✅ Done")
-    _, *album, page, _ = await cat.replies(8, timeout=10)
+    _, *album, page, _ = await cat.replies(8, timeout=15)
     assert album[0].media_group_id is not None
     assert {m.media_group_id for m in album} == {album[0].media_group_id}
     assert "+86 139 0000 1111" in page.text and "Daily 10:00–22:00" in page.text

@@ -115,7 +115,11 @@ async def report(tg: FakeTelegram, campaign: str, bot: Any) -> BotMessage:
     assert sender is not None
     before = len(tg.chat_messages(MERCHANT))
     sender.track(campaign, MERCHANT, "en")
-    await tg.wait_for(lambda: len(tg.chat_messages(MERCHANT)) >= before + 2, 15)
+    try:
+        await tg.wait_for(lambda: len(tg.chat_messages(MERCHANT)) >= before + 2, 15)
+    except AssertionError as exc:
+        progress = await outbox.campaign_progress(campaign)
+        raise AssertionError(f"{exc}\n{progress}\n{tg.transcript(MERCHANT)}") from None
     return tg.chat_messages(MERCHANT)[-1]
 
 
@@ -169,6 +173,12 @@ async def test_blocked_user_is_marked_unreachable_and_skipped_next_time(bot, tg)
     assert len([p for p in tg.calls_to("sendMessage") if p["chat_id"] == 3]) == 1  # one try
     assert await edit_campaign_messages(bot.app.bot, "promo:b", "Offer over") == 4
     assert [m.text for m in tg.chat_messages(1)] == ["🍜 Half price noodles today!", "Offer over"]
+
+    tg.unblock(3)  # they come back and write to the bot: reachable again
+    back = tg.user(3, first_name="Cy", language_code="en")
+    await back.send("/start")
+    await back.reply()
+    assert (await User.get(id=3)).reachable
 
 
 @pytest.mark.parametrize("tg", [{"global_rate": 5}], indirect=True)
