@@ -106,7 +106,7 @@ async def test_verified_purchase_is_marked_and_listed_first(bot, tg: FakeTelegra
     assert not (await Review.get(user_id=33)).verified
 
     page = await open_page(ann, shop)
-    assert page.button_texts == ["⭐ Reviews (2)", "✏️ Edit my review"]
+    assert page.button_texts == ["⭐ Reviews (2)", "✏️ Edit my review", "⭐ Follow"]
     await ann.press(page, text="⭐ Reviews (2)")
     listing = (await ann.reply()).text
     assert listing.startswith("Reviews of Laundry Lane\n★ 3.0 (2) · page 1 of 1")

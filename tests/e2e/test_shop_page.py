@@ -43,8 +43,8 @@ async def test_shop_page_from_search_result(bot, tg: FakeTelegram) -> None:
     assert "Beef noodles — ¥28.00" in text and "Dumplings — ¥15.50" in text
     assert "Six pieces" in text
     assert "Secret menu" not in text and "99.00" not in text
-    assert page.button_texts == ["✍️ Write a review"]
-    assert page.callback_data == [f"rv:w:{shop.id}"]
+    assert page.button_texts == ["✍️ Write a review", "⭐ Follow"]
+    assert page.callback_data == [f"rv:w:{shop.id}", f"fol:on:{shop.id}"]
 
 
 async def test_shop_page_from_deep_link_in_chinese(bot, tg: FakeTelegram) -> None:
@@ -57,7 +57,7 @@ async def test_shop_page_from_deep_link_in_chinese(bot, tg: FakeTelegram) -> Non
     assert "🍜 餐饮" in page.text and "暂无评分" in page.text
     assert "服务与价格" in page.text and "Beef noodles — ¥28.00" in page.text
     assert "Secret menu" not in page.text
-    assert page.button_texts == ["✍️ 写评价"]
+    assert page.button_texts == ["✍️ 写评价", "⭐ 关注本店"]
 
 
 async def test_deep_link_for_a_new_user_shows_page_then_welcome(bot, tg: FakeTelegram) -> None:
