@@ -44,11 +44,12 @@ from bot.handlers.base import (
     expired,
     int_arg,
     say,
+    shop_to_manage,
 )
 from bot.i18n import t
 from bot.keyboards import any_label_pattern, choice_keyboard, inline
 from bot.models import Service, Shop, User
-from bot.services import catalog, users
+from bot.services import catalog
 from bot.services.catalog import CatalogError, Limits, ServiceDraft
 from bot.services.shops import get_shop, managed_shop
 
@@ -213,15 +214,11 @@ async def _show_card(update: Update, context: Context, lang: str, service: Servi
 async def services_command(update: Update, context: Context) -> None:
     """/services: the catalogue of the user's shop, or a choice when they manage several."""
     user = await current_user(update)
-    lang = user.language
-    shops = await users.shops_of(user.id)
-    if not shops:
-        await say(update, t(lang, "common.merchant_only"))
-    elif len(shops) == 1:
-        await _show_list(update, context, lang, shops[0], replace=False)
-    else:
-        rows = [[(shop.name, f"{PREFIX}:shop:{shop.id}")] for shop in shops]
-        await say(update, t(lang, "catalog.pick_shop"), reply_markup=inline(rows))
+    shop = await shop_to_manage(
+        update, user, choose_key="catalog.pick_shop", choice_data=lambda s: f"{PREFIX}:shop:{s.id}"
+    )
+    if shop is not None:
+        await _show_list(update, context, user.language, shop, replace=False)
 
 
 async def on_button(update: Update, context: Context) -> None:

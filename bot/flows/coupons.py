@@ -61,6 +61,7 @@ from bot.handlers.base import (
     expired,
     int_arg,
     say,
+    shop_to_manage,
 )
 from bot.handlers.wallet import (
     card_caption,
@@ -74,7 +75,7 @@ from bot.handlers.wallet import (
 from bot.i18n import LANGUAGES, t
 from bot.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, choice_keyboard, inline
 from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopStatus, User
-from bot.services import coupons, users
+from bot.services import coupons
 from bot.services.codes import generate_code
 from bot.services.coupons import CouponError
 from bot.services.shops import managed_shop
@@ -285,16 +286,13 @@ def _text(update: Update) -> str:
 async def new_command(update: Update, context: Context) -> str | int:
     """/newcoupon: for the user's shop, or a choice of shop when they run several."""
     user = await current_user(update)
-    lang = user.language
-    shops = await users.shops_of(user.id)
-    if not shops:
-        await say(update, t(lang, "common.merchant_only"))
-        return END
-    if len(shops) > 1:
-        rows = [[(shop.name, f"{PREFIX}:new:{shop.id}")] for shop in shops]
-        await say(update, t(lang, "coupons.pick_shop_new"), reply_markup=inline(rows))
-        return END
-    return await begin(update, context, user, shops[0])
+    shop = await shop_to_manage(
+        update,
+        user,
+        choose_key="coupons.pick_shop_new",
+        choice_data=lambda s: f"{PREFIX}:new:{s.id}",
+    )
+    return END if shop is None else await begin(update, context, user, shop)
 
 
 async def new_press(update: Update, context: Context) -> str | int:
@@ -572,16 +570,15 @@ async def expect_preview(update: Update, context: Context) -> None:
 async def list_command(update: Update, context: Context) -> None:
     """/coupons: the shop's coupons with live counts, or a choice of shop."""
     user = await current_user(update)
-    lang = user.language
-    shops = await users.shops_of(user.id)
-    if not shops:
-        await say(update, t(lang, "common.merchant_only"))
-    elif len(shops) == 1:
-        text, markup = await list_screen(shops[0], lang, deps(context).config)
+    shop = await shop_to_manage(
+        update,
+        user,
+        choose_key="coupons.pick_shop_list",
+        choice_data=lambda s: f"{PREFIX}:list:{s.id}",
+    )
+    if shop is not None:
+        text, markup = await list_screen(shop, user.language, deps(context).config)
         await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    else:
-        rows = [[(shop.name, f"{PREFIX}:list:{shop.id}")] for shop in shops]
-        await say(update, t(lang, "coupons.pick_shop_list"), reply_markup=inline(rows))
 
 
 async def list_screen(shop: Shop, lang: str, config: Config) -> tuple[str, InlineKeyboardMarkup]:

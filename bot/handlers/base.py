@@ -7,16 +7,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.config import Config
 from bot.i18n import t
-from bot.models import User
+from bot.models import Shop, User
 from bot.services.geocoding import Geocoder
-from bot.services.users import ensure_user
+from bot.services.users import ensure_user, shops_of
 
 Context = ContextTypes.DEFAULT_TYPE
 DeepLinkOpener = Callable[[Update, Context, str], Awaitable[None]]
@@ -46,6 +46,22 @@ async def current_user(update: Update) -> User:
     tg = update.effective_user
     assert tg is not None
     return await ensure_user(tg.id, tg.first_name or "", tg.username, tg.language_code)
+
+
+async def shop_to_manage(
+    update: Update, user: User, *, choose_key: str, choice_data: Callable[[Shop], str]
+) -> Shop | None:
+    """The shop a merchant command acts on: their only shop, or None after asking which one
+    (buttons carry `choice_data(shop)`) or explaining that the command is for merchants."""
+    shops = await shops_of(user.id)
+    if not shops:
+        await say(update, t(user.language, "common.merchant_only"))
+        return None
+    if len(shops) == 1:
+        return shops[0]
+    rows = [[InlineKeyboardButton(shop.name, callback_data=choice_data(shop))] for shop in shops]
+    await say(update, t(user.language, choose_key), reply_markup=InlineKeyboardMarkup(rows))
+    return None
 
 
 async def say(update: Update, text: str, **kwargs: Any) -> Message:

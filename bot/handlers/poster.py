@@ -22,13 +22,11 @@ from bot.handlers.base import (
     deps,
     expired,
     int_arg,
-    say,
+    shop_to_manage,
 )
 from bot.i18n import FALLBACK, has, t
-from bot.keyboards import inline
 from bot.models import Shop, ShopStatus, User
 from bot.render import Poster, poster_png, renders
-from bot.services import users
 from bot.services.shops import managed_shop
 
 PREFIX = "poster"
@@ -62,15 +60,11 @@ def _poster_texts(shop: Shop, lang: str) -> tuple[str, str, str]:
 async def poster_command(update: Update, context: Context) -> None:
     """/poster: the poster of the user's shop, or a choice when they manage several."""
     user = await current_user(update)
-    lang = user.language
-    shops = await users.shops_of(user.id)
-    if not shops:
-        await say(update, t(lang, "common.merchant_only"))
-    elif len(shops) == 1:
-        await send_poster(update, context, user, shops[0])
-    else:
-        rows = [[(shop.name, f"{PREFIX}:{shop.id}")] for shop in shops]
-        await say(update, t(lang, "poster.pick_shop"), reply_markup=inline(rows))
+    shop = await shop_to_manage(
+        update, user, choose_key="poster.pick_shop", choice_data=lambda s: f"{PREFIX}:{s.id}"
+    )
+    if shop is not None:
+        await send_poster(update, context, user, shop)
 
 
 async def poster_button(update: Update, context: Context) -> None:
