@@ -175,7 +175,9 @@ async def test_refusals_before_anything_is_sent(shop: Shop) -> None:
     )
     await refused(
         "text_too_long",
-        promotions.create_promotion(shop, OWNER, text="x" * (promotions.TEXT_MAX + 1), coupon_id=None, **common),
+        promotions.create_promotion(
+            shop, OWNER, text="x" * (promotions.TEXT_MAX + 1), coupon_id=None, **common
+        ),
     )
     ended = await a_coupon(shop)
     await coupons.end(ended.id, shop.id)
