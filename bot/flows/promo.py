@@ -62,6 +62,7 @@ from bot.handlers.base import (
     expired,
     int_arg,
     say,
+    shop_to_manage,
 )
 from bot.handlers.follows import push_buttons
 from bot.handlers.wallet import local_time, value_text
@@ -176,14 +177,12 @@ async def _begin(update: Update, context: Context, *, flash: bool) -> str | int:
     user = await current_user(update)
     lang = user.language
     context.user_data["draft"] = {"flash": flash}  # type: ignore[index]
-    shops = await users.shops_of(user.id)
-    if not shops:
+    if not await users.shops_of(user.id):
         return await _stop(update, context, t(lang, "common.merchant_only"))
-    if len(shops) == 1:
-        return await _with_shop(update, context, user, shops[0])
-    rows = [[(shop.name, f"{PREFIX}:shop:{shop.id}")] for shop in shops]
-    await say(update, t(lang, "promo.pick_shop"), reply_markup=inline(rows))
-    return SHOP
+    shop = await shop_to_manage(
+        update, user, choose_key="promo.pick_shop", choice_data=lambda s: f"{PREFIX}:shop:{s.id}"
+    )
+    return SHOP if shop is None else await _with_shop(update, context, user, shop)
 
 
 async def got_shop(update: Update, context: Context) -> str | int:

@@ -17,13 +17,22 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import clock
 from bot.formatting import h
-from bot.handlers.base import Context, Deps, answer, current_user, expired, int_arg, say
+from bot.handlers.base import (
+    Context,
+    Deps,
+    answer,
+    current_user,
+    expired,
+    int_arg,
+    say,
+    shop_to_manage,
+)
 from bot.handlers.wallet import local_time
 from bot.i18n import t
 from bot.keyboards import inline
 from bot.models import CouponStatus, PromotionStatus, Shop, User
 from bot.render.chart import ChartTexts, daily_chart_png
-from bot.services import coupons, promotions, users
+from bot.services import coupons, promotions
 from bot.services.promotions import CouponResult, Funnel, PromotionResult
 from bot.services.shops import managed_shop
 
@@ -126,15 +135,11 @@ def results_text(
 async def results_command(update: Update, context: Context) -> None:
     """/results: the user's shop's results, or a choice when they run several."""
     user = await current_user(update)
-    lang = user.language
-    shops = await users.shops_of(user.id)
-    if not shops:
-        await say(update, t(lang, "common.merchant_only"))
-    elif len(shops) == 1:
-        await show_results(update, user, shops[0])
-    else:
-        rows = [[(shop.name, f"{PREFIX}:shop:{shop.id}")] for shop in shops]
-        await say(update, t(lang, "results.pick_shop"), reply_markup=inline(rows))
+    shop = await shop_to_manage(
+        update, user, choose_key="results.pick_shop", choice_data=lambda s: f"{PREFIX}:shop:{s.id}"
+    )
+    if shop is not None:
+        await show_results(update, user, shop)
 
 
 async def show_results(update: Update, user: User, shop: Shop) -> None:

@@ -385,6 +385,14 @@ async def release(outbox_ids: Sequence[int]) -> None:
         )
 
 
+async def cancel_pending(campaign: str, reason: str) -> int:
+    """Drop a campaign's rows not yet picked up (a flash deal ended): they become SKIPPED.
+    Rows being sent this instant (leased) still go out."""
+    return await Outbox.filter(
+        campaign=campaign, status=OutboxStatus.PENDING, lease_until__isnull=True
+    ).update(status=OutboxStatus.SKIPPED, error=reason)
+
+
 async def reap_expired(now: datetime) -> int:
     """Rows whose lease ran out unsettled (the process died mid-send) may have been delivered:
     mark them FAILED instead of risking a second copy."""

@@ -341,10 +341,8 @@ async def end_flash(promotion_id: int) -> Promotion | None:
     promotion = await Promotion.get(id=promotion_id).select_related("shop", "coupon")
     if promotion.coupon_id is not None:
         await coupons.end(promotion.coupon_id, promotion.shop_id)
-    # Rows being sent this instant (leased) still go out; their claim button refuses.
-    await Outbox.filter(
-        campaign=campaign_of(promotion_id), status=OutboxStatus.PENDING, lease_until__isnull=True
-    ).update(status=OutboxStatus.SKIPPED, error=ENDED_SKIP_REASON)
+    # Rows being sent this instant still go out; their claim button refuses.
+    await outbox.cancel_pending(campaign_of(promotion_id), ENDED_SKIP_REASON)
     return promotion
 
 
