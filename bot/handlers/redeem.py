@@ -77,7 +77,8 @@ def decode_qr(data: bytes) -> str | None:
     """The coupon code in a picture's QR codes, or None if none can be read."""
     try:
         image = Image.open(io.BytesIO(data))
-        results = zxingcpp.read_barcodes(image)
+        # QR only: printed text under a QR can fool the linear-barcode readers.
+        results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     except (UnidentifiedImageError, OSError, ValueError):
         return None
     for result in results:

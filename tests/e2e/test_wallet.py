@@ -72,7 +72,12 @@ async def add_coupon(shop: Shop, **fields: Any) -> Coupon:
 
 def qr_texts(png: bytes | None) -> list[str]:
     assert png is not None
-    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(
+            Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+        )
+    ]
 
 
 def redeem_link(tg: FakeTelegram, code: str) -> str:

@@ -14,7 +14,12 @@ LINK = "https://t.me/TestShopBot?start=shop_42"
 
 
 def decode(png: bytes) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(
+            Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+        )
+    ]
 
 
 def poster(**changes: str) -> Poster:

@@ -1,17 +1,16 @@
 """The nearby and by-name shop search, checked against brute force on SQLite and PostgreSQL.
 
-PostgreSQL runs when TEST_POSTGRES_URL is set, e.g.
-`TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test_{}'` (`{}` becomes a random name;
-the database is created for each test and dropped after it).
+Both databases come from the shared `database` fixture (tests/conftest.py); on PostgreSQL each
+test gets its own randomly named database on the TEST_POSTGRES_URL server, dropped after it.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import random
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
@@ -34,23 +33,25 @@ from bot.services.search import (
     search_by_name,
     unindex_shop,
 )
+from tests.conftest import POSTGRES_URL
 
 SHANGHAI = (31.23, 121.47)
 CATEGORIES = ("food", "hair", "laundry", "repair", "pharmacy", "grocery", "cafe", "fitness")
 
-_PG = os.environ.get("TEST_POSTGRES_URL")
-DB_PARAMS = [pytest.param("sqlite://:memory:", id="sqlite")]
-if _PG:
-    DB_PARAMS.append(pytest.param(_PG, id="postgres", marks=pytest.mark.postgres))
 
-
-@pytest_asyncio.fixture(params=DB_PARAMS)
-async def db(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """A fresh schema with the owner every shop needs (user 1)."""
+@pytest_asyncio.fixture
+async def db(database: str) -> AsyncIterator[None]:
+    """A fresh schema with the owner every shop needs (user 1): in-memory SQLite, or a new
+    randomly named PostgreSQL database (`{}`) on the server of TEST_POSTGRES_URL."""
+    url = (
+        "sqlite://:memory:"
+        if database == "sqlite"
+        else urlsplit(POSTGRES_URL)._replace(path="/search_test_{}").geturl()
+    )
     # Tortoise caches each model's INSERT/UPDATE SQL under (connection name, table), not per
     # dialect: after a SQLite test a PostgreSQL one would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
-    async with tortoise_test_context(["bot.models"], db_url=request.param) as ctx:
+    async with tortoise_test_context(["bot.models"], db_url=url) as ctx:
         conn = ctx.connections.get("default")
         try:
             await User.create(id=1, first_name="o")
