@@ -38,7 +38,14 @@ async def _menu_text(user: User, context: Context) -> str:
         language=t(lang, f"language.{lang}"),
         radius=format_distance(user.default_radius_m, lang),
         places=", ".join(_place_name(lang, p.label) for p in places) or t(lang, "settings.none"),
+        quiet=_quiet_label(lang, user.quiet_start, user.quiet_end),
     )
+
+
+def _quiet_label(lang: str, start: int, end: int) -> str:
+    if start == end:
+        return t(lang, "settings.quiet_off")
+    return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
 def _menu_buttons(lang: str) -> list[list[tuple[str, str]]]:
@@ -46,6 +53,7 @@ def _menu_buttons(lang: str) -> list[list[tuple[str, str]]]:
         [(t(lang, "settings.language_button"), "set:lang:menu")],
         [(t(lang, "settings.places_button"), "set:places:menu")],
         [(t(lang, "settings.radius_button"), "set:radius:menu")],
+        [(t(lang, "settings.quiet_button"), "set:quiet:menu")],
     ]
 
 
@@ -92,6 +100,22 @@ async def on_button(update: Update, context: Context) -> None:
         await query.edit_message_text(
             t(lang, "settings.radius_set", radius=format_distance(int(value), lang))
         )
+    elif kind == "quiet" and value == "menu":
+        await answer(update)
+        buttons = [
+            [(_quiet_label(lang, start, end), f"set:quiet:{start}-{end}")]
+            for start, end in users.QUIET_CHOICES
+        ]
+        await query.edit_message_text(
+            t(lang, "settings.choose_quiet"), reply_markup=inline(buttons)
+        )
+    elif kind == "quiet" and (quiet := _quiet_choice(value)) is not None:
+        start, end = quiet
+        await users.set_quiet_hours(user, start, end)
+        await answer(update)
+        await query.edit_message_text(
+            t(lang, "settings.quiet_set", quiet=_quiet_label(lang, start, end))
+        )
     elif kind == "places" and value == "menu":
         await answer(update)
         await query.edit_message_text(
@@ -107,6 +131,15 @@ async def on_button(update: Update, context: Context) -> None:
             await expired(update, lang)
     else:
         await expired(update, lang)
+
+
+def _quiet_choice(value: str) -> tuple[int, int] | None:
+    """A quiet-hours button's window, only if it is one we offer (forged data is refused)."""
+    start, _, end = value.partition("-")
+    if not (start.isdigit() and end.isdigit()):
+        return None
+    choice = (int(start), int(end))
+    return choice if choice in users.QUIET_CHOICES else None
 
 
 async def _place_buttons(user: User) -> list[list[tuple[str, str]]]:

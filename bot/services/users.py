@@ -36,9 +36,7 @@ async def ensure_user(
             )
         except IntegrityError:  # created concurrently by another update
             user = await User.get(id=telegram_id)
-    elif (
-        user.first_name != first_name[:128] or user.username != username or not user.reachable
-    ):
+    elif user.first_name != first_name[:128] or user.username != username or not user.reachable:
         # Writing to us again means they unblocked the bot: broadcasts may reach them again.
         user.first_name, user.username, user.reachable = first_name[:128], username, True
         await user.save(update_fields=["first_name", "username", "reachable"])
@@ -128,6 +126,19 @@ async def places_of(user_id: int) -> list[SavedPlace]:
 
 async def delete_place(user_id: int, label: str) -> bool:
     return await Place.filter(user_id=user_id, label=label).delete() > 0
+
+
+#: Quiet-hour windows offered in /settings, (start, end) in minutes after local midnight;
+#: start == end means no quiet hours.
+QUIET_CHOICES = ((21 * 60, 8 * 60), (22 * 60, 8 * 60), (23 * 60, 7 * 60), (0, 7 * 60), (0, 0))
+
+
+async def set_quiet_hours(user: User, start: int, end: int) -> None:
+    """When promotional pushes wait (user's local time); only the offered windows are valid."""
+    if (start, end) not in QUIET_CHOICES:
+        raise InvalidProfileValue("quiet_hours")
+    user.quiet_start, user.quiet_end = start, end
+    await user.save(update_fields=["quiet_start", "quiet_end"])
 
 
 async def set_default_radius(user: User, radius_m: int) -> None:

@@ -97,3 +97,38 @@ async def test_settings_language_radius_and_places(bot, tg: FakeTelegram) -> Non
     assert ["📍 附近", "🔎 搜索"] in switched.reply_keyboard
     await bo.press_data(menu.message_id, "set:radius:12345")
     assert "失效" in (await bo.callback_answer())["text"]
+
+
+async def test_quiet_hours_are_chosen_in_settings(bot, tg: FakeTelegram) -> None:
+    cy = tg.user(14, first_name="Cy", language_code="en")
+    await onboard(cy)
+    await cy.send("/settings")
+    menu = await cy.reply()
+    assert "Quiet hours: 22:00–08:00" in menu.text  # the default
+    await cy.press(menu, text="🌙 Quiet hours")
+    await cy.wait_for(lambda: menu.edits and menu)
+    assert menu.button_texts == [
+        "21:00–08:00",
+        "22:00–08:00",
+        "23:00–07:00",
+        "00:00–07:00",
+        "none",
+    ]
+    await cy.press(menu, text="23:00–07:00")
+    await cy.wait_for(lambda: "Quiet hours: 23:00–07:00." in (menu.text or ""))
+    user = await User.get(id=14)
+    assert (user.quiet_start, user.quiet_end) == (23 * 60, 7 * 60)
+
+    await cy.press_data(menu.message_id, "set:quiet:600-660")  # forged: not an offered window
+    assert "expired" in (await cy.callback_answer())["text"]
+    user = await User.get(id=14)
+    assert (user.quiet_start, user.quiet_end) == (23 * 60, 7 * 60)
+
+    await cy.send("/settings")
+    menu = await cy.reply()
+    await cy.press(menu, text="🌙 Quiet hours")
+    await cy.wait_for(lambda: menu.edits and menu)
+    await cy.press(menu, text="none")
+    await cy.wait_for(lambda: "Quiet hours: none." in (menu.text or ""))
+    user = await User.get(id=14)
+    assert user.quiet_start == user.quiet_end  # no quiet window: pushes go out at once
