@@ -35,6 +35,7 @@ from bot.handlers.base import (
     Deps,
     answer,
     callback_args,
+    callback_id,
     current_user,
     deps,
     edit_in_place,
@@ -103,8 +104,7 @@ async def start_review(update: Update, context: Context) -> int:
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    shop_id = int_arg(args[1]) if args and args[0] == "w" else None
+    shop_id = callback_id(query, PREFIX, "w")
     if shop_id is None:
         await expired(update, lang)
         return END
@@ -135,8 +135,7 @@ async def chose_stars(update: Update, context: Context) -> int | None:
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    n = int_arg(args[1]) if args and args[0] == "s" else None
+    n = callback_id(query, PREFIX, "s")
     state = _state(context)
     if n not in STARS or "shop_id" not in state:
         await expired(update, lang)  # forged stars change nothing
@@ -221,8 +220,7 @@ async def start_reply(update: Update, context: Context) -> int:
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    review_id = int_arg(args[1]) if args and args[0] == "r" else None
+    review_id = callback_id(query, PREFIX, "r")
     if review_id is None:
         await expired(update, lang)
         return END

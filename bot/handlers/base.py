@@ -103,6 +103,12 @@ def callback_args(query: CallbackQuery, prefix: str, count: int) -> list[str] | 
     return parts[1:]
 
 
+def callback_id(query: CallbackQuery, prefix: str, action: str) -> int | None:
+    """The id in `prefix:action:<id>` callback data, or None for anything else (forged, stale)."""
+    args = callback_args(query, prefix, 2)
+    return int_arg(args[1]) if args and args[0] == action else None
+
+
 def int_arg(value: str) -> int | None:
     """A positive integer id from callback data, or None for anything else."""
     return int(value) if value.isdigit() and len(value) < 12 else None
