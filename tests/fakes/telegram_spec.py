@@ -36,9 +36,7 @@ __all__ = [
 ]
 
 #: Where the spec lives unless ``TELEGRAM_BOT_API_SPEC`` or an explicit path says otherwise.
-DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api-spec" / "api.min.json"
-)
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "telegram-bot-api-spec" / "api.min.json"
 
 _PRIMITIVES = ("Integer", "Float", "Boolean", "True", "String")
 _INT_RE = re.compile(r"^[+-]?\d+$")
