@@ -18,10 +18,10 @@ from telegram.ext import (
 from bot.config import Config
 from bot.db import start_db, stop_db
 from bot.handlers import common
-from bot.handlers.base import Deps
-from bot.handlers.commands import publish_default_commands, publish_operator_menus
 from bot.sender import PriorityRateLimiter, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
+from bot.ui.base import Deps
+from bot.ui.commands import publish_default_commands, publish_operator_menus
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,13 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.flows.common import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
 from bot.formatting import format_price, h
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.models import Service, Shop, User
+from bot.services import catalog
+from bot.services.catalog import CatalogError, Limits, ServiceDraft
+from bot.services.shops import get_shop, managed_shop
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -46,12 +50,8 @@ from bot.handlers.base import (
     say,
     shop_to_manage,
 )
-from bot.i18n import t
-from bot.keyboards import any_label_pattern, choice_keyboard, inline
-from bot.models import Service, Shop, User
-from bot.services import catalog
-from bot.services.catalog import CatalogError, Limits, ServiceDraft
-from bot.services.shops import get_shop, managed_shop
+from bot.ui.flow import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
+from bot.ui.keyboards import any_label_pattern, choice_keyboard, inline
 
 PREFIX = "cat"
 # Conversation states (strings: they are persisted, and must survive code edits).

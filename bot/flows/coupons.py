@@ -38,19 +38,14 @@ from telegram.ext import (
 
 from bot import clock
 from bot.config import Config
-from bot.flows.common import (
-    CANCEL_LABEL,
-    END,
-    PLAIN_TEXT,
-    SKIP_LABEL,
-    busy,
-    cancel,
-    draft,
-    flow_fallbacks,
-    show_menu,
-)
 from bot.formatting import format_price, h, parse_price
-from bot.handlers.base import (
+from bot.i18n import LANGUAGES, t
+from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopStatus, User
+from bot.services import coupons
+from bot.services.codes import generate_code
+from bot.services.coupons import CouponError
+from bot.services.shops import managed_shop
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -63,7 +58,25 @@ from bot.handlers.base import (
     say,
     shop_to_manage,
 )
-from bot.handlers.wallet import (
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    busy,
+    cancel,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.ui.keyboards import (
+    CONSUMER_MENU,
+    MERCHANT_MENU,
+    any_label_pattern,
+    choice_keyboard,
+    inline,
+)
+from bot.views.coupons import (
     card_caption,
     error_text,
     expiry_line,
@@ -72,13 +85,6 @@ from bot.handlers.wallet import (
     value_text,
     zone_of,
 )
-from bot.i18n import LANGUAGES, t
-from bot.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, choice_keyboard, inline
-from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopStatus, User
-from bot.services import coupons
-from bot.services.codes import generate_code
-from bot.services.coupons import CouponError
-from bot.services.shops import managed_shop
 
 PREFIX = "cpn"
 # Conversation states (strings: they are persisted and must survive code edits).

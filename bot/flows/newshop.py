@@ -33,19 +33,14 @@ from telegram.ext import (
 
 from bot import clock
 from bot.config import Config
-from bot.flows.common import (
-    CANCEL_LABEL,
-    END,
-    PLAIN_TEXT,
-    SKIP_LABEL,
-    busy,
-    cancel,
-    draft,
-    flow_fallbacks,
-    show_menu,
-)
-from bot.handlers import operator
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.models import Shop, ShopStatus, User
+from bot.services import shops, users
+from bot.services.geocoding import CoordinatesOutOfRange, GeocoderUnavailable, parse_coordinates
+from bot.services.hours import HoursSyntaxError, WeeklyHours, parse_hours
+from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
+from bot.services.shops import ShopDraft, ShopError
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -56,10 +51,19 @@ from bot.handlers.base import (
     int_arg,
     say,
 )
-from bot.handlers.commands import publish_merchant_commands
-from bot.handlers.shop_view import card_for, card_from_draft, send_shop_page
-from bot.i18n import t
-from bot.keyboards import (
+from bot.ui.commands import publish_merchant_commands
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    busy,
+    cancel,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.ui.keyboards import (
     CONSUMER_MENU,
     MERCHANT_MENU,
     any_label_pattern,
@@ -70,12 +74,8 @@ from bot.keyboards import (
     location_keyboard,
     menu_pattern,
 )
-from bot.models import Shop, ShopStatus, User
-from bot.services import shops, users
-from bot.services.geocoding import CoordinatesOutOfRange, GeocoderUnavailable, parse_coordinates
-from bot.services.hours import HoursSyntaxError, WeeklyHours, parse_hours
-from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
-from bot.services.shops import ShopDraft, ShopError
+from bot.views import operator
+from bot.views.shop import card_for, card_from_draft, send_shop_page
 
 NAME, CATEGORY, LOCATION, ADDRESS, PHONE, HOURS, DESCRIPTION, PHOTOS, PREVIEW = range(9)
 FIELDS = ("name", "category", "location", "address", "phone", "hours", "description", "photos")

@@ -18,13 +18,13 @@ from telegram.ext import (
 )
 
 from bot import clock
-from bot.flows.common import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
-from bot.handlers.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
 from bot.i18n import t
-from bot.keyboards import choice_keyboard, contact_keyboard, inline, menu_pattern
 from bot.models import User
 from bot.services import users
 from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
+from bot.ui.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
+from bot.ui.flow import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
+from bot.ui.keyboards import choice_keyboard, contact_keyboard, inline, menu_pattern
 
 NAME, PHONE, BIRTHDAY = range(3)
 FIELDS = ("name", "phone", "birthday")

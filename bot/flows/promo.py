@@ -41,33 +41,8 @@ from telegram.ext import (
 
 from bot import clock, sender
 from bot.config import Config
-from bot.flows.common import (
-    CANCEL_LABEL,
-    END,
-    PLAIN_TEXT,
-    SKIP_LABEL,
-    cancel,
-    draft,
-    flow_fallbacks,
-    show_menu,
-)
 from bot.formatting import format_price, h
-from bot.handlers.base import (
-    Context,
-    Deps,
-    answer,
-    current_user,
-    deps,
-    edit_in_place,
-    expired,
-    int_arg,
-    say,
-    shop_to_manage,
-)
-from bot.handlers.follows import push_buttons
-from bot.handlers.wallet import local_time, value_text
 from bot.i18n import LANGUAGES, t
-from bot.keyboards import choice_keyboard, inline
 from bot.models import Coupon, Promotion, PromotionAudience, Shop, User
 from bot.services import promotions, users
 from bot.services.coupons import CouponError
@@ -79,6 +54,31 @@ from bot.services.promotions import (
     campaign_of,
 )
 from bot.services.shops import managed_shop
+from bot.ui.base import (
+    Context,
+    Deps,
+    answer,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    say,
+    shop_to_manage,
+)
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    cancel,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.ui.keyboards import choice_keyboard, inline
+from bot.views.coupons import local_time, value_text
+from bot.views.push import push_buttons
 
 log = logging.getLogger(__name__)
 

@@ -20,31 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.flows.common import (
-    CANCEL_LABEL,
-    END,
-    PLAIN_TEXT,
-    SKIP_LABEL,
-    draft,
-    flow_fallbacks,
-    show_menu,
-)
 from bot.formatting import format_rating, h, stars
-from bot.handlers.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    callback_id,
-    current_user,
-    deps,
-    edit_in_place,
-    expired,
-    int_arg,
-    say,
-)
 from bot.i18n import t
-from bot.keyboards import any_label_pattern, choice_keyboard, inline
 from bot.models import Review, Shop
 from bot.services.reviews import (
     STARS,
@@ -58,10 +35,33 @@ from bot.services.reviews import (
     write_review,
 )
 from bot.services.shops import is_owner, public_shop
+from bot.ui.base import (
+    Context,
+    Deps,
+    answer,
+    callback_args,
+    callback_id,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    say,
+)
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    draft,
+    flow_fallbacks,
+    show_menu,
+)
+from bot.ui.keyboards import any_label_pattern, choice_keyboard, inline
+from bot.views.reviews import PREFIX
 
 log = logging.getLogger(__name__)
 
-PREFIX = "rv"
 ASK_STARS, ASK_TEXT, ASK_REPLY = range(3)
 KEEP_LABEL = filters.Regex(any_label_pattern(["review.keep_text"]))
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
@@ -69,19 +69,6 @@ NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
 LIST_TEXT_MAX = 450
 LIST_REPLY_MAX = 200
 NAME_MAX = 32
-
-
-def review_buttons(
-    lang: str, shop_id: int, *, count: int, can_write: bool, has_own: bool
-) -> list[list[tuple[str, str]]]:
-    """The shop page's review buttons: the list (when there is one) and write / edit."""
-    rows = []
-    if count:
-        rows.append([(t(lang, "review.list_button", count=count), f"{PREFIX}:l:{shop_id}:0")])
-    if can_write:
-        key = "review.edit_button" if has_own else "review.write_button"
-        rows.append([(t(lang, key), f"{PREFIX}:w:{shop_id}")])
-    return rows
 
 
 def clip(text: str, limit: int) -> str:

@@ -14,13 +14,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.flows.common import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
 from bot.formatting import format_distance
-from bot.handlers.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
 from bot.i18n import LANGUAGES, t
-from bot.keyboards import inline, location_keyboard, menu_pattern
 from bot.models import User
 from bot.services import users
+from bot.ui.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
+from bot.ui.flow import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
+from bot.ui.keyboards import inline, location_keyboard, menu_pattern
 
 PLACE = 0
 

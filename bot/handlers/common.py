@@ -11,13 +11,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.flows.common import show_menu
-from bot.handlers.base import Context, answer, callback_args, current_user, deps, expired, say
-from bot.handlers.commands import CONSUMER_COMMANDS, MERCHANT_COMMANDS
 from bot.i18n import t
-from bot.keyboards import inline, menu_pattern
 from bot.models import User
 from bot.services import users
+from bot.ui.base import Context, answer, callback_args, current_user, deps, expired, say
+from bot.ui.commands import CONSUMER_COMMANDS, MERCHANT_COMMANDS
+from bot.ui.flow import show_menu, unknown_text
+from bot.ui.keyboards import inline, menu_pattern
 
 ROLES = {"c": (True, False), "m": (False, True), "b": (True, True)}
 
@@ -100,12 +100,6 @@ async def help_command(update: Update, context: Context) -> None:
 async def cancel_outside_flow(update: Update, context: Context) -> None:
     user = await current_user(update)
     await show_menu(update, user, t(user.language, "common.nothing_to_cancel"))
-
-
-async def unknown_text(update: Update, context: Context) -> None:
-    """Anything no handler understood: point to the menu instead of staying silent."""
-    user = await current_user(update)
-    await show_menu(update, user, t(user.language, "common.not_understood"))
 
 
 async def stale_button(update: Update, context: Context) -> None:

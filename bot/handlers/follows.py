@@ -28,9 +28,13 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.flows.common import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
 from bot.formatting import format_distance, h
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.models import User
+from bot.services import follows, users
+from bot.services.follows import DEFAULT_RADIUS_M, FOLLOW_RADII_M, FollowError, FollowView
+from bot.services.shops import can_manage, get_shop
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -41,14 +45,11 @@ from bot.handlers.base import (
     int_arg,
     say,
 )
-from bot.i18n import LANGUAGES, t
-from bot.keyboards import category_buttons, inline, location_keyboard
-from bot.models import PromotionAudience, User
-from bot.services import follows, users
-from bot.services.follows import DEFAULT_RADIUS_M, FOLLOW_RADII_M, FollowError, FollowView
-from bot.services.shops import can_manage, get_shop
+from bot.ui.flow import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
+from bot.ui.keyboards import category_buttons, inline, location_keyboard
+from bot.views.push import FOLLOW_PREFIX
 
-PREFIX = "fol"
+PREFIX = FOLLOW_PREFIX
 # Conversation states (strings: they are persisted).
 CATEGORY, RADIUS, PLACE = "fc_category", "fc_radius", "fc_place"
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
@@ -110,23 +111,6 @@ async def _page_press(update: Update, user: User, action: str, shop_id: int) -> 
 
 
 # ---------------------------------------------------------------------- pushed messages
-
-
-def push_buttons(audience: PromotionAudience, shop_id: int, category_index: int) -> list[dict]:
-    """The unfollow / mute row under a pushed promotion, as outbox payload buttons (labels
-    in every language): what it leaves is what brought the message."""
-
-    def label(key: str) -> dict[str, str]:
-        return {lang: t(lang, key) for lang in LANGUAGES}
-
-    if audience == PromotionAudience.CUSTOMERS:
-        mute_shop = f"{PREFIX}:mute:s{shop_id}"
-        return [{"text": label("follow.push_mute_shop"), "callback_data": mute_shop}]
-    target = f"s{shop_id}" if audience == PromotionAudience.FOLLOWERS else f"c{category_index}"
-    return [
-        {"text": label("follow.push_mute"), "callback_data": f"{PREFIX}:mute:{target}"},
-        {"text": label("follow.push_unfollow"), "callback_data": f"{PREFIX}:unf:{target}"},
-    ]
 
 
 async def _push_press(

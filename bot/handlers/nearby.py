@@ -24,9 +24,12 @@ from telegram.ext import (
 
 from bot.clock import now
 from bot.config import Config
-from bot.flows.common import CANCEL_LABEL, END, PLAIN_TEXT, draft, flow_fallbacks, show_menu
 from bot.formatting import format_distance, format_rating, h
-from bot.handlers.base import (
+from bot.i18n import LANGUAGES, t
+from bot.models import Shop, ShopStatus, User
+from bot.services.search import InvalidSearch, NearbyPage, nearby, search_by_name
+from bot.services.users import places_of
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -38,19 +41,15 @@ from bot.handlers.base import (
     int_arg,
     say,
 )
-from bot.handlers.shop_page import shop_data
-from bot.handlers.shop_view import hours_open
-from bot.i18n import LANGUAGES, t
-from bot.keyboards import (
+from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, draft, flow_fallbacks, show_menu
+from bot.ui.keyboards import (
     any_label_pattern,
     category_buttons,
     choice_keyboard,
     location_keyboard,
     menu_pattern,
 )
-from bot.models import Shop, ShopStatus, User
-from bot.services.search import InvalidSearch, NearbyPage, nearby, search_by_name
-from bot.services.users import places_of
+from bot.views.shop import hours_open, shop_data
 
 PREFIX = "nb"
 CATEGORY_PREFIX = "nbc"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -15,7 +15,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import clock
 from bot.config import Config
 from bot.formatting import h
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.models import Shop, ShopStatus
+from bot.services import shops
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -26,97 +29,21 @@ from bot.handlers.base import (
     int_arg,
     say,
 )
-from bot.handlers.shop_view import ShopCard, card_for, send_shop_page
-from bot.i18n import t
-from bot.keyboards import inline
-from bot.models import Shop, ShopStatus, User
-from bot.services import shops
-from bot.services.hours import WeeklyHours
-from bot.services.phones import format_phone
+from bot.views.operator import (
+    PREFIX,
+    is_operator,
+    language_of,
+    review_buttons,
+    review_text,
+    status_label,
+)
+from bot.views.shop import card_for, send_shop_page
 
 log = logging.getLogger(__name__)
 
-PREFIX = "opr"
 #: How many pending shops /pending shows at once (one message each).
 PENDING_PAGE = 10
 _VERDICT = {"ok": True, "no": False}
-
-
-def shop_summary(card: ShopCard, lang: str) -> str:
-    """The shop's essentials in a few HTML lines: what an operator reviews and what its owner
-    sees on top of the /myshop menu."""
-    hours = WeeklyHours.from_json(card.hours).format(lang)
-    lines = [
-        f"<b>{h(card.name)}</b>",
-        f"🏷 {t(lang, f'category.{card.category}')}",
-        f"📍 {h(card.address)}" if card.address else f"📍 {card.lat:.5f}, {card.lng:.5f}",
-    ]
-    if card.phone:
-        lines.append(f"☎️ {format_phone(card.phone)}")
-    lines.append(f"🕘 {h('; '.join(hours))}" if hours else f"🕘 {t(lang, 'shop.no_hours')}")
-    lines.append(f"📷 {t(lang, 'operator.photo_count', count=len(card.photos))}")
-    if card.description:
-        text = card.description if len(card.description) <= 300 else card.description[:299] + "…"
-        lines += ["", h(text)]
-    return "\n".join(lines)
-
-
-def status_label(status: ShopStatus, lang: str) -> str:
-    return t(lang, f"operator.status_{status.value}")
-
-
-def is_operator(config: Config, user_id: int) -> bool:
-    return user_id in config.operators
-
-
-async def language_of(user_id: int, config: Config) -> str:
-    """The user's chosen language, or the configured fallback for someone never seen."""
-    user = await User.get_or_none(id=user_id)
-    return user.language if user is not None else config.fallback_language
-
-
-async def review_text(shop: Shop, lang: str) -> str:
-    owner = await User.get_or_none(id=shop.owner_id)
-    who = h(owner.first_name) if owner is not None else "?"
-    if owner is not None and owner.username:
-        who += f" @{h(owner.username)}"
-    return "\n".join(
-        [
-            t(lang, "operator.review_title"),
-            "",
-            shop_summary(await card_for(shop), lang),
-            "",
-            t(lang, "operator.owner", owner=who, id=shop.owner_id),
-        ]
-    )
-
-
-def review_buttons(shop_id: int, lang: str) -> InlineKeyboardMarkup:
-    return inline(
-        [
-            [
-                (t(lang, "operator.approve"), f"{PREFIX}:ok:{shop_id}"),
-                (t(lang, "operator.reject"), f"{PREFIX}:no:{shop_id}"),
-            ],
-            [(t(lang, "operator.view_page"), f"{PREFIX}:view:{shop_id}")],
-        ]
-    )
-
-
-async def notify_operators(bot: Bot, config: Config, shop: Shop) -> None:
-    """Send every operator the new shop with Approve / Reject buttons (unreachable operators
-    are logged and skipped, the others still get it)."""
-    for operator_id in sorted(config.operators):
-        lang = await language_of(operator_id, config)
-        try:
-            await bot.send_message(
-                operator_id,
-                await review_text(shop, lang),
-                parse_mode=ParseMode.HTML,
-                reply_markup=review_buttons(shop.id, lang),
-            )
-        except TelegramError as exc:
-            log.warning("could not tell operator %s about shop %s: %s", operator_id, shop.id, exc)
 
 
 async def notify_owner(bot: Bot, config: Config, shop: Shop) -> None:

@@ -13,7 +13,11 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.formatting import h
-from bot.handlers.base import (
+from bot.i18n import FALLBACK, has, t
+from bot.models import Shop, ShopStatus, User
+from bot.render import Poster, poster_png, renders
+from bot.services.shops import managed_shop
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -24,10 +28,6 @@ from bot.handlers.base import (
     int_arg,
     shop_to_manage,
 )
-from bot.i18n import FALLBACK, has, t
-from bot.models import Shop, ShopStatus, User
-from bot.render import Poster, poster_png, renders
-from bot.services.shops import managed_shop
 
 PREFIX = "poster"
 STATUS_NOTES = {

@@ -30,10 +30,13 @@ from telegram.ext import (
 )
 
 from bot import clock
-from bot.flows.common import CANCEL_LABEL, END, PLAIN_TEXT, busy, flow_fallbacks
 from bot.formatting import h
-from bot.handlers import common
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.models import CouponClaim, User
+from bot.services import coupons, users
+from bot.services.codes import REDEEM_LINK_KIND, display_code, verify_check
+from bot.services.coupons import CouponError, RedeemPreview
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -44,13 +47,9 @@ from bot.handlers.base import (
     int_arg,
     say,
 )
-from bot.handlers.wallet import error_text, expiry_line, local_time, offer_lines
-from bot.i18n import t
-from bot.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline
-from bot.models import CouponClaim, User
-from bot.services import coupons, users
-from bot.services.codes import REDEEM_LINK_KIND, display_code, verify_check
-from bot.services.coupons import CouponError, RedeemPreview
+from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, busy, flow_fallbacks, unknown_text
+from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline
+from bot.views.coupons import error_text, expiry_line, local_time, offer_lines
 
 PREFIX = "rdm"
 AWAIT_CODE = "redeem_code"  # the flow's one state (a string: it is persisted)
@@ -259,7 +258,7 @@ async def photo_outside_flow(update: Update, context: Context) -> None:
     """A photo outside any flow: staff most likely photographed a coupon QR code."""
     user = await current_user(update)
     if not await users.is_staff(user.id):
-        await common.unknown_text(update, context)
+        await unknown_text(update, context)
         return
     message = update.effective_message
     assert message is not None

@@ -17,7 +17,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import clock
 from bot.formatting import h
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.models import CouponStatus, PromotionStatus, Shop, User
+from bot.render.chart import ChartTexts, daily_chart_png
+from bot.services import coupons, promotions
+from bot.services.promotions import CouponResult, Funnel, PromotionResult
+from bot.services.shops import managed_shop
+from bot.ui.base import (
     Context,
     Deps,
     answer,
@@ -27,14 +33,8 @@ from bot.handlers.base import (
     say,
     shop_to_manage,
 )
-from bot.handlers.wallet import local_time
-from bot.i18n import t
-from bot.keyboards import inline
-from bot.models import CouponStatus, PromotionStatus, Shop, User
-from bot.render.chart import ChartTexts, daily_chart_png
-from bot.services import coupons, promotions
-from bot.services.promotions import CouponResult, Funnel, PromotionResult
-from bot.services.shops import managed_shop
+from bot.ui.keyboards import inline
+from bot.views.coupons import local_time
 
 PREFIX = "res"
 CHART_DAYS = 14

@@ -3,15 +3,15 @@ the deep link `/start shop_<id>` (QR posters). Only approved shops are shown."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.clock import now
-from bot.flows.review import review_buttons
-from bot.handlers.base import (
+from bot.i18n import t
+from bot.services.shops import public_shop
+from bot.ui.base import (
     Context,
     Deps,
-    ShopPageRows,
     answer,
     callback_args,
     current_user,
@@ -20,33 +20,7 @@ from bot.handlers.base import (
     int_arg,
     say,
 )
-from bot.handlers.shop_view import card_for, send_shop_page
-from bot.i18n import t
-from bot.keyboards import inline
-from bot.models import Shop, User
-from bot.services.reviews import review_of
-from bot.services.shops import can_manage, public_shop
-
-PREFIX = "shop"
-
-
-def shop_data(shop_id: int) -> str:
-    """Callback data of a button opening the shop's page."""
-    return f"{PREFIX}:{shop_id}"
-
-
-async def page_buttons(
-    shop: Shop, user: User, extra_rows: list[ShopPageRows] = ()
-) -> InlineKeyboardMarkup | None:
-    """Reviews, and writing (or editing) one unless the viewer runs the shop."""
-    can_write = not await can_manage(user.id, shop.id)
-    has_own = can_write and await review_of(shop.id, user.id) is not None
-    rows = review_buttons(
-        user.language, shop.id, count=shop.rating_count, can_write=can_write, has_own=has_own
-    )
-    for extra in extra_rows:
-        rows += await extra(shop.id, user)
-    return inline(rows) if rows else None
+from bot.views.shop import PREFIX, card_for, page_buttons, send_shop_page
 
 
 async def show_shop(update: Update, context: Context, shop_id: int | None) -> bool:

@@ -8,12 +8,12 @@ from PIL import Image
 
 from bot.clock import now
 from bot.config import Config
-from bot.handlers.shop_view import card_for, page_text
 from bot.models import Service, Shop
 from bot.services import catalog
 from bot.services.catalog import Limits, ServiceDraft
 from bot.services.shops import ShopDraft, create_shop
 from bot.services.users import ensure_user
+from bot.views.shop import card_for, page_text
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_models import BotMessage
 from tests.fakes.users import FakeUser

@@ -12,10 +12,14 @@ from telegram.constants import ParseMode
 from bot.config import Config
 from bot.formatting import format_price, format_rating, h
 from bot.i18n import t
-from bot.models import Service, Shop
+from bot.models import Service, Shop, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
-from bot.services.shops import ShopDraft, photos_of
+from bot.services.reviews import review_of
+from bot.services.shops import ShopDraft, can_manage, photos_of
+from bot.ui.base import ShopPageRows
+from bot.ui.keyboards import inline
+from bot.views.reviews import review_buttons
 
 
 @dataclass
@@ -126,3 +130,26 @@ async def send_shop_page(
     await chat.send_message(
         page_text(card, lang, config, now), parse_mode=ParseMode.HTML, reply_markup=reply_markup
     )
+
+
+#: Button data that opens a shop's page (the shop page handler answers it).
+PREFIX = "shop"
+
+
+def shop_data(shop_id: int) -> str:
+    """Callback data of a button opening the shop's page."""
+    return f"{PREFIX}:{shop_id}"
+
+
+async def page_buttons(
+    shop: Shop, user: User, extra_rows: list[ShopPageRows] = ()
+) -> InlineKeyboardMarkup | None:
+    """Reviews, and writing (or editing) one unless the viewer runs the shop."""
+    can_write = not await can_manage(user.id, shop.id)
+    has_own = can_write and await review_of(shop.id, user.id) is not None
+    rows = review_buttons(
+        user.language, shop.id, count=shop.rating_count, can_write=can_write, has_own=has_own
+    )
+    for extra in extra_rows:
+        rows += await extra(shop.id, user)
+    return inline(rows) if rows else None

@@ -6,10 +6,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.handlers.base import Context, current_user, say
 from bot.i18n import t
-from bot.keyboards import any_label_pattern, menu_keyboard
 from bot.models import User
+from bot.ui.base import Context, current_user, say
+from bot.ui.keyboards import any_label_pattern, menu_keyboard
 
 END = ConversationHandler.END
 CANCEL_LABEL = filters.Regex(any_label_pattern(["common.cancel_button"]))
@@ -56,3 +56,9 @@ def draft(context: Context) -> dict:
     """The current flow's draft, kept in persisted user_data so a restart resumes it."""
     assert context.user_data is not None
     return context.user_data.setdefault("draft", {})
+
+
+async def unknown_text(update: Update, context: Context) -> None:
+    """Anything no handler understood: point to the menu instead of staying silent."""
+    user = await current_user(update)
+    await show_menu(update, user, t(user.language, "common.not_understood"))
