@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,12 @@ from telegram.ext import (
     PicklePersistence,
 )
 
+import scheduler
 from bot.config import Config
 from bot.db import start_db, stop_db
-from bot.handlers import common
-from bot.sender import PriorityRateLimiter, start_sender, stop_sender
+from bot.flows import promo
+from bot.handlers import common, wallet
+from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
 from bot.ui.base import Deps
 from bot.ui.commands import publish_default_commands, publish_operator_menus
@@ -51,6 +54,7 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
     )
     app.bot_data["deps"] = Deps(config=config)
     _register(app)
+    _register_timed_work(app)
     return app
 
 
@@ -60,6 +64,19 @@ def _register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for module in _feature_modules():
         module.register(app, deps)
     common.register_last(app)
+
+
+def _register_timed_work(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every timed job (scheduler/), with the bot layer's side of them."""
+    if app.job_queue is None:
+        log.warning("no job queue (python-telegram-bot[job-queue]): no timed work")
+        return
+    views = scheduler.Views(
+        wake_sender=notify,
+        reminder_payload=wallet.reminder_payload,
+        announce_flash_end=partial(promo.announce_end, app.bot),
+    )
+    scheduler.register(app.job_queue, views)
 
 
 #: Feature modules, each exposing `register(app, deps)`; order = handler priority in group 0.

@@ -1,0 +1,59 @@
+"""Timed work: every job the bot runs by the clock, in one table, registered on PTB's JobQueue
+(APScheduler) by the composition root with `register(app.job_queue, views)`.
+
+Jobs are plain async functions over the clock and the services (scheduler/reminders.py,
+scheduler/flash_deals.py): outbox rows and service calls out, no telegram import. What needs
+Telegram comes in as `Views` (scheduler/views.py), implemented by the bot layer.
+
+The database is the truth and the in-memory schedule is rebuilt at start, where a catch-up run
+does what fell due while the bot was down (scheduler/runner.py). Adding a job is one entry in
+JOBS (plus, if it needs Telegram, a field of Views filled in bot/app.py).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler import flash_deals, reminders
+from scheduler.runner import (
+    RUN_HOWEVER_LATE,
+    AnyJobQueue,
+    Every,
+    TimedJob,
+    Timers,
+    caught_up,
+    register_jobs,
+    views_of,
+)
+from scheduler.views import Views
+
+#: A running flash deal ends at its end (or now, if it sold out without being ended).
+FLASH_DEAL_ENDS = Timers(
+    "flash-end",
+    flash_deals.end_if_due,
+    flash_deals.due_moments,
+    replan_every=timedelta(minutes=10),
+)
+#: The day before an unused coupon expires, its holder is reminded once.
+COUPON_REMINDERS = Every("coupon-reminders", reminders.remind_expiring, every=timedelta(hours=1))
+
+#: Every timed job, in the order the catch-up at start runs them: flash deals first, their
+#: "all gone" edits are late already.
+JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS)
+
+
+def register(job_queue: AnyJobQueue, views: Views) -> None:
+    """Put every job of JOBS on the queue, and the catch-up at start."""
+    register_jobs(job_queue, views, JOBS)
+
+
+__all__ = [
+    "COUPON_REMINDERS",
+    "FLASH_DEAL_ENDS",
+    "JOBS",
+    "RUN_HOWEVER_LATE",
+    "Views",
+    "caught_up",
+    "register",
+    "views_of",
+]

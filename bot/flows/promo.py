@@ -4,10 +4,11 @@ short window and a small stock (/flash). The merchant sees the reach and the mes
 people get it before confirming; it then goes out through the one outbox (quiet hours, daily
 limit) with live progress and a final report.
 
-A flash deal ends when its time is up (a JobQueue job at its end, set again at start-up for
-deals still running) or when its last unit is claimed (a handler in CLAIM_FOLLOW_UP_GROUP runs
-after the wallet's claim handler and checks the coupon's stock); then the coupon takes no more
-claims and every pushed message is edited to say the deal has ended.
+A flash deal ends when its time is up (the scheduler's timer at its end, scheduler/flash_deals.py,
+set again at start-up and ending at once deals that ran out while the bot was down) or when its
+last unit is claimed (a handler in CLAIM_FOLLOW_UP_GROUP runs after the wallet's claim handler
+and checks the coupon's stock); then the coupon takes no more claims and every pushed message is
+edited to say the deal has ended (`announce_end`).
 
 Callback data (prefix `promo`), validated on every press:
   promo:shop:<shop>      which shop (for people running several)
@@ -79,6 +80,7 @@ from bot.ui.flow import (
 from bot.ui.keyboards import choice_keyboard, inline
 from bot.views.coupons import local_time, value_text
 from bot.views.push import push_buttons
+from scheduler import FLASH_DEAL_ENDS, RUN_HOWEVER_LATE
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +94,6 @@ MAX_COUPON_BUTTONS = 8
 #: After the wallet's claim handler (group 0) has answered, check whether a flash deal sold out.
 CLAIM_FOLLOW_UP_GROUP = 1
 CLAIM_PATTERN = r"^cpn:claim:"
-#: APScheduler drops a job more than a second late by default; start-up (migrations) can take
-#: longer, and a deal's end must never be skipped.
-RUN_HOWEVER_LATE = {"misfire_grace_time": None}
 
 
 # ------------------------------------------------------------------------- the message
@@ -614,17 +613,23 @@ async def _sent_when_done(tracker: asyncio.Task[Any], promotion_id: int) -> None
 
 
 async def end_flash_deal(bot: Bot, promotion_id: int, reason: str) -> bool:
-    """End the deal (once, however many callers race), edit every pushed message to say so
-    and tell the merchant. False if it had ended already."""
+    """End the deal (once, however many callers race) and announce it. False if it had ended
+    already."""
     promotion = await promotions.end_flash(promotion_id)
     if promotion is None:
         return False
+    await announce_end(bot, promotion, reason)
+    return True
+
+
+async def announce_end(bot: Bot, promotion: Promotion, reason: str) -> None:
+    """After the deal ended: edit every pushed message to say so and tell the merchant (also
+    what scheduler/flash_deals.py calls, passed in by bot/app.py)."""
     shop = promotion.shop
     texts = {lang: ended_text(promotion, shop, reason, lang) for lang in LANGUAGES}
-    edited = await sender.edit_campaign_messages(bot, campaign_of(promotion_id), texts)
-    log.info("flash deal %s ended (%s): %d messages edited", promotion_id, reason, edited)
+    edited = await sender.edit_campaign_messages(bot, campaign_of(promotion.id), texts)
+    log.info("flash deal %s ended (%s): %d messages edited", promotion.id, reason, edited)
     await _tell_merchant(bot, promotion, reason)
-    return True
 
 
 async def _tell_merchant(bot: Bot, promotion: Promotion, reason: str) -> None:
@@ -647,51 +652,15 @@ async def _tell_merchant(bot: Bot, promotion: Promotion, reason: str) -> None:
         log.info("could not tell chat %s that flash deal %s ended", chat_id, promotion.id)
 
 
-async def finish_if_due(bot: Bot, promotion_id: int, *, now: datetime) -> bool:
-    """What the end-of-deal job runs: end the flash deal if its time is up (or it sold out)."""
-    due = await promotions.due_flash_deal(promotion_id, now)
-    if due is None:
-        return False
-    return await end_flash_deal(bot, promotion_id, due[1])
-
-
 def schedule_end(job_queue: JobQueue, promotion: Promotion) -> None:  # type: ignore[type-arg]
-    """A job at the deal's end; the delay is measured on the bot's clock."""
+    """The deal's end on the scheduler's timer (which also sets it again at start-up)."""
     assert promotion.ends_at is not None
-    delay = max((promotion.ends_at - clock.now()).total_seconds(), 0.0)
-    job_queue.run_once(
-        _end_job,
-        when=delay,
-        data=promotion.id,
-        name=f"flash-end:{promotion.id}",
-        job_kwargs=RUN_HOWEVER_LATE,
-    )
-
-
-async def _end_job(context: Context) -> None:
-    assert context.job is not None
-    promotion_id = context.job.data
-    if await finish_if_due(context.bot, promotion_id, now=clock.now()):
-        return
-    # Not due by the bot's clock (it fired a little early): look again at the end.
-    found = await Promotion.get_or_none(id=promotion_id, status__in=promotions.LIVE)
-    if found is not None and found.ends_at is not None and context.job_queue is not None:
-        schedule_end(context.job_queue, found)
+    FLASH_DEAL_ENDS.at(job_queue, promotion.id, promotion.ends_at)
 
 
 async def _resume_job(context: Context) -> None:
-    """At start-up: end flash deals that ran out while the bot was down, schedule the end of
-    the others, and resume the merchants' progress messages of promotions still sending."""
-    now = clock.now()
-    over = []
-    for promotion in await promotions.running_flash_deals():
-        reason = promotions.end_reason(promotion, promotion.coupon, now)
-        if reason is not None:
-            over.append((promotion.id, reason))
-        elif context.job_queue is not None:
-            schedule_end(context.job_queue, promotion)
-    for promotion_id, reason in over:  # after scheduling: ending one means many edits
-        await end_flash_deal(context.bot, promotion_id, reason)
+    """At start-up: resume the merchants' progress messages of promotions still sending
+    (flash deals that ran out while the bot was down are the scheduler's catch-up)."""
     for promotion in await promotions.sending():
         author = await User.get_or_none(id=promotion.author_id or 0)
         watch(
@@ -812,4 +781,4 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
             _resume_job, when=0, name="promotions-resume", job_kwargs=RUN_HOWEVER_LATE
         )
     else:
-        log.warning("no job queue (python-telegram-bot[job-queue]): flash deals end on claims only")
+        log.warning("no job queue (python-telegram-bot[job-queue]): progress is not resumed")

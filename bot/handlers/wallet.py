@@ -1,5 +1,6 @@
 """Customers' coupons: claiming one (shop page, pushed promotions), the wallet (/wallet and the
-🎟 My coupons button), each coupon's QR card, and the reminder the day before one expires.
+🎟 My coupons button), each coupon's QR card, and the words of the reminder the day before one
+expires (scheduler/reminders.py decides when; bot/app.py passes it `reminder_payload`).
 
 It also holds the coupon texts every coupon screen shares, so the merchant's preview, the
 customer's card and the staff's confirmation describe a coupon in the very same words.
@@ -11,26 +12,23 @@ Callback data, validated on every press:
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot import clock, sender
+from bot import clock
 from bot.formatting import h
 from bot.i18n import LANGUAGES, t
 from bot.models import ClaimStatus, Promotion, User
-from bot.services import coupons, outbox
+from bot.services import coupons
 from bot.services.coupons import CouponError, WalletItem
 from bot.ui.base import (
     Context,
@@ -53,17 +51,12 @@ from bot.views.coupons import (
     tell,
 )
 
-log = logging.getLogger(__name__)
-
 PREFIX = "cpn"
 #: Coupons ready to use listed (each with a button), and used or expired ones under them.
 WALLET_ACTIVE_MAX = 20
 WALLET_HISTORY = 5
 #: Claim refusals that hide a coupon's button from the shop page (nobody could claim it).
 HIDDEN_ON_PAGE = frozenset({"ended", "paused", "expired", "sold_out"})
-REMINDER_KIND = "reminder"
-REMIND_AHEAD = timedelta(days=1)
-REMIND_EVERY_SECONDS = 3600
 
 
 # --------------------------------------------------------------------------- claiming
@@ -195,29 +188,9 @@ async def open_press(update: Update, context: Context) -> None:
 # --------------------------------------------------------------------------- reminders
 
 
-async def remind_expiring(bot: Bot, now: datetime) -> int:
-    """Queue a reminder for every unused coupon expiring within a day, once per coupon, and
-    wake the outbox worker; returns how many were queued. `bot` is unused: the outbox worker
-    delivers (quiet hours respected) and the reminder expires with the coupon."""
-    del bot
-    items = await coupons.claims_expiring_between(now, now + REMIND_AHEAD)
-    for item in items:
-        await outbox.enqueue(
-            f"cpn-remind:{item.claim.id}",
-            REMINDER_KIND,
-            [item.claim.user_id],
-            reminder_payload(item),
-            not_before=now,
-            expires_at=item.expires_at,
-        )
-    await coupons.mark_reminded([item.claim.id for item in items])
-    if items:
-        sender.notify()
-    return len(items)
-
-
 def reminder_payload(item: WalletItem) -> dict[str, Any]:
-    """The reminder in every language (times in the shop's zone), with a button to the card."""
+    """The reminder as an outbox payload: every language (times in the shop's zone), with a
+    button to the card."""
     tz = item.coupon.shop.timezone
     when = local_time(item.expires_at, tz) if item.expires_at else ""
     text = {
@@ -237,13 +210,6 @@ def reminder_payload(item: WalletItem) -> dict[str, Any]:
     }
 
 
-async def _remind_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    try:
-        await remind_expiring(context.bot, clock.now())
-    except Exception:  # a failed round must not stop the next one
-        log.exception("coupon reminders failed; trying again next round")
-
-
 # ------------------------------------------------------------------------------ wiring
 
 
@@ -253,9 +219,3 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(open_press, pattern=rf"^{PREFIX}:open:"))
     app.add_handler(CommandHandler("wallet", wallet_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.wallet")), wallet_command))
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _remind_job, interval=REMIND_EVERY_SECONDS, first=60, name="coupon-reminders"
-        )
-    else:
-        log.warning("no job queue (python-telegram-bot[job-queue]): coupon reminders are off")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Config, load_config
+from scheduler import caught_up
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.telegram import FakeTelegram
 
@@ -60,7 +62,8 @@ class BotRunner:
         return self._app
 
     async def start(self) -> None:
-        """The same sequence as Application.run_polling, inside the test's event loop."""
+        """The same sequence as Application.run_polling, inside the test's event loop; returns
+        once timed work has caught up with what fell due while the bot was down."""
         app = build_application(self.config)
 
         async def collect(update: object, context: Any) -> None:
@@ -73,6 +76,8 @@ class BotRunner:
         await app.updater.start_polling(poll_interval=0, timeout=1)
         await app.start()
         self._app = app
+        async with asyncio.timeout(30):
+            await caught_up(app)
 
     async def stop(self) -> None:
         app, self._app = self._app, None

@@ -15,11 +15,12 @@ from PIL import Image
 
 from bot import clock
 from bot.clock import Clock, FrozenClock
-from bot.handlers.wallet import remind_expiring
 from bot.models import Coupon, CouponClaim, CouponKind, Shop
 from bot.services import coupons
 from bot.services.codes import display_code
 from bot.services.users import ensure_user, set_roles
+from scheduler import views_of
+from scheduler.reminders import remind_expiring
 from tests.e2e.helpers import OWNER_ID, make_shop
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_models import BotMessage
@@ -248,9 +249,9 @@ async def test_reminder_the_day_before_expiry_goes_out_once(
     assert job.job.trigger.interval == timedelta(hours=1)
     job.enabled = False  # this test runs the rounds itself, at the times it chooses
 
-    assert await remind_expiring(bot.app.bot, MORNING) == 0  # 30 h away: not yet
+    assert await remind_expiring(views_of(bot.app), MORNING) == 0  # 30 h away: not yet
     frozen.advance(hours=7)
-    assert await remind_expiring(bot.app.bot, clock.now()) == 2
+    assert await remind_expiring(views_of(bot.app), clock.now()) == 2
     note = await ann.reply()
     assert "Last call" in note.text and "Lao Wang Noodles" in note.text
     assert "expires on 2030-03-02 16:00" in note.text
@@ -258,7 +259,7 @@ async def test_reminder_the_day_before_expiry_goes_out_once(
     zh_note = await li.reply()
     assert "将于 2030-03-02 16:00 过期" in zh_note.text and zh_note.button_texts == ["🎟 出示优惠券"]
 
-    assert await remind_expiring(bot.app.bot, clock.now()) == 0  # never twice
+    assert await remind_expiring(views_of(bot.app), clock.now()) == 0  # never twice
     await ann.press(note, text="🎟 Show my coupon")
     card = await ann.reply()
     claim = await CouponClaim.get(coupon_id=ending.id, user_id=36)
