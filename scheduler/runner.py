@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 #: APScheduler drops a run more than a second late by default; start-up (migrations) or a busy
 #: event loop can take longer, and a deal's end must never be skipped.
 RUN_HOWEVER_LATE: dict[str, Any] = {"misfire_grace_time": None}
+#: A record's timer replaces any earlier one; one set again by its own run (it fired early) must
+#: not be skipped as a second instance of itself.
+TIMER_OPTIONS: dict[str, Any] = {**RUN_HOWEVER_LATE, "replace_existing": True, "max_instances": 2}
 CATCH_UP = "catch-up"
 _STATE_KEY = "scheduler"
 
@@ -96,7 +99,7 @@ class Timers:
             when=max((moment - clock.now()).total_seconds(), 0.0),
             data=(self, key),
             name=name,
-            job_kwargs={**RUN_HOWEVER_LATE, "id": name, "replace_existing": True},
+            job_kwargs={**TIMER_OPTIONS, "id": name},
         )
 
     def schedule(self, job_queue: AnyJobQueue) -> None:
@@ -113,12 +116,12 @@ class Timers:
         return await self.plan(job_queue, views, now)
 
     async def plan(self, job_queue: AnyJobQueue, views: Views, now: datetime) -> int:
-        """Timers for records due later, first (a long catch-up delays none of them); then
-        the records already due, one by one, one failure stopping none of the others.
-        Returns how many did their work."""
+        """Timers for records due later that have none, first (a long catch-up delays none
+        of them); then the records already due, one by one, one failure stopping none of the
+        others. Returns how many did their work."""
         moments = await self.due(now)
         for key, moment in moments.items():
-            if moment > now:
+            if moment > now and job_queue.scheduler.get_job(self.timer_name(key)) is None:
                 self.at(job_queue, key, moment)
         done, errors = 0, []
         for key, moment in moments.items():

@@ -62,15 +62,20 @@ class Recorder:
 
 
 class StandInQueue:
-    """What Timers asks of PTB's JobQueue: timers by name, with their delay in seconds."""
+    """What Timers asks of PTB's JobQueue (and its APScheduler): timers by name, with their
+    delay in seconds."""
 
     def __init__(self) -> None:
         self.timers: dict[str, float] = {}
+        self.scheduler = self
 
     def run_once(self, callback: Any, when: float, **options: Any) -> None:
         assert options["job_kwargs"]["id"] == options["name"]  # set again = replaced
         assert options["job_kwargs"]["replace_existing"]
         self.timers[options["name"]] = when
+
+    def get_job(self, job_id: str) -> float | None:
+        return self.timers.get(job_id)
 
 
 @pytest.fixture
@@ -218,6 +223,10 @@ async def test_catch_up_ends_what_ran_out_and_sets_timers_for_the_rest(
     again = StandInQueue()  # a second restart
     assert await FLASH_DEAL_ENDS.catch_up(again, recorder.views, clock.now()) == 0  # type: ignore[arg-type]
     assert recorder.ended == [(short.id, "time")]
+    assert again.timers == {f"flash-end:{long.id}": 75 * 60}
+
+    frozen.advance(minutes=10)  # the periodic look: the timer is there, left alone
+    assert await FLASH_DEAL_ENDS.plan(again, recorder.views, clock.now()) == 0  # type: ignore[arg-type]
     assert again.timers == {f"flash-end:{long.id}": 75 * 60}
 
 
