@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 import scheduler
+from bot import i18n
 from bot.config import Config
 from bot.db import start_db, stop_db
 from bot.flows import promo
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot, unmodified in tests: only the config (URLs, database) differs."""
     Path(config.persistence_file).parent.mkdir(parents=True, exist_ok=True)
+    i18n.configure(config.languages, config.fallback_language)
     # Conversations and drafts survive a restart; bot_data holds live objects, never pickled.
     persistence = PicklePersistence(
         config.persistence_file,

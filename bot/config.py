@@ -71,7 +71,7 @@ class Config:
     api_base_url: str = "https://api.telegram.org/bot"
     api_file_url: str = "https://api.telegram.org/file/bot"
     persistence_file: str = "data/conversations.pickle"
-    languages: tuple[str, ...] = ("zh_Hans", "en")
+    languages: tuple[str, ...] = ("zh_Hans", "zh_Hant", "en")
     fallback_language: str = "en"
     timezone: str = "Asia/Shanghai"
     currency_code: str = "CNY"

@@ -1,10 +1,15 @@
-"""Locale-aware formatting of prices, distances and ratings (no Telegram, no database)."""
+"""Locale-aware formatting of prices, distances, opening hours and ratings (no Telegram, no
+database); words and units come from the catalogues."""
 
 from __future__ import annotations
 
 from html import escape
 
 from bot.config import Config
+from bot.i18n import t
+from bot.services.hours import WeeklyHours, hhmm
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def format_price(cents: int, config: Config) -> str:
@@ -24,10 +29,37 @@ def parse_price(text: str, max_units: int) -> int | None:
     return cents if 0 <= cents <= max_units * 100 else None
 
 
-def format_distance(metres: float, lang: str) -> str:
+def format_distance(metres: float, lang: str, *, exact: bool = True) -> str:
+    """'350 m', '1.5 km', '2.0 km'; `exact=False` drops a needless '.0' ('2 km', a radius)."""
     if metres < 1000:
-        return f"{round(metres)} m" if lang == "en" else f"{round(metres)} 米"
-    return f"{metres / 1000:.1f} km" if lang == "en" else f"{metres / 1000:.1f} 公里"
+        return t(lang, "unit.metres", n=round(metres))
+    km = f"{metres / 1000:.1f}" if exact else f"{metres / 1000:g}"
+    return t(lang, "unit.km", n=km)
+
+
+def weekday_name(weekday: int, lang: str) -> str:
+    """Monday is 0, as in `datetime.weekday()`."""
+    return t(lang, f"weekday.{WEEKDAYS[weekday]}")
+
+
+def format_hours(hours: WeeklyHours, lang: str) -> list[str]:
+    """One line per run of days with equal hours, e.g. "Mon–Fri 09:00–21:00" (the lines parse
+    back to the same hours in every language)."""
+    lines = []
+    for first, last, intervals in hours.runs():
+        if (first, last) == (0, 6):
+            when = t(lang, "hours.every_day")
+        elif first == last:
+            when = weekday_name(first, lang)
+        else:
+            start, end = weekday_name(first, lang), weekday_name(last, lang)
+            when = t(lang, "hours.day_range", first=start, last=end)
+        if intervals:
+            spans = t(lang, "hours.separator").join(f"{hhmm(s)}–{hhmm(e)}" for s, e in intervals)
+        else:
+            spans = t(lang, "hours.closed")
+        lines.append(f"{when} {spans}")
+    return lines
 
 
 def format_rating(rating_sum: int, rating_count: int) -> str:

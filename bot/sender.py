@@ -643,7 +643,7 @@ def report_text(lang: str, progress: CampaignProgress) -> str:
         return t(lang, "sender.report_nobody")
     lines = [
         t(lang, "sender.report_title"),
-        t(lang, "sender.report_delivered", count=progress.sent, total=progress.total),
+        t(lang, "sender.report_delivered", delivered=progress.sent, count=progress.total),
     ]
     for key, count in (
         ("sender.report_deferred", progress.deferred),

@@ -123,7 +123,7 @@ def _labels(keys: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quick_days() -> dict[str, int]:
-    return {t(lang, "coupons.days_button", days=n): n for n in QUICK_DAYS for lang in LANGUAGES}
+    return {t(lang, "coupons.days_button", count=n): n for n in QUICK_DAYS for lang in LANGUAGES}
 
 
 # ------------------------------------------------------------------------------ validity
@@ -232,7 +232,7 @@ def prompt(step: str, lang: str, d: dict[str, Any], config: Config) -> tuple[str
     if step == LIMIT:
         return t(lang, "coupons.ask_limit"), list(QUICK_LIMITS), False
     if step == VALIDITY:
-        quick = [t(lang, "coupons.days_button", days=n) for n in QUICK_DAYS]
+        quick = [t(lang, "coupons.days_button", count=n) for n in QUICK_DAYS]
         return t(lang, "coupons.ask_validity", **_example_range(d)), quick, False
     return t(lang, "coupons.ask_audience"), [t(lang, k) for k in AUDIENCES], False
 

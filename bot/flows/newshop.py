@@ -33,6 +33,7 @@ from telegram.ext import (
 
 from bot import clock
 from bot.config import Config
+from bot.formatting import format_hours
 from bot.i18n import t
 from bot.models import Shop, ShopStatus, User
 from bot.services import shops, users
@@ -225,7 +226,7 @@ def prompt(
         return text, choice_keyboard(lang, remove)
     if field == "photos":
         if not editing:
-            text = t(lang, "newshop.ask_photos", max=limits.max_photos)
+            text = t(lang, "newshop.ask_photos", count=limits.max_photos)
             return text, choice_keyboard(lang, [], skip=True)
         count = len(current["photos"]) if current else 0
         text = t(lang, "newshop.ask_new_photos", max=limits.max_photos, count=count)
@@ -560,7 +561,7 @@ async def got_hours(update: Update, context: Context) -> int:
     except HoursSyntaxError as err:
         await say(update, hours_problem(err, lang))
         return HOURS
-    note = t(lang, "newshop.hours_understood", hours="\n".join(hours.format(lang)))
+    note = t(lang, "newshop.hours_understood", hours="\n".join(format_hours(hours, lang)))
     return await accept(update, context, user, "hours", {"hours": hours.to_json()}, note)
 
 
@@ -594,7 +595,7 @@ async def got_photo(update: Update, context: Context) -> int:
     assert update.message is not None
     photos: list[str] = values(context).setdefault("photos", [])
     if len(photos) >= limit:
-        await say(update, t(lang, "newshop.photos_full", max=limit))
+        await say(update, t(lang, "newshop.photos_full", count=limit))
         return PHOTOS
     photos.append(largest(update.message.photo).file_id)
     key = "newshop.photo_added_last" if len(photos) == limit else "newshop.photo_added"

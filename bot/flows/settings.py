@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.formatting import format_distance
-from bot.i18n import LANGUAGES, t
+from bot.i18n import offered, t
 from bot.models import User
 from bot.services import users
 from bot.ui.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
@@ -79,11 +79,12 @@ async def on_button(update: Update, context: Context) -> None:
     kind, value = args
     if kind == "lang" and value == "menu":
         await answer(update)
-        buttons = [[(t(code, f"language.{code}"), f"set:lang:{code}")] for code in LANGUAGES]
+        choices = offered().languages
+        buttons = [[(t(code, f"language.{code}"), f"set:lang:{code}")] for code in choices]
         await query.edit_message_text(
             t(lang, "settings.choose_language"), reply_markup=inline(buttons)
         )
-    elif kind == "lang" and value in LANGUAGES:
+    elif kind == "lang" and value in offered().languages:
         await users.set_language(user, value)
         await answer(update)
         await query.edit_message_reply_markup(None)

@@ -84,10 +84,7 @@ def wider_radius(config: Config, search: Search) -> int | None:
 
 def format_radius(metres: int, lang: str) -> str:
     """'2 km', '2.5 km', '500 m' (no needless '.0' in a headline)."""
-    if metres < 1000:
-        return format_distance(metres, lang)
-    km = f"{metres / 1000:g}"
-    return f"{km} km" if lang == "en" else f"{km} 公里"
+    return format_distance(metres, lang, exact=False)
 
 
 # ------------------------------------------------------------------------------- search

@@ -1,4 +1,5 @@
-"""Opening hours as merchants type them (English or Chinese), stored as JSON, shown per language.
+"""Opening hours as merchants type them (English, Simplified or Traditional Chinese), stored as
+JSON; `WeeklyHours.runs()` gives the presentation layer what to word in the reader's language.
 
 Grammar, after NFKC folding (full-width `；，：～` and digits become ASCII):
 
@@ -9,8 +10,9 @@ Grammar, after NFKC folding (full-width `；，：～` and digits become ASCII):
     hours   := closed | full-day | range (","? range)*
     range   := HH:MM sep HH:MM                  -- end <= start: runs past midnight
 
-`group` is Daily/Every day/每天/每日, Weekdays/工作日, Weekends/周末; `closed` is
-closed/off/休息/关门/打烊/不营业; `full-day` is 24/7, 24h, 24 hours, 24小时, 全天.
+`group` is Daily/Every day/每天/每日, Weekdays/工作日, Weekends/周末/週末; `closed` is
+closed/off/休息/关门/關門/打烊/不营业/不營業; `full-day` is 24/7, 24h, 24 hours, 24小时/24小時,
+全天. Days are Mon…Sun, 周一/週一/星期一/礼拜一/禮拜一 … 周日.
 A day named `closed` is closed whatever other clauses say ("Daily 10:00-22:00; Sun closed"),
 other clauses add up, and days never mentioned are closed.
 """
@@ -48,14 +50,6 @@ class HoursSyntaxError(ValueError):
         super().__init__(f"{reason}: {fragment!r}" if fragment else reason)
         self.reason: HoursErrorReason = reason
         self.fragment = fragment
-
-
-_EN_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_ZH_DAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-_LABELS = {
-    "en": {"daily": "Daily", "closed": "closed", "through": "–", "and": ", "},
-    "zh": {"daily": "每天", "closed": "休息", "through": "至", "and": "，"},
-}
 
 
 @dataclass(frozen=True)
@@ -115,30 +109,10 @@ class WeeklyHours:
         spill = minute + DAY_MINUTES  # the same instant on yesterday's clock
         return any(start <= spill < end for start, end in self.days[(weekday - 1) % 7])
 
-    def format(self, lang: str) -> list[str]:
-        """One line per run of consecutive days with equal hours, e.g. "Mon–Fri 09:00–21:00".
-
-        `lang` "zh_Hans" (any "zh…") gives Chinese, anything else English; the lines parse back
-        to the same hours.
-        """
-        key = "zh" if lang.lower().startswith("zh") else "en"
-        names = _ZH_DAYS if key == "zh" else _EN_DAYS
-        labels = _LABELS[key]
-        lines: list[str] = []
-        for first, last in _runs(self.days):
-            if first == 0 and last == 6:
-                when = labels["daily"]
-            elif first == last:
-                when = names[first]
-            else:
-                when = f"{names[first]}{labels['through']}{names[last]}"
-            intervals = self.days[first]
-            if intervals:
-                hours = labels["and"].join(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in intervals)
-            else:
-                hours = labels["closed"]
-            lines.append(f"{when} {hours}")
-        return lines
+    def runs(self) -> list[tuple[int, int, tuple[Interval, ...]]]:
+        """(first day, last day, intervals) per run of consecutive days with equal hours, for
+        the presentation layer to word (`bot.formatting.format_hours`); empty intervals: closed."""
+        return [(first, last, self.days[first]) for first, last in _runs(self.days)]
 
 
 def _runs(days: Sequence[tuple[Interval, ...]]) -> Iterator[tuple[int, int]]:
@@ -149,7 +123,8 @@ def _runs(days: Sequence[tuple[Interval, ...]]) -> Iterator[tuple[int, int]]:
             first = day
 
 
-def _hhmm(minute: int) -> str:
+def hhmm(minute: int) -> str:
+    """Minutes after midnight as a clock time; past midnight wraps (1560 → 02:00)."""
     if minute > DAY_MINUTES:
         minute -= DAY_MINUTES
     return f"{minute // 60:02d}:{minute % 60:02d}"
@@ -201,7 +176,7 @@ _EN_DAY_WORDS = {
 _GROUP_WORDS = {
     **dict.fromkeys(("daily", "everyday", "每天", "每日", "天天"), _ALL),
     **dict.fromkeys(("weekday", "weekdays", "工作日"), frozenset(range(5))),
-    **dict.fromkeys(("weekend", "weekends", "周末"), frozenset((5, 6))),
+    **dict.fromkeys(("weekend", "weekends", "周末", "週末"), frozenset((5, 6))),
 }
 _ZH_NUMERALS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _WORDS = {"to": "range", "and": "list", "closed": "closed", "close": "closed", "off": "closed"}
@@ -211,14 +186,14 @@ _TOKEN = re.compile(
     r"""
     (?P<space>[ \t\r\f\v:]+)  # a lone colon: "Mon-Fri: 09:00-21:00"
   | (?P<clause>[;\n。])
-  | (?P<full>24\s*[/x*]\s*7|24\s*(?:h|hrs?|hours?)(?![a-z])|24\s*小时|全天)
+  | (?P<full>24\s*[/x*]\s*7|24\s*(?:h|hrs?|hours?)(?![a-z])|24\s*小[时時]|全天)
   | (?P<time>[0-9]+(?::[0-9]+)*)
   | (?P<every>every\s*day)
   | (?P<word>[a-z]+\.?)
-  | (?P<zhgroup>每天|每日|天天|工作日|周末)
-  | (?P<zhday>(?:周|星期|礼拜)[一二三四五六日天])
-  | (?P<closed>休息|关门|打烊|不营业|歇业|公休|休)
-  | (?P<filler>营业)
+  | (?P<zhgroup>每天|每日|天天|工作日|[周週]末)
+  | (?P<zhday>(?:[周週]|星期|[礼禮]拜)[一二三四五六日天])
+  | (?P<closed>休息|[关關][门門]|打烊|不[营營][业業]|歇[业業]|公休|休)
+  | (?P<filler>[营營][业業])
   | (?P<zhnum>[一二三四五六日天])
   | (?P<range>[-–—~〜−至到])
   | (?P<list>[,、/&+和及•·])
@@ -412,7 +387,7 @@ def parse_hours(text: str) -> WeeklyHours:
     merged = [() if weekday in closed else _merge(day) for weekday, day in enumerate(week)]
     if (overlapping := _overlaps_next_day(merged)) is not None:
         start, end = merged[overlapping][0]
-        raise HoursSyntaxError("overlap", f"{_hhmm(start)}-{_hhmm(end)}")
+        raise HoursSyntaxError("overlap", f"{hhmm(start)}-{hhmm(end)}")
     return WeeklyHours(tuple(merged))
 
 
@@ -421,7 +396,7 @@ def _merge(intervals: list[Interval]) -> tuple[Interval, ...]:
     result: list[Interval] = []
     for start, end in sorted(intervals):
         if result and start < result[-1][1]:
-            raise HoursSyntaxError("overlap", f"{_hhmm(start)}-{_hhmm(end)}")
+            raise HoursSyntaxError("overlap", f"{hhmm(start)}-{hhmm(end)}")
         if result and start == result[-1][1] and end - result[-1][0] <= DAY_MINUTES:
             result[-1] = (result[-1][0], end)
         else:

@@ -7,7 +7,7 @@ from datetime import date
 
 from tortoise.exceptions import IntegrityError
 
-from bot.i18n import language_for
+from bot.i18n import language_for, usable
 from bot.models import Place, Shop, Staff, User
 
 PLACE_LABELS = ("home", "work")
@@ -40,6 +40,9 @@ async def ensure_user(
         # Writing to us again means they unblocked the bot: broadcasts may reach them again.
         user.first_name, user.username, user.reachable = first_name[:128], username, True
         await user.save(update_fields=["first_name", "username", "reachable"])
+    if user.language != (offered := usable(user.language)):  # the deployer dropped it
+        user.language = offered
+        await user.save(update_fields=["language"])
     return user
 
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 from telegram.error import BadRequest
 
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, offered, t
 from bot.services.users import is_staff
 
 log = logging.getLogger(__name__)
@@ -43,18 +49,37 @@ def commands(lang: str, names: tuple[str, ...]) -> list[BotCommand]:
     return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
 
 
-def _lang_code(lang: str) -> str | None:
-    return "zh" if lang == "zh_Hans" else None  # English is the language-less default list
+def menu_languages() -> list[tuple[str, str | None]]:
+    """(catalogue, Telegram language code) per command list: the fallback language is the
+    language-less list, then one list per other configured two-letter code. Telegram keys
+    command lists by ISO 639-1 only, so zh_Hans and zh_Hant share "zh": the first configured
+    wins."""
+    choice = offered()
+    lists: dict[str | None, str] = {None: choice.fallback}
+    for lang in choice.languages:
+        lists.setdefault(_code(lang), lang)
+    return [(lang, code) for code, lang in lists.items() if code is None or lang != choice.fallback]
+
+
+def _code(lang: str) -> str:
+    """Telegram's two-letter code of a catalogue: zh_Hant → zh."""
+    return lang.split("_")[0].lower()
+
+
+async def _publish(bot: Bot, names: tuple[str, ...], scope: BotCommandScope) -> None:
+    """One list per configured language; lists of languages no longer configured (left on
+    Telegram by an earlier deployment) are deleted."""
+    lists = menu_languages()
+    for lang, code in lists:
+        await bot.set_my_commands(commands(lang, names), scope=scope, language_code=code)
+    published = {code for _, code in lists} | {_code(offered().fallback)}
+    for code in sorted({_code(lang) for lang in LANGUAGES} - published):
+        await bot.delete_my_commands(scope=scope, language_code=code)
 
 
 async def publish_default_commands(bot: Bot) -> None:
     """Everyone's menu, in each language (newshop is open to anyone who wants to register)."""
-    for lang in LANGUAGES:
-        await bot.set_my_commands(
-            commands(lang, (*CONSUMER_COMMANDS, "newshop")),
-            scope=BotCommandScopeDefault(),
-            language_code=_lang_code(lang),
-        )
+    await _publish(bot, (*CONSUMER_COMMANDS, "newshop"), BotCommandScopeDefault())
 
 
 async def publish_merchant_commands(bot: Bot, chat_id: int, *, operator: bool = False) -> None:
@@ -79,9 +104,4 @@ async def publish_chat_commands(bot: Bot, chat_id: int, *, merchant: bool, opera
         *(MERCHANT_COMMANDS if merchant else ("newshop",)),
         *(OPERATOR_COMMANDS if operator else ()),
     )
-    for lang in LANGUAGES:
-        await bot.set_my_commands(
-            commands(lang, names),
-            scope=BotCommandScopeChat(chat_id),
-            language_code=_lang_code(lang),
-        )
+    await _publish(bot, names, BotCommandScopeChat(chat_id))

@@ -89,7 +89,7 @@ def offer_lines(
 def validity_line(coupon: Coupon, lang: str, tz_name: str) -> str:
     """How long an unclaimed coupon is good for (fixed dates, or N days from claiming)."""
     if coupon.valid_days is not None:
-        return t(lang, "coupons.line_valid_days", days=coupon.valid_days)
+        return t(lang, "coupons.line_valid_days", count=coupon.valid_days)
     until = local_time(coupon.valid_until, tz_name) if coupon.valid_until else ""
     if coupon.valid_from is not None:
         return t(

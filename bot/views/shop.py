@@ -10,7 +10,7 @@ from telegram import Chat, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ParseMode
 
 from bot.config import Config
-from bot.formatting import format_price, format_rating, h
+from bot.formatting import format_hours, format_price, format_rating, h
 from bot.i18n import t
 from bot.models import Service, Shop, User
 from bot.services.hours import WeeklyHours
@@ -96,7 +96,8 @@ def page_text(card: ShopCard, lang: str, config: Config, now: datetime) -> str:
         lines.append(f"☎️ {format_phone(card.phone)}")
     status = t(lang, "shop.open_now") if open_now(card, now) else t(lang, "shop.closed_now")
     lines += ["", f"🕘 {t(lang, 'shop.hours')} · {status}"]
-    lines += [f"  {line}" for line in hours.format(lang)] or [f"  {t(lang, 'shop.no_hours')}"]
+    shown = format_hours(hours, lang)
+    lines += [f"  {line}" for line in shown] or [f"  {t(lang, 'shop.no_hours')}"]
     if card.description:
         lines += ["", h(card.description)]
     if card.services:
