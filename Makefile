@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-.PHONY: install run test bench lint
+.PHONY: install run test bench lint zh-hant
 install: $(STAMP)
 
 run: $(STAMP)
@@ -23,3 +23,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/nearby.py
+
+# Regenerate every Traditional Chinese catalogue from the Simplified ones (after any zh_Hans edit).
+zh-hant: $(STAMP)
+	$(BIN)/pip install --quiet "opencc==1.4.2"
+	$(BIN)/python scripts/make_zh_hant.py

@@ -18,6 +18,7 @@ that shop's, the preview the latest one):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -124,6 +125,31 @@ def _labels(keys: dict[str, Any]) -> dict[str, Any]:
 
 def _quick_days() -> dict[str, int]:
     return {t(lang, "coupons.days_button", count=n): n for n in QUICK_DAYS for lang in LANGUAGES}
+
+
+# ------------------------------------------------------------------------------ percent
+
+
+_ZH_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")}
+
+
+def percent_off(text: str, *, zhe: bool) -> int | None:
+    """Percent off (1–99, how a coupon stores it) from what a merchant typed, or None.
+
+    `20` or `20%` is 20 % off. A Chinese merchant (`zhe`) names what the customer pays, in 折:
+    `8`, `8折` or `八折` is 20 % off, `8.5`, `85折` or `八五折` 15 % off (0.1–9.9, one decimal);
+    a bare `85` is refused, as it could mean 85 % off as well as 8.5折. A `%` always means off.
+    """
+    cleaned = unicodedata.normalize("NFKC", text).replace(" ", "")
+    if cleaned.endswith("%") or not zhe:
+        number = cleaned.removesuffix("%")
+        return int(number) if number.isdigit() and 1 <= int(number) <= 99 else None
+    digits = "".join(_ZH_DIGITS.get(c, c) for c in cleaned.removesuffix("折"))
+    if cleaned.endswith("折") and re.fullmatch(r"[1-9]{2}", digits):  # 85折 is 8.5折
+        digits = f"{digits[0]}.{digits[1]}"
+    match = re.fullmatch(r"([0-9])(?:\.([0-9]))?", digits)
+    tenths = int(match[1]) * 10 + int(match[2] or 0) if match else 0  # 8.5折: 85 % paid
+    return 100 - tenths if 0 < tenths < 100 else None
 
 
 # ------------------------------------------------------------------------------ validity
@@ -338,11 +364,12 @@ async def got_value(update: Update, context: Context) -> str:
     kind = CouponKind(draft(context)["kind"])
     text = _text(update).strip()
     if kind == CouponKind.PERCENT:
-        number = text.rstrip("%％").strip()
-        if not number.isdigit() or not 1 <= int(number) <= 99:
+        zhe = t(user.language, "coupons.percent_style") == "paid"
+        off = percent_off(text, zhe=zhe)
+        if off is None:
             await reask(update, user, "coupons.bad_percent")
             return VALUE
-        return await accept(update, context, user, VALUE, value=int(number))
+        return await accept(update, context, user, VALUE, value=off)
     cents = parse_price(text, coupons.MAX_CENTS // 100)
     if not cents:
         top = format_price(coupons.MAX_CENTS, deps(context).config)
