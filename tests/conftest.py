@@ -103,3 +103,13 @@ def db_url(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ite
     _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def all_languages_offered() -> Iterator[None]:
+    """The composition root sets the offered languages process-wide (bot.i18n.configure, from
+    config.yaml); every test starts again from all of them."""
+    from bot import i18n
+
+    yield
+    i18n.configure(i18n.LANGUAGES, i18n.FALLBACK)

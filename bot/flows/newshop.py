@@ -153,7 +153,7 @@ def shown_value(field: str, value: Any, lang: str) -> str:
     if field == "phone":
         return format_phone(value)
     if field == "hours":
-        return "\n".join(WeeklyHours.from_json(value).format(lang))
+        return "\n".join(format_hours(WeeklyHours.from_json(value), lang))
     return str(value)
 
 

@@ -11,8 +11,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.config import Config
-from bot.formatting import h
-from bot.i18n import t
+from bot.formatting import format_hours, h
+from bot.i18n import offered, t, usable
 from bot.models import Shop, ShopStatus, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
@@ -27,7 +27,7 @@ PREFIX = "opr"
 def shop_summary(card: ShopCard, lang: str) -> str:
     """The shop's essentials in a few HTML lines: what an operator reviews and what its owner
     sees on top of the /myshop menu."""
-    hours = WeeklyHours.from_json(card.hours).format(lang)
+    hours = format_hours(WeeklyHours.from_json(card.hours), lang)
     lines = [
         f"<b>{h(card.name)}</b>",
         f"🏷 {t(lang, f'category.{card.category}')}",
@@ -54,7 +54,7 @@ def is_operator(config: Config, user_id: int) -> bool:
 async def language_of(user_id: int, config: Config) -> str:
     """The user's chosen language, or the configured fallback for someone never seen."""
     user = await User.get_or_none(id=user_id)
-    return user.language if user is not None else config.fallback_language
+    return usable(user.language) if user is not None else offered().fallback
 
 
 async def review_text(shop: Shop, lang: str) -> str:

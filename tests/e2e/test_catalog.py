@@ -223,7 +223,7 @@ async def test_restart_mid_add_resumes_in_chinese(bot, tg: FakeTelegram) -> None
     assert "这不是照片" in (await wang.reply()).text
     await wang.send("跳过")
     added, listing = await wang.replies(2)
-    assert "已添加“牛肉面”，价格 ¥28.00" in added.text
+    assert "已添加「牛肉面」，价格 ¥28.00" in added.text
     assert "1. 牛肉面 — ¥28.00" in listing.text
     service = await Service.get(shop_id=shop.id)
     assert (service.description, service.photo_file_id) == ("", None)

@@ -130,7 +130,7 @@ async def test_newcoupon_walk_re_asks_every_bad_answer(
     caption = card.caption or ""
     assert card.method == "sendPhoto"
     assert qr_texts(card.photo)[0].startswith(f"https://t.me/{tg.bot_username}?start=redeem_")
-    assert caption.startswith("✅ Added to your wallet\n\n🎟 20% off all noodles\n🏪 Lao Wang")
+    assert caption.startswith("✅ Added to 🎟 My coupons\n\n🎟 20% off all noodles\n🏪 Lao Wang")
     assert "💰 20% off\n🧾 With a spend of ¥50.00 or more" in caption
     assert "📝 Dine-in only.\nNot with other offers.\n🌱 For first-time customers" in caption
     assert "Use by 2030-04-30 23:59" in caption
@@ -172,8 +172,8 @@ async def test_newcoupon_in_chinese_resumes_after_restart(bot, tg: FakeTelegram)
     ask = await step(li, "🎁 赠品 / 免费服务")  # a gift has no value to ask
     assert "简短标题" in ask.text and ask.reply_keyboard == [["✖️ 取消"]]
     assert "使用规则" in (await step(li, "点面送饮料一杯")).text
-    assert "最低消费" in (await step(li, "跳过")).text
-    assert "总共可以领取多少张" in (await step(li, "跳过")).text
+    assert "满多少钱可用" in (await step(li, "跳过")).text
+    assert "一共发多少张" in (await step(li, "跳过")).text
     await refused(li, "很多", "1 到 1,000,000")
     assert "每人最多" in (await step(li, "♾ 不限量")).text
     await bot.restart()  # a restart mid-flow resumes at the same step

@@ -191,7 +191,7 @@ async def test_the_last_unit_claimed_ends_the_deal_for_everyone(bot, tg: FakeTel
     push_a, push_b = ann.inbox[-1], bob.inbox[-1]
     claim_data = push_b.callback_data[0]
     await ann.press(push_a, text="🎟 Claim the coupon")
-    assert "Added to your wallet" in (await ann.callback_answer())["text"]
+    assert "Added to My coupons" in (await ann.callback_answer())["text"]
     await edited(ann, push_a)
     await edited(bob, push_b)
     assert push_b.text.startswith("🔥 All gone! The flash deal from Lao Wang Noodles has sold out.")

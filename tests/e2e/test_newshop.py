@@ -172,7 +172,7 @@ async def test_register_in_chinese_with_typed_address(
     assert "跳过" in labels(photos)
     await li.send("跳过")
     venue, page, question = await li.replies(3)
-    assert "顾客看到的和这里一模一样" in question.text
+    assert "这就是顾客看到的店铺页面" in question.text
     assert venue.venue["address"] == "上海市黄浦区南京东路88号"
     assert "老李面馆" in page.text and "营业时间" in page.text
     assert question.button_texts == ["✅ 发布", "✏️ 修改信息", "✖️ 取消"]
@@ -268,7 +268,7 @@ async def test_bad_phone_and_hours_are_reasked(bot, tg: FakeTelegram) -> None:
     await walk_to_phone(cat)
     await cat.send("1381234567")  # ten digits
     wrong = await cat.reply()
-    assert "doesn't look like a number" in wrong.text and "131 2345 6789" in wrong.text
+    assert "doesn't look like a complete phone number" in wrong.text and "131 2345 6789" in wrong.text
     await cat.send("call me maybe")
     assert "only digits" in (await cat.reply()).text
     await cat.share_contact("8613900001111")  # the contact button

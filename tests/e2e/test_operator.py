@@ -73,7 +73,7 @@ async def test_reject_tells_a_chinese_merchant_and_keeps_the_shop_hidden(
     olga = tg.user(OPERATOR_ID)
     await olga.send("/pending")
     count, review = await olga.replies(2)
-    assert "1 shop(s) waiting" in count.text and "老李洗衣" in review.text
+    assert "1 shop is waiting" in count.text and "老李洗衣" in review.text
     await olga.press(review, text="❌ Reject")
     await olga.callback_answer()
     news = await li.reply()
@@ -115,7 +115,7 @@ async def test_operator_views_the_page_and_pending_lists_the_oldest_first(
     olga = tg.user(OPERATOR_ID)
     await olga.send("/pending")
     count, first, second = await olga.replies(3)
-    assert "2 shop(s) waiting" in count.text
+    assert "2 shops are waiting" in count.text
     assert "Older Wash" in first.text and "Newer Wash" in second.text
     await olga.press(first, text="👀 View page")
     venue, page = await olga.replies(2)

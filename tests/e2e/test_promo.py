@@ -182,11 +182,11 @@ async def test_follow_promote_claim_and_unfollow_from_the_message(bot, tg: FakeT
     assert push.callback_data[0] == f"cpn:claim:{coupon.id}:{promotion.id}"
     chinese = li.inbox[-1]
     assert "您关注了「Lao Wang Noodles」，所以收到这条消息。" in (chinese.caption or "")
-    assert chinese.button_texts == ["🎟 领取优惠券", "🔕 免打扰", "✖️ 取消关注"]
+    assert chinese.button_texts == ["🎟 领取优惠券", "🔕 屏蔽", "✖️ 取消关注"]
     assert tg.chat_messages(32) == []  # not a follower
 
     await ann.press(push, text="🎟 Claim the coupon")
-    assert "Added to your wallet" in (await ann.callback_answer())["text"]
+    assert "Added to My coupons" in (await ann.callback_answer())["text"]
     card = await ann.reply()
     assert card.method == "sendPhoto" and "20% off noodles" in card.caption
     assert (await CouponClaim.get(user_id=30)).promotion_id == promotion.id

@@ -41,7 +41,7 @@ async def test_results_count_every_step_and_chart_a_coupon(
         config, shop, "Spring noodles are here, with a coupon", coupon_id=coupon.id
     )
     report = await final_report(boss, bot, promotion)
-    assert "Delivered to 2 of 3 people" in report.text and "1 have blocked the bot" in report.text
+    assert "Delivered to 2 of 3 people" in report.text and "1 has blocked the bot" in report.text
     await delivered(tg, [90, 91])
     await ann.press(ann.inbox[0], text="🎟 Claim the coupon")
     await ann.reply()  # the coupon's card

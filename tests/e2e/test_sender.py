@@ -160,7 +160,7 @@ async def test_blocked_user_is_marked_unreachable_and_skipped_next_time(bot, tg)
     tg.block(3)
     await broadcast("promo:a", ids)
     final = await report(tg, "promo:a", bot)
-    assert "Delivered to 4 of 5" in final.text and "1 have blocked the bot" in final.text
+    assert "Delivered to 4 of 5" in final.text and "1 has blocked the bot" in final.text
     assert (await Outbox.get(campaign="promo:a", user_id=3)).status == OutboxStatus.BLOCKED
     assert not (await User.get(id=3)).reachable
 

@@ -110,14 +110,14 @@ async def test_claim_from_shop_page_sends_qr_card_and_limit_holds(
     assert "🎟 20% off noodles" in page.button_texts
     assert f"cpn:claim:{coupon.id}" in page.callback_data
     await ann.press(page, text="🎟 20% off noodles")
-    assert "Added to your wallet" in (await ann.callback_answer())["text"]
+    assert "Added to My coupons" in (await ann.callback_answer())["text"]
     card = await ann.reply()
 
     claim = await CouponClaim.get(user_id=30)
     assert card.method == "sendPhoto"
     assert qr_texts(card.photo) == [redeem_link(tg, claim.code)]
     caption = card.caption or ""
-    assert "Added to your wallet" in caption
+    assert "Added to 🎟 My coupons" in caption
     assert "20% off noodles" in caption and "Lao Wang Noodles" in caption
     assert "💰 20% off" in caption and "With a spend of ¥50.00 or more" in caption
     assert "Dine-in only." in caption

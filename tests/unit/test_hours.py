@@ -1,4 +1,4 @@
-"""Opening hours: every accepted syntax, each error reason, midnight handling, both languages."""
+"""Opening hours: every accepted syntax, each error reason, midnight handling, every language."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.formatting import format_hours
+from bot.i18n import LANGUAGES
 from bot.services.hours import HoursSyntaxError, WeeklyHours, parse_hours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -197,8 +199,20 @@ def test_is_open_needs_aware_datetime() -> None:
 )
 def test_format_both_languages(text: str, english: list[str], chinese: list[str]) -> None:
     hours = parse_hours(text)
-    assert hours.format("en") == english
-    assert hours.format("zh_Hans") == chinese
+    assert format_hours(hours, "en") == english
+    assert format_hours(hours, "zh_Hans") == chinese
+
+
+def test_traditional_chinese_hours_are_understood_and_shown() -> None:
+    hours = parse_hours("週一至週五 09:00-21:00；週六 10:00-18:00；禮拜日 關門")
+    assert hours == parse_hours("Mon-Fri 09:00-21:00; Sat 10:00-18:00")
+    assert format_hours(hours, "zh_Hant") == [
+        "週一至週五 09:00–21:00",
+        "週六 10:00–18:00",
+        "週日 休息",
+    ]
+    assert parse_hours("每天 24小時") == parse_hours("24/7")
+    assert parse_hours("週末 不營業；工作日 10:00-18:00") == parse_hours("Mon-Fri 10:00-18:00")
 
 
 @pytest.mark.parametrize(
@@ -211,10 +225,10 @@ def test_format_both_languages(text: str, english: list[str], chinese: list[str]
         "Sun closed",
     ],
 )
-@pytest.mark.parametrize("lang", ["en", "zh_Hans"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_formatted_lines_parse_back(text: str, lang: str) -> None:
     hours = parse_hours(text)
-    assert parse_hours("\n".join(hours.format(lang))) == hours
+    assert parse_hours("\n".join(format_hours(hours, lang))) == hours
 
 
 def test_json_round_trip_through_text() -> None:
