@@ -268,7 +268,7 @@ async def test_bad_phone_and_hours_are_reasked(bot, tg: FakeTelegram) -> None:
     await walk_to_phone(cat)
     await cat.send("1381234567")  # ten digits
     wrong = await cat.reply()
-    assert "doesn't look like a complete phone number" in wrong.text and "131 2345 6789" in wrong.text
+    assert "doesn't look like a complete phone" in wrong.text and "131 2345 6789" in wrong.text
     await cat.send("call me maybe")
     assert "only digits" in (await cat.reply()).text
     await cat.share_contact("8613900001111")  # the contact button
