@@ -51,14 +51,13 @@ def commands(lang: str, names: tuple[str, ...]) -> list[BotCommand]:
 
 def menu_languages() -> list[tuple[str, str | None]]:
     """(catalogue, Telegram language code) per command list: the fallback language is the
-    language-less list, then one list per other configured two-letter code. Telegram keys
-    command lists by ISO 639-1 only, so zh_Hans and zh_Hant share "zh": the first configured
-    wins."""
+    language-less list, then one list per configured two-letter code. Telegram keys command
+    lists by ISO 639-1 only, so zh_Hans and zh_Hant share "zh": the first configured wins."""
     choice = offered()
     lists: dict[str | None, str] = {None: choice.fallback}
     for lang in choice.languages:
         lists.setdefault(_code(lang), lang)
-    return [(lang, code) for code, lang in lists.items() if code is None or lang != choice.fallback]
+    return [(lang, code) for code, lang in lists.items()]
 
 
 def _code(lang: str) -> str:
@@ -72,7 +71,7 @@ async def _publish(bot: Bot, names: tuple[str, ...], scope: BotCommandScope) -> 
     lists = menu_languages()
     for lang, code in lists:
         await bot.set_my_commands(commands(lang, names), scope=scope, language_code=code)
-    published = {code for _, code in lists} | {_code(offered().fallback)}
+    published = {code for _, code in lists}
     for code in sorted({_code(lang) for lang in LANGUAGES} - published):
         await bot.delete_my_commands(scope=scope, language_code=code)
 

@@ -73,7 +73,7 @@ async def test_only_configured_languages_are_offered(tg: FakeTelegram, config: C
 
         menus = {key: [c["description"] for c in found] for key, found in tg.commands.items()}
         assert menus, "no command menu published"
-        assert all(language == "" for _, language in menus), menus  # one list, language-less
+        assert {language for _, language in menus} == {"", "zh"}, menus  # no English list
         assert all("店铺" in " ".join(descriptions) for descriptions in menus.values())
     finally:
         await runner.stop()
