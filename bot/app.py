@@ -95,6 +95,7 @@ FEATURES = (
     "bot.handlers.follows",
     "bot.flows.promo",
     "bot.handlers.results",
+    "bot.handlers.staff",
     "bot.flows.review",
     "bot.handlers.shop_page",
     "bot.handlers.nearby",

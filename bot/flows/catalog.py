@@ -2,7 +2,7 @@
 shop menu) lists them; buttons open one to edit, hide, move or delete it; adding one and editing
 a field are steps of one persistent conversation, so a restart mid-step resumes it.
 
-Callback data, each validated on every press (record exists, presser is staff of its shop):
+Callback data, each validated on every press (record exists, presser may edit its catalogue):
   cat:list:<shop>   the list as a new message (entry from other screens)
   cat:shop:<shop>   the list in place of the pressed catalogue message
   cat:add:<shop>    add a service (flow)
@@ -37,7 +37,8 @@ from bot.i18n import t
 from bot.models import Service, Shop, User
 from bot.services import catalog
 from bot.services.catalog import CatalogError, Limits, ServiceDraft
-from bot.services.shops import get_shop, managed_shop
+from bot.services.shops import get_shop
+from bot.services.staff import NotAllowed, Permission, require, shop_if_allowed
 from bot.ui.base import (
     Context,
     Deps,
@@ -47,6 +48,7 @@ from bot.ui.base import (
     deps,
     expired,
     int_arg,
+    refusing,
     say,
     shop_to_manage,
 )
@@ -215,12 +217,17 @@ async def services_command(update: Update, context: Context) -> None:
     """/services: the catalogue of the user's shop, or a choice when they manage several."""
     user = await current_user(update)
     shop = await shop_to_manage(
-        update, user, choose_key="catalog.pick_shop", choice_data=lambda s: f"{PREFIX}:shop:{s.id}"
+        update,
+        user,
+        permission=Permission.MANAGE_SERVICES,
+        choose_key="catalog.pick_shop",
+        choice_data=lambda s: f"{PREFIX}:shop:{s.id}",
     )
     if shop is not None:
         await _show_list(update, context, user.language, shop, replace=False)
 
 
+@refusing
 async def on_button(update: Update, context: Context) -> None:
     """Every `cat:` press outside the add/edit flow; forged or stale data changes nothing."""
     user = await current_user(update)
@@ -317,8 +324,10 @@ _BUTTONS = {
 
 
 async def _managed_shop(user: User, args: list[str]) -> Shop | None:
+    """The shop named by `<shop>` (None if malformed) if the user may change its catalogue
+    (NotAllowed otherwise)."""
     shop_id = int_arg(args[0]) if len(args) == 1 else None
-    return None if shop_id is None else await managed_shop(user.id, shop_id)
+    return None if shop_id is None else await require(user.id, shop_id, Permission.MANAGE_SERVICES)
 
 
 async def _managed_service(user: User, args: list[str], count: int) -> Service | None:
@@ -329,6 +338,7 @@ async def _managed_service(user: User, args: list[str], count: int) -> Service |
 # ------------------------------------------------------------------------------ add flow
 
 
+@refusing
 async def start_add(update: Update, context: Context) -> str | int:
     user = await current_user(update)
     query = update.callback_query
@@ -410,7 +420,7 @@ async def _finish_add(update: Update, context: Context, photo_file_id: str | Non
     lang = user.language
     state = draft(context)
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
-    shop = await _managed_shop(user, [str(state["shop_id"])])
+    shop = await shop_if_allowed(user.id, state["shop_id"], Permission.MANAGE_SERVICES)
     if shop is None:
         await show_menu(update, user, t(lang, "common.not_allowed"))
         return END
@@ -432,6 +442,7 @@ async def _finish_add(update: Update, context: Context, photo_file_id: str | Non
 # ----------------------------------------------------------------------------- edit flow
 
 
+@refusing
 async def start_edit(update: Update, context: Context) -> str | int:
     user = await current_user(update)
     lang = user.language
@@ -522,7 +533,10 @@ async def _save(
     user = await current_user(update)
     lang = user.language
     service_id = draft(context).get("service_id")
-    service = await catalog.managed_service(user.id, service_id) if service_id else None
+    try:
+        service = await catalog.managed_service(user.id, service_id) if service_id else None
+    except NotAllowed:
+        service = None
     if service is None:
         context.user_data.pop("draft", None)  # type: ignore[union-attr]
         await show_menu(update, user, t(lang, "catalog.gone"))

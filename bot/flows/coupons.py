@@ -5,8 +5,8 @@ The flow is one persistent conversation; its draft (`draft(context)`) holds plai
 restart mid-flow resumes it. Every step validates and re-asks, changing nothing, until the
 answer is usable; the coupon service has the last word when the coupon is published.
 
-Callback data, validated on every press (the presser must staff the shop, the coupon must be
-that shop's, the preview the latest one):
+Callback data, validated on every press (the presser's role must allow it — a clerk only sees
+the list —, the coupon must be that shop's, the preview the latest one):
   cpn:new:<shop>                     /newcoupon for that shop (shop choice, list button)
   cpn:pub | cpn:redo | cpn:drop      under the preview: publish, start over, cancel
   cpn:list:<shop>                    the list as a new message
@@ -45,7 +45,7 @@ from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopSta
 from bot.services import coupons
 from bot.services.codes import generate_code
 from bot.services.coupons import CouponError
-from bot.services.shops import managed_shop
+from bot.services.staff import Permission, permissions_at, require, shop_if_allowed
 from bot.ui.base import (
     Context,
     Deps,
@@ -56,6 +56,7 @@ from bot.ui.base import (
     edit_in_place,
     expired,
     int_arg,
+    refusing,
     say,
     shop_to_manage,
 )
@@ -321,19 +322,21 @@ async def new_command(update: Update, context: Context) -> str | int:
     shop = await shop_to_manage(
         update,
         user,
+        permission=Permission.CREATE_COUPONS,
         choose_key="coupons.pick_shop_new",
         choice_data=lambda s: f"{PREFIX}:new:{s.id}",
     )
     return END if shop is None else await begin(update, context, user, shop)
 
 
+@refusing
 async def new_press(update: Update, context: Context) -> str | int:
     """`cpn:new:<shop>` (shop choice, or ➕ under the list)."""
     user = await current_user(update)
     query = update.callback_query
     assert query is not None
     args = callback_args(query, PREFIX, 2) or ["", ""]
-    shop = await _shop_arg(user, args[1:]) if args[0] == "new" else None
+    shop = await _shop_arg(user, args[1:], Permission.CREATE_COUPONS) if args[0] == "new" else None
     if shop is None:
         await expired(update, user.language)
         return END
@@ -549,7 +552,7 @@ async def preview_press(update: Update, context: Context) -> str | int | None:
         return await cancel(update, context)
     await answer(update)
     if action == "redo":
-        shop = await managed_shop(user.id, d["shop_id"])
+        shop = await shop_if_allowed(user.id, d["shop_id"], Permission.CREATE_COUPONS)
         if shop is not None:
             return await begin(update, context, user, shop)
         context.user_data.pop("draft", None)  # type: ignore[union-attr]
@@ -562,7 +565,7 @@ async def publish(update: Update, context: Context, user: User) -> int:
     lang = user.language
     d = draft(context)
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
-    shop = await managed_shop(user.id, d.get("shop_id", 0))
+    shop = await shop_if_allowed(user.id, d.get("shop_id", 0), Permission.CREATE_COUPONS)
     if shop is None or not _is_complete(d):
         await show_menu(update, user, t(lang, "common.not_allowed"))
         return END
@@ -606,16 +609,23 @@ async def list_command(update: Update, context: Context) -> None:
     shop = await shop_to_manage(
         update,
         user,
+        permission=Permission.VIEW_COUPONS,
         choose_key="coupons.pick_shop_list",
         choice_data=lambda s: f"{PREFIX}:list:{s.id}",
     )
     if shop is not None:
-        text, markup = await list_screen(shop, user.language, deps(context).config)
+        text, markup = await list_screen(shop, user, deps(context).config)
         await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def list_screen(shop: Shop, lang: str, config: Config) -> tuple[str, InlineKeyboardMarkup]:
-    """Each coupon with its state and counts (stock left, claimed, redeemed), and its buttons."""
+async def list_screen(
+    shop: Shop, user: User, config: Config
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Each coupon with its state and counts (stock left, claimed, redeemed), and the buttons
+    the user's role allows (none for a clerk: the list is read-only)."""
+    lang = user.language
+    granted = await permissions_at(user.id, shop.id)
+    manage = Permission.MANAGE_COUPONS in granted
     lines = [t(lang, "coupons.list_title", shop=h(shop.name)), ""]
     rows: list[list[tuple[str, str]]] = []
     listed = (await coupons.list_coupons(shop.id))[:LIST_MAX]
@@ -633,11 +643,12 @@ async def list_screen(shop: Shop, lang: str, config: Config) -> tuple[str, Inlin
         counts = t(lang, "coupons.counts", claimed=stats.claimed, redeemed=stats.redeemed)
         status = t(lang, f"coupons.status_{coupon.status.value}")
         lines.append(f"    {status} · {left} · {counts}")
-        rows += _coupon_buttons(coupon, n, lang)
+        rows += _coupon_buttons(coupon, n, lang) if manage else []
     if listed:
-        lines += ["", t(lang, "coupons.list_hint")]
-    rows.append([(t(lang, "coupons.new_button"), f"{PREFIX}:new:{shop.id}")])
-    return "\n".join(lines), inline(rows)
+        lines += ["", t(lang, "coupons.list_hint" if manage else "roles.coupons_read_only")]
+    if Permission.CREATE_COUPONS in granted:
+        rows.append([(t(lang, "coupons.new_button"), f"{PREFIX}:new:{shop.id}")])
+    return "\n".join(lines), inline(rows) if rows else None
 
 
 def _coupon_buttons(coupon: Coupon, n: int, lang: str) -> list[list[tuple[str, str]]]:
@@ -652,6 +663,7 @@ def _coupon_buttons(coupon: Coupon, n: int, lang: str) -> list[list[tuple[str, s
     return [[toggle, (t(lang, "coupons.end_button", n=n), f"{PREFIX}:end:{ids}")]]
 
 
+@refusing
 async def list_press(update: Update, context: Context) -> None:
     """Every list button; forged or stale data changes nothing."""
     user = await current_user(update)
@@ -664,17 +676,17 @@ async def list_press(update: Update, context: Context) -> None:
 
 
 async def _list_new(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    shop = await _shop_arg(user, args)
+    shop = await _shop_arg(user, args, Permission.VIEW_COUPONS)
     if shop is None:
         return False
     await answer(update)
-    text, markup = await list_screen(shop, user.language, deps(context).config)
+    text, markup = await list_screen(shop, user, deps(context).config)
     await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     return True
 
 
 async def _list_in_place(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    shop = await _shop_arg(user, args)
+    shop = await _shop_arg(user, args, Permission.VIEW_COUPONS)
     if shop is None:
         return False
     await answer(update)
@@ -686,7 +698,7 @@ async def _refresh(update: Update, context: Context, user: User, shop: Shop) -> 
     """The list again, in place of the pressed message."""
     query = update.callback_query
     assert query is not None
-    text, markup = await list_screen(shop, user.language, deps(context).config)
+    text, markup = await list_screen(shop, user, deps(context).config)
     await edit_in_place(query, text, markup)
 
 
@@ -765,18 +777,19 @@ _ACTIONS = {
 }
 
 
-async def _shop_arg(user: User, args: list[str]) -> Shop | None:
-    """The shop named by `<shop>` if the user staffs it (a forged id is None)."""
+async def _shop_arg(user: User, args: list[str], permission: Permission) -> Shop | None:
+    """The shop named by `<shop>` (None if malformed) if the user's role there grants the
+    permission (NotAllowed otherwise)."""
     shop_id = int_arg(args[0]) if len(args) == 1 else None
-    return None if shop_id is None else await managed_shop(user.id, shop_id)
+    return None if shop_id is None else await require(user.id, shop_id, permission)
 
 
 async def _coupon_arg(user: User, args: list[str]) -> tuple[Shop, int] | None:
-    """`<shop>:<coupon>` when the user staffs the shop (the service checks the coupon is the
-    shop's)."""
+    """`<shop>:<coupon>` when the user may manage the shop's coupons (the service checks the
+    coupon is the shop's)."""
     if len(args) != 2:
         return None
-    shop = await _shop_arg(user, args[:1])
+    shop = await _shop_arg(user, args[:1], Permission.MANAGE_COUPONS)
     coupon_id = int_arg(args[1])
     return None if shop is None or coupon_id is None else (shop, coupon_id)
 

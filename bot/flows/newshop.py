@@ -41,6 +41,7 @@ from bot.services.geocoding import CoordinatesOutOfRange, GeocoderUnavailable, p
 from bot.services.hours import HoursSyntaxError, WeeklyHours, parse_hours
 from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
 from bot.services.shops import ShopDraft, ShopError
+from bot.services.staff import NotAllowed, Permission, require, require_any, shop_if_allowed
 from bot.ui.base import (
     Context,
     Deps,
@@ -50,6 +51,8 @@ from bot.ui.base import (
     deps,
     expired,
     int_arg,
+    refuse,
+    refusing,
     say,
 )
 from bot.ui.commands import publish_merchant_commands
@@ -136,7 +139,7 @@ async def current_values(context: Context, user: User) -> dict[str, Any] | None:
         return values(context)
     if d.get("mode") != "edit":
         return None
-    shop = await shops.managed_shop(user.id, d.get("shop_id", 0))
+    shop = await shop_if_allowed(user.id, d.get("shop_id", 0), Permission.EDIT_SHOP)
     if shop is None:
         return None
     return {
@@ -392,7 +395,7 @@ async def save_edit(update: Update, context: Context, user: User, note: str = ""
     d = draft(context)
     changes = dict(values(context))
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
-    shop = await shops.managed_shop(user.id, d.get("shop_id", 0))
+    shop = await shop_if_allowed(user.id, d.get("shop_id", 0), Permission.EDIT_SHOP)
     if shop is None:
         await show_menu(update, user, t(lang, "common.not_allowed"))
         return END
@@ -661,9 +664,10 @@ async def my_shop(update: Update, context: Context) -> None:
     """/myshop: the menu of the user's shop, or a choice when they manage several."""
     user = await current_user(update)
     lang = user.language
-    managed = await users.shops_of(user.id)
-    if not managed:
-        await say(update, t(lang, "common.merchant_only"))
+    try:
+        managed = await require_any(user.id, Permission.EDIT_SHOP)
+    except NotAllowed as error:
+        await refuse(update, lang, error)
         return
     if len(managed) == 1:
         await send_shop_menu(update, managed[0], lang)
@@ -675,6 +679,7 @@ async def my_shop(update: Update, context: Context) -> None:
     await say(update, t(lang, "myshop.pick"), reply_markup=inline(rows))
 
 
+@refusing
 async def menu_press(update: Update, context: Context) -> None:
     """`myshop:pick|view:<shop_id>`, only for a shop the presser manages."""
     user = await current_user(update)
@@ -683,7 +688,7 @@ async def menu_press(update: Update, context: Context) -> None:
     assert query is not None
     args = callback_args(query, MENU, 2)
     shop_id = int_arg(args[1]) if args is not None else None
-    shop = await shops.managed_shop(user.id, shop_id) if shop_id is not None else None
+    shop = await require(user.id, shop_id, Permission.EDIT_SHOP) if shop_id is not None else None
     if args is None or shop is None or args[0] not in ("pick", "view"):
         await expired(update, lang)
         return
@@ -697,6 +702,7 @@ async def menu_press(update: Update, context: Context) -> None:
     await send_shop_page(chat, await card_for(shop), lang, deps(context).config, clock.now())
 
 
+@refusing
 async def start_edit(update: Update, context: Context) -> int:
     """`myshop:edit:<shop_id>:<field>`: change one field through its registration step."""
     user = await current_user(update)
@@ -704,7 +710,7 @@ async def start_edit(update: Update, context: Context) -> int:
     assert query is not None
     args = callback_args(query, MENU, 3)
     shop_id = int_arg(args[1]) if args is not None and args[0] == "edit" else None
-    shop = await shops.managed_shop(user.id, shop_id) if shop_id is not None else None
+    shop = await require(user.id, shop_id, Permission.EDIT_SHOP) if shop_id is not None else None
     if args is None or shop is None or args[2] not in FIELDS:
         await expired(update, user.language)
         return END

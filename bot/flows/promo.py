@@ -45,7 +45,7 @@ from bot.config import Config
 from bot.formatting import format_price, h
 from bot.i18n import LANGUAGES, t
 from bot.models import Coupon, Promotion, PromotionAudience, Shop, User
-from bot.services import promotions, users
+from bot.services import promotions
 from bot.services.coupons import CouponError
 from bot.services.promotions import (
     FLASH_MINUTES,
@@ -54,7 +54,7 @@ from bot.services.promotions import (
     PromotionError,
     campaign_of,
 )
-from bot.services.shops import managed_shop
+from bot.services.staff import NotAllowed, Permission, require, require_any, shop_if_allowed
 from bot.ui.base import (
     Context,
     Deps,
@@ -64,6 +64,8 @@ from bot.ui.base import (
     edit_in_place,
     expired,
     int_arg,
+    refusal_text,
+    refusing,
     say,
     shop_to_manage,
 )
@@ -176,18 +178,25 @@ async def _begin(update: Update, context: Context, *, flash: bool) -> str | int:
     user = await current_user(update)
     lang = user.language
     context.user_data["draft"] = {"flash": flash}  # type: ignore[index]
-    if not await users.shops_of(user.id):
-        return await _stop(update, context, t(lang, "common.merchant_only"))
+    try:
+        await require_any(user.id, Permission.PROMOTE)
+    except NotAllowed as error:
+        return await _stop(update, context, refusal_text(lang, error, pressed=False))
     shop = await shop_to_manage(
-        update, user, choose_key="promo.pick_shop", choice_data=lambda s: f"{PREFIX}:shop:{s.id}"
+        update,
+        user,
+        permission=Permission.PROMOTE,
+        choose_key="promo.pick_shop",
+        choice_data=lambda s: f"{PREFIX}:shop:{s.id}",
     )
     return SHOP if shop is None else await _with_shop(update, context, user, shop)
 
 
+@refusing
 async def got_shop(update: Update, context: Context) -> str | int:
     user = await current_user(update)
     shop_id = _arg(update)
-    shop = await managed_shop(user.id, shop_id) if shop_id is not None else None
+    shop = await require(user.id, shop_id, Permission.PROMOTE) if shop_id is not None else None
     if shop is None:
         await expired(update, user.language)
         return SHOP
@@ -492,6 +501,7 @@ async def _draft_push(context: Context, shop: Shop, *, now: datetime) -> Push:
 # -------------------------------------------------------------------------- sending
 
 
+@refusing
 async def send_press(update: Update, context: Context) -> str | int:
     user = await current_user(update)
     lang = user.language
@@ -721,7 +731,7 @@ async def _next_question(update: Update, text: str, markup: Any) -> None:
 
 async def _draft_shop(context: Context, user: User) -> Shop | None:
     shop_id = draft(context).get("shop_id")
-    return await managed_shop(user.id, shop_id) if shop_id else None
+    return await shop_if_allowed(user.id, shop_id, Permission.PROMOTE) if shop_id else None
 
 
 async def _gone(update: Update, context: Context, user: User) -> int:

@@ -34,7 +34,8 @@ from bot.services.reviews import (
     reviews_page,
     write_review,
 )
-from bot.services.shops import is_owner, public_shop
+from bot.services.shops import public_shop
+from bot.services.staff import Permission, allows
 from bot.ui.base import (
     Context,
     Deps,
@@ -351,7 +352,8 @@ async def show_reviews(update: Update, context: Context) -> None:
         return
     await answer(update)
     text = reviews_text(lang, shop, page)
-    markup = reviews_markup(lang, shop_id, page, owner=await is_owner(user.id, shop_id))
+    replier = await allows(user.id, shop_id, Permission.REPLY_REVIEWS)
+    markup = reviews_markup(lang, shop_id, page, owner=replier)
     if args[0] == "l":
         await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:

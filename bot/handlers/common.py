@@ -14,8 +14,9 @@ from telegram.ext import (
 from bot.i18n import t
 from bot.models import User
 from bot.services import users
+from bot.services.staff import granted_anywhere
 from bot.ui.base import Context, answer, callback_args, current_user, deps, expired, say
-from bot.ui.commands import CONSUMER_COMMANDS, MERCHANT_COMMANDS
+from bot.ui.commands import CONSUMER_COMMANDS, merchant_commands
 from bot.ui.flow import show_menu, unknown_text
 from bot.ui.keyboards import inline, menu_pattern
 
@@ -89,11 +90,11 @@ async def help_command(update: Update, context: Context) -> None:
     lines = [t(lang, "help.intro"), ""]
     lines += [f"/{name} — {t(lang, f'cmd.{name}')}" for name in CONSUMER_COMMANDS]
     lines.append(f"/newshop — {t(lang, 'cmd.newshop')}")
-    if await users.is_staff(user.id):
+    allowed = list(merchant_commands(await granted_anywhere(user.id)))
+    allowed.remove("newshop")  # listed above, for everyone
+    if allowed:
         lines += ["", t(lang, "help.merchant")]
-        lines += [
-            f"/{name} — {t(lang, f'cmd.{name}')}" for name in MERCHANT_COMMANDS if name != "newshop"
-        ]
+        lines += [f"/{name} — {t(lang, f'cmd.{name}')}" for name in allowed]
     await say(update, "\n".join(lines))
 
 

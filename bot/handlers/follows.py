@@ -33,7 +33,8 @@ from bot.i18n import t
 from bot.models import User
 from bot.services import follows, users
 from bot.services.follows import DEFAULT_RADIUS_M, FOLLOW_RADII_M, FollowError, FollowView
-from bot.services.shops import can_manage, get_shop
+from bot.services.shops import get_shop
+from bot.services.staff import works_at
 from bot.ui.base import (
     Context,
     Deps,
@@ -74,7 +75,7 @@ def _page_button(lang: str, shop_id: int, following: bool) -> tuple[str, str]:
 
 async def shop_page_row(shop_id: int, user: User) -> list[list[tuple[str, str]]]:
     """⭐ Follow, or ✅ Following (tap to unfollow); nothing for the shop's own staff."""
-    if await can_manage(user.id, shop_id):
+    if await works_at(user.id, shop_id):
         return []
     follow = await follows.follow_of_shop(user.id, shop_id)
     following = follow is not None and not follow.muted

@@ -16,7 +16,7 @@ from bot.formatting import h
 from bot.i18n import FALLBACK, has, t
 from bot.models import Shop, ShopStatus, User
 from bot.render import Poster, poster_png, renders
-from bot.services.shops import managed_shop
+from bot.services.staff import Permission, require
 from bot.ui.base import (
     Context,
     Deps,
@@ -26,6 +26,7 @@ from bot.ui.base import (
     deps,
     expired,
     int_arg,
+    refusing,
     shop_to_manage,
 )
 
@@ -61,19 +62,24 @@ async def poster_command(update: Update, context: Context) -> None:
     """/poster: the poster of the user's shop, or a choice when they manage several."""
     user = await current_user(update)
     shop = await shop_to_manage(
-        update, user, choose_key="poster.pick_shop", choice_data=lambda s: f"{PREFIX}:{s.id}"
+        update,
+        user,
+        permission=Permission.POSTER,
+        choose_key="poster.pick_shop",
+        choice_data=lambda s: f"{PREFIX}:{s.id}",
     )
     if shop is not None:
         await send_poster(update, context, user, shop)
 
 
+@refusing
 async def poster_button(update: Update, context: Context) -> None:
     user = await current_user(update)
     query = update.callback_query
     assert query is not None
     args = callback_args(query, PREFIX, 1)
     shop_id = int_arg(args[0]) if args else None
-    shop = await managed_shop(user.id, shop_id) if shop_id is not None else None
+    shop = await require(user.id, shop_id, Permission.POSTER) if shop_id is not None else None
     if shop is None:
         await expired(update, user.language)
         return

@@ -33,9 +33,10 @@ from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import CouponClaim, User
-from bot.services import coupons, users
+from bot.services import coupons
 from bot.services.codes import REDEEM_LINK_KIND, display_code, verify_check
 from bot.services.coupons import CouponError, RedeemPreview
+from bot.services.staff import Permission, shops_where
 from bot.ui.base import (
     Context,
     Deps,
@@ -217,7 +218,7 @@ async def redeem_command(update: Update, context: Context) -> str | int:
     if context.args:
         await check(update, context, user, " ".join(context.args))
         return END
-    if not await users.is_staff(user.id):
+    if not await shops_where(user.id, Permission.REDEEM):
         await say(update, t(lang, "coupons.redeem_staff_only"))
         return END
     # No keyboard of its own: the confirmation carries buttons, and the menu stays in place.
@@ -257,7 +258,7 @@ async def not_code(update: Update, context: Context) -> str:
 async def photo_outside_flow(update: Update, context: Context) -> None:
     """A photo outside any flow: staff most likely photographed a coupon QR code."""
     user = await current_user(update)
-    if not await users.is_staff(user.id):
+    if not await shops_where(user.id, Permission.REDEEM):
         await unknown_text(update, context)
         return
     message = update.effective_message

@@ -1,8 +1,8 @@
 """/results: how a shop's messages and coupons did — reached, delivered, blocked, claimed,
 redeemed, and the conversions delivered → claimed and claimed → redeemed — plus a chart of one
-coupon's claims and redemptions per day. For the shop's staff only.
+coupon's claims and redemptions per day. For the shop's owner (Permission.VIEW_RESULTS).
 
-Callback data (prefix `res`), validated on every press (the presser staffs the shop):
+Callback data (prefix `res`), validated on every press (the presser may see the results):
   res:shop:<shop>     that shop's results (for people running several)
   res:chart:<coupon>  the coupon's chart of the last CHART_DAYS days
 """
@@ -22,7 +22,7 @@ from bot.models import CouponStatus, PromotionStatus, Shop, User
 from bot.render.chart import ChartTexts, daily_chart_png
 from bot.services import coupons, promotions
 from bot.services.promotions import CouponResult, Funnel, PromotionResult
-from bot.services.shops import managed_shop
+from bot.services.staff import Permission, require
 from bot.ui.base import (
     Context,
     Deps,
@@ -30,6 +30,7 @@ from bot.ui.base import (
     current_user,
     expired,
     int_arg,
+    refusing,
     say,
     shop_to_manage,
 )
@@ -136,7 +137,11 @@ async def results_command(update: Update, context: Context) -> None:
     """/results: the user's shop's results, or a choice when they run several."""
     user = await current_user(update)
     shop = await shop_to_manage(
-        update, user, choose_key="results.pick_shop", choice_data=lambda s: f"{PREFIX}:shop:{s.id}"
+        update,
+        user,
+        permission=Permission.VIEW_RESULTS,
+        choose_key="results.pick_shop",
+        choice_data=lambda s: f"{PREFIX}:shop:{s.id}",
     )
     if shop is not None:
         await show_results(update, user, shop)
@@ -156,9 +161,9 @@ async def show_results(update: Update, user: User, shop: Shop) -> None:
 
 
 async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
-    """The coupon's chart as a photo with its totals; False if the user may not see it."""
+    """The coupon's chart as a photo with its totals; False for an unknown coupon."""
     lang = user.language
-    coupon = await promotions.coupon_for_staff(user.id, coupon_id)
+    coupon = await promotions.coupon_for_results(user.id, coupon_id)
     if coupon is None:
         return False
     await answer(update)
@@ -188,6 +193,7 @@ async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
     return True
 
 
+@refusing
 async def on_press(update: Update, context: Context) -> None:
     user = await current_user(update)
     query = update.callback_query
@@ -195,11 +201,10 @@ async def on_press(update: Update, context: Context) -> None:
     parts = (query.data or "").split(":")
     number = int_arg(parts[2]) if len(parts) == 3 else None
     if number is not None and parts[1] == "shop":
-        shop = await managed_shop(user.id, number)
-        if shop is not None:
-            await answer(update)
-            await show_results(update, user, shop)
-            return
+        shop = await require(user.id, number, Permission.VIEW_RESULTS)
+        await answer(update)
+        await show_results(update, user, shop)
+        return
     elif number is not None and parts[1] == "chart" and await send_chart(update, user, number):
         return
     await expired(update, user.language)

@@ -2,6 +2,7 @@
 
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Purchase
+from bot.models.invites import StaffInvite
 from bot.models.marketing import (
     Follow,
     Outbox,
@@ -36,6 +37,7 @@ __all__ = [
     "ShopPhoto",
     "ShopStatus",
     "Staff",
+    "StaffInvite",
     "StaffRole",
     "User",
 ]

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from bot.config import Config
 from bot.formatting import parse_price
 from bot.models import Service
-from bot.services.shops import can_manage
+from bot.services.staff import Permission, require
 
 #: A shop page lists every visible service in one message: keep it readable.
 MAX_SERVICES = 50
@@ -89,10 +89,11 @@ async def services_of(shop_id: int, *, include_hidden: bool = True) -> list[Serv
 
 
 async def managed_service(user_id: int, service_id: int) -> Service | None:
-    """The service, if it exists and the user is staff of its shop; None otherwise."""
+    """The service, if it exists (None otherwise) and the user may change its shop's catalogue
+    (NotAllowed otherwise)."""
     service = await Service.get_or_none(id=service_id)
-    if service is None or not await can_manage(user_id, service.shop_id):
-        return None
+    if service is not None:
+        await require(user_id, service.shop_id, Permission.MANAGE_SERVICES)
     return service
 
 

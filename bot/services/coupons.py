@@ -37,9 +37,10 @@ from bot.models import (
     Purchase,
     Shop,
     ShopStatus,
-    Staff,
 )
+from bot.services import staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
+from bot.services.staff import Permission
 
 TITLE_MAX = 64  # the column
 TERMS_MAX = 500
@@ -264,7 +265,7 @@ async def ensure_claimable(coupon: Coupon, user_id: int, *, now: datetime) -> No
     buttons can use it to show the reason up front."""
     if coupon.status == CouponStatus.ENDED:
         raise CouponError("ended")
-    if await Staff.exists(user_id=user_id, shop_id=coupon.shop_id):
+    if await staff.works_at(user_id, coupon.shop_id):
         raise CouponError("own_shop")
     if coupon.status == CouponStatus.PAUSED:
         raise CouponError("paused")
@@ -396,7 +397,8 @@ async def redeem(claim_id: int, staff_user_id: int, *, now: datetime) -> CouponC
 
 
 async def _staffed_shops(user_id: int) -> set[int]:
-    shop_ids = set(await Staff.filter(user_id=user_id).values_list("shop_id", flat=True))
+    """The shops whose coupons this user may redeem (CouponError not_staff when none)."""
+    shop_ids = {shop.id for shop in await staff.shops_where(user_id, Permission.REDEEM)}
     if not shop_ids:
         raise CouponError("not_staff")
     return shop_ids

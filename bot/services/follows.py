@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from bot.models import Follow, Shop, ShopStatus, Staff
+from bot.models import Follow, Shop, ShopStatus
 from bot.services.search import EARTH_RADIUS_M, haversine_m
+from bot.services.staff import works_at
 
 #: The radii a category follow offers, and the one suggested first.
 FOLLOW_RADII_M = (1000, 2000, 5000)
@@ -54,7 +55,7 @@ async def follow_shop(user_id: int, shop_id: int) -> Follow:
     """Follow an approved shop (again): an existing follow, muted or not, becomes active."""
     if not await Shop.exists(id=shop_id, status=ShopStatus.APPROVED):
         raise FollowError("not_found")
-    if await Staff.exists(user_id=user_id, shop_id=shop_id):
+    if await works_at(user_id, shop_id):
         raise FollowError("own_shop")
     follow = await _get_or_create(user_id, shop_id=shop_id)
     if follow.muted:

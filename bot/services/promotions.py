@@ -39,7 +39,8 @@ from bot.models import (
     Staff,
 )
 from bot.services import coupons, follows, outbox
-from bot.services.shops import ShopError, clean_text, managed_shop
+from bot.services.shops import ShopError, clean_text
+from bot.services.staff import Permission, require
 
 TEXT_MAX = 600  # leaves room for the bot's own lines within a photo caption (1024)
 PROMO_KIND, FLASH_KIND = "promo", "flash"
@@ -56,8 +57,8 @@ ENDED_SKIP_REASON = "ended"
 
 
 class PromotionError(Exception):
-    """A promotion refused: not_staff, not_approved, text_empty, text_too_long,
-    coupon_unavailable, bad_minutes, bad_stock, nobody (an empty audience)."""
+    """A promotion refused: not_approved, text_empty, text_too_long, coupon_unavailable,
+    bad_minutes, bad_stock, nobody (an empty audience)."""
 
     def __init__(self, reason: str, **details: object) -> None:
         super().__init__(reason)
@@ -74,10 +75,8 @@ def campaign_of(promotion_id: int) -> str:
 
 
 async def sendable_shop(user_id: int, shop_id: int) -> Shop:
-    """The shop if the user staffs it and customers can see it (only then may it promote)."""
-    shop = await managed_shop(user_id, shop_id)
-    if shop is None:
-        raise PromotionError("not_staff")
+    """The shop if the user may promote it (NotAllowed otherwise) and customers can see it."""
+    shop = await require(user_id, shop_id, Permission.PROMOTE)
     if shop.status != ShopStatus.APPROVED:
         raise PromotionError("not_approved")
     return shop
@@ -430,11 +429,13 @@ async def coupon_results(shop_id: int, *, limit: int = 8) -> list[CouponResult]:
     ]
 
 
-async def coupon_for_staff(user_id: int, coupon_id: int) -> Coupon | None:
-    """The coupon (shop loaded) if the user staffs its shop; None for anyone else."""
-    return await Coupon.get_or_none(id=coupon_id, shop__staff__user_id=user_id).select_related(
-        "shop"
-    )
+async def coupon_for_results(user_id: int, coupon_id: int) -> Coupon | None:
+    """The coupon (shop loaded) if it exists and the user may see its shop's results (None for
+    an unknown coupon, NotAllowed for anyone else)."""
+    coupon = await Coupon.get_or_none(id=coupon_id).select_related("shop")
+    if coupon is not None:
+        await require(user_id, coupon.shop_id, Permission.VIEW_RESULTS)
+    return coupon
 
 
 def _funnel(sends: Counter[str], claimed: int, redeemed: int, from_messages: int) -> Funnel:

@@ -13,7 +13,8 @@ from tortoise.transactions import in_transaction
 
 from bot.clock import now
 from bot.models import ClaimStatus, CouponClaim, Purchase, Review, Shop, User
-from bot.services.shops import can_manage, is_owner, public_shop
+from bot.services.shops import public_shop
+from bot.services.staff import NotAllowed, Permission, require, works_at
 
 PAGE_SIZE = 5
 STARS = range(1, 6)
@@ -83,7 +84,7 @@ async def reviewable_shop(shop_id: int, user_id: int) -> Shop:
     shop = await public_shop(shop_id)
     if shop is None:
         raise ReviewError("not_found")
-    if await can_manage(user_id, shop_id):
+    if await works_at(user_id, shop_id):
         raise ReviewError("own_shop")
     return shop
 
@@ -164,12 +165,14 @@ async def reviews_page(shop_id: int, page: int, per_page: int = PAGE_SIZE) -> Re
 
 
 async def replyable_review(review_id: int, user_id: int) -> Review:
-    """The review if this user owns its shop and has not replied yet."""
+    """The review if this user may reply for its shop (the owner) and nobody has yet."""
     review = await Review.get_or_none(id=review_id)
     if review is None:
         raise ReviewError("not_found")
-    if not await is_owner(user_id, review.shop_id):
-        raise ReviewError("not_owner")
+    try:
+        await require(user_id, review.shop_id, Permission.REPLY_REVIEWS)
+    except NotAllowed:
+        raise ReviewError("not_owner") from None
     if review.reply is not None:
         raise ReviewError("already_replied")
     return review

@@ -1,5 +1,6 @@
-"""Shops: registration, editing, approval, staff rights. Pending and rejected shops are kept
-out of the search index (bot/services/search.py), so they never appear in search."""
+"""Shops: registration, editing, approval. Pending and rejected shops are kept out of the search
+index (bot/services/search.py), so they never appear in search. Who may act for a shop is
+decided in bot/services/staff.py."""
 
 from __future__ import annotations
 
@@ -117,11 +118,6 @@ async def public_shop(shop_id: int) -> Shop | None:
     return await Shop.get_or_none(id=shop_id, status=ShopStatus.APPROVED)
 
 
-async def managed_shop(user_id: int, shop_id: int) -> Shop | None:
-    """The shop if the user owns or staffs it, else None (a forged or stale id)."""
-    return await Shop.get_or_none(id=shop_id, staff__user_id=user_id)
-
-
 def clean_text(text: str, max_len: int, *, multiline: bool = False) -> str:
     """A typed page field, trimmed (and on one line unless `multiline`), or ShopError with
     reason `empty` or `too_long`."""
@@ -134,14 +130,6 @@ def clean_text(text: str, max_len: int, *, multiline: bool = False) -> str:
     if len(cleaned) > max_len:
         raise ShopError("too_long")
     return cleaned
-
-
-async def can_manage(user_id: int, shop_id: int) -> bool:
-    return await Staff.filter(user_id=user_id, shop_id=shop_id).exists()
-
-
-async def is_owner(user_id: int, shop_id: int) -> bool:
-    return await Staff.filter(user_id=user_id, shop_id=shop_id, role=StaffRole.OWNER).exists()
 
 
 async def _reindex(shop: Shop) -> None:

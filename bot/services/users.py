@@ -8,7 +8,7 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 
 from bot.i18n import language_for, usable
-from bot.models import Place, Shop, Staff, User
+from bot.models import Place, User
 
 PLACE_LABELS = ("home", "work")
 
@@ -54,16 +54,6 @@ async def set_roles(user: User, *, consumer: bool, merchant: bool) -> None:
 async def set_language(user: User, language: str) -> None:
     user.language = language
     await user.save(update_fields=["language"])
-
-
-async def is_staff(user_id: int) -> bool:
-    """Whether the user owns or staffs any shop (merchant commands are theirs)."""
-    return await Staff.filter(user_id=user_id).exists()
-
-
-async def shops_of(user_id: int) -> list[Shop]:
-    """Shops the user may manage, oldest first."""
-    return await Shop.filter(staff__user_id=user_id).order_by("id")
 
 
 def missing_profile_fields(user: User) -> list[str]:

@@ -1,11 +1,13 @@
 """What every handler needs: the app's dependencies, the current user and their language,
-replies that work for both messages and button presses, and the 'expired button' answer."""
+replies that work for both messages and button presses, the 'expired button' answer, and the
+polite refusal of a merchant action the user's role does not allow."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -16,7 +18,8 @@ from bot.config import Config
 from bot.i18n import t
 from bot.models import Shop, User
 from bot.services.geocoding import Geocoder
-from bot.services.users import ensure_user, shops_of
+from bot.services.staff import NotAllowed, Permission, require_any
+from bot.services.users import ensure_user
 
 Context = ContextTypes.DEFAULT_TYPE
 DeepLinkOpener = Callable[[Update, Context, str], Awaitable[None]]
@@ -49,13 +52,20 @@ async def current_user(update: Update) -> User:
 
 
 async def shop_to_manage(
-    update: Update, user: User, *, choose_key: str, choice_data: Callable[[Shop], str]
+    update: Update,
+    user: User,
+    *,
+    permission: Permission,
+    choose_key: str,
+    choice_data: Callable[[Shop], str],
 ) -> Shop | None:
-    """The shop a merchant command acts on: their only shop, or None after asking which one
-    (buttons carry `choice_data(shop)`) or explaining that the command is for merchants."""
-    shops = await shops_of(user.id)
-    if not shops:
-        await say(update, t(user.language, "common.merchant_only"))
+    """The shop a merchant command acts on: the only one where the user's role grants
+    `permission`, or None after asking which one (buttons carry `choice_data(shop)`) or saying
+    politely why they may not."""
+    try:
+        shops = await require_any(user.id, permission)
+    except NotAllowed as error:
+        await refuse(update, user.language, error)
         return None
     if len(shops) == 1:
         return shops[0]
@@ -81,6 +91,46 @@ async def expired(update: Update, lang: str) -> None:
     """A stale or forged button: say so politely, change nothing."""
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang, "common.button_expired"), show_alert=True)
+
+
+def refusal_text(lang: str, error: NotAllowed, *, pressed: bool) -> str:
+    """Why a merchant action is refused: what the user's role there allows instead, or (not on
+    the shop's staff at all) an expired button or a command for merchants."""
+    if error.reason == "not_permitted" and error.role is not None:
+        return t(lang, f"roles.not_permitted_{error.role.value}")
+    return t(lang, "common.button_expired" if pressed else "common.merchant_only")
+
+
+async def refuse(update: Update, lang: str, error: NotAllowed) -> None:
+    """Say politely that the user may not do this (an alert on a button press)."""
+    pressed = update.callback_query is not None
+    text = refusal_text(lang, error, pressed=pressed)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await say(update, text)
+
+
+T = TypeVar("T")
+
+
+def refusing(
+    callback: Callable[[Update, Context], Awaitable[T]],
+) -> Callable[[Update, Context], Awaitable[T | None]]:
+    """A handler whose permission checks (`staff.require`) may refuse: NotAllowed becomes a
+    polite refusal and changes nothing — not even the state of a conversation (None keeps it;
+    an entry point does not start one)."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: Context) -> T | None:
+        try:
+            return await callback(update, context)
+        except NotAllowed as error:
+            user = await current_user(update)
+            await refuse(update, user.language, error)
+            return None
+
+    return guarded
 
 
 async def edit_in_place(

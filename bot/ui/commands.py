@@ -1,5 +1,6 @@
 """The command menu Telegram shows (setMyCommands): per language, and per chat for people who
-own or staff a shop, so merchant commands appear only where they work."""
+own or staff a shop, so each merchant command appears only to people whose role allows it
+(a clerk sees /coupons and /redeem; the owner sees them all)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.i18n import LANGUAGES, offered, t
-from bot.services.users import is_staff
+from bot.services.staff import Permission, granted_anywhere
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,22 @@ MERCHANT_COMMANDS = (
     "promo",
     "flash",
     "results",
+    "staff",
 )
+#: What each merchant command needs (None: anyone may register a shop).
+COMMAND_PERMISSIONS: dict[str, Permission | None] = {
+    "myshop": Permission.EDIT_SHOP,
+    "newshop": None,
+    "services": Permission.MANAGE_SERVICES,
+    "poster": Permission.POSTER,
+    "newcoupon": Permission.CREATE_COUPONS,
+    "coupons": Permission.VIEW_COUPONS,
+    "redeem": Permission.REDEEM,
+    "promo": Permission.PROMOTE,
+    "flash": Permission.PROMOTE,
+    "results": Permission.VIEW_RESULTS,
+    "staff": Permission.MANAGE_STAFF,
+}
 OPERATOR_COMMANDS = ("pending",)
 
 
@@ -81,26 +97,34 @@ async def publish_default_commands(bot: Bot) -> None:
     await _publish(bot, (*CONSUMER_COMMANDS, "newshop"), BotCommandScopeDefault())
 
 
+def merchant_commands(granted: frozenset[Permission]) -> tuple[str, ...]:
+    """The merchant commands these permissions allow, in menu order (always /newshop)."""
+    return tuple(
+        name
+        for name in MERCHANT_COMMANDS
+        if COMMAND_PERMISSIONS[name] is None or COMMAND_PERMISSIONS[name] in granted
+    )
+
+
 async def publish_merchant_commands(bot: Bot, chat_id: int, *, operator: bool = False) -> None:
-    """Merchant commands in this chat only, in every language."""
-    await publish_chat_commands(bot, chat_id, merchant=True, operator=operator)
+    """This user's menu in their private chat, in every language: the merchant commands their
+    roles allow (none after leaving every shop's staff). Call it whenever their roles change."""
+    merchant = merchant_commands(await granted_anywhere(chat_id))
+    await publish_chat_commands(bot, chat_id, merchant=merchant, operator=operator)
 
 
 async def publish_operator_menus(bot: Bot, operators: frozenset[int]) -> None:
     """At start-up: operators see /pending (and merchant commands if they run a shop too).
     An operator who never opened the bot has no chat yet; Telegram refuses, which is fine."""
     for chat_id in operators:
-        merchant = await is_staff(chat_id)
         try:
-            await publish_chat_commands(bot, chat_id, merchant=merchant, operator=True)
+            await publish_merchant_commands(bot, chat_id, operator=True)
         except BadRequest as exc:
             log.info("operator %s has no chat with the bot yet: %s", chat_id, exc.message)
 
 
-async def publish_chat_commands(bot: Bot, chat_id: int, *, merchant: bool, operator: bool) -> None:
-    names = (
-        *CONSUMER_COMMANDS,
-        *(MERCHANT_COMMANDS if merchant else ("newshop",)),
-        *(OPERATOR_COMMANDS if operator else ()),
-    )
+async def publish_chat_commands(
+    bot: Bot, chat_id: int, *, merchant: tuple[str, ...], operator: bool
+) -> None:
+    names = (*CONSUMER_COMMANDS, *merchant, *(OPERATOR_COMMANDS if operator else ()))
     await _publish(bot, names, BotCommandScopeChat(chat_id))

@@ -16,7 +16,8 @@ from bot.models import Service, Shop, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
 from bot.services.reviews import review_of
-from bot.services.shops import ShopDraft, can_manage, photos_of
+from bot.services.shops import ShopDraft, photos_of
+from bot.services.staff import works_at
 from bot.ui.base import ShopPageRows
 from bot.ui.keyboards import inline
 from bot.views.reviews import review_buttons
@@ -146,7 +147,7 @@ async def page_buttons(
     shop: Shop, user: User, extra_rows: list[ShopPageRows] = ()
 ) -> InlineKeyboardMarkup | None:
     """Reviews, and writing (or editing) one unless the viewer runs the shop."""
-    can_write = not await can_manage(user.id, shop.id)
+    can_write = not await works_at(user.id, shop.id)
     has_own = can_write and await review_of(shop.id, user.id) is not None
     rows = review_buttons(
         user.language, shop.id, count=shop.rating_count, can_write=can_write, has_own=has_own

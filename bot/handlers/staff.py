@@ -1,0 +1,292 @@
+"""/staff: the owner sees who works for the shop, invites a clerk with a one-time link
+(`t.me/<bot>?start=staff_<token>`, valid INVITE_TTL) and removes a clerk after confirming.
+The invited person opens the link, sees what a clerk may do, and joins with one tap; both are
+told, and each one's command menu follows their new role.
+
+Callback data (prefix `stf`), built and read only by `staff_data` / `parse_staff_data`, and
+validated on every press (the presser may manage that shop's staff; the row is a clerk):
+  stf:shop:<shop>    the staff list (in place)        stf:inv:<shop>    a new invitation link
+  stf:rm:<staff>     ask to remove a clerk            stf:rmok:<staff>  remove them
+  stf:join:<token>   the invited person joins         stf:nojoin:<token>  ... or does not
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from urllib.parse import quote
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import clock
+from bot.formatting import h
+from bot.i18n import t
+from bot.models import Shop, StaffRole, User
+from bot.services import staff
+from bot.services.staff import INVITE_LINK_KIND, Member, Permission, StaffError
+from bot.ui.base import (
+    Context,
+    Deps,
+    answer,
+    current_user,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    refusing,
+    say,
+    shop_to_manage,
+)
+from bot.ui.commands import publish_merchant_commands
+from bot.ui.keyboards import inline
+from bot.views.coupons import local_time
+from bot.views.operator import is_operator
+
+log = logging.getLogger(__name__)
+
+PREFIX = "stf"
+#: Actions whose argument is a record id; `join` and `nojoin` carry an invitation token.
+ID_ACTIONS = frozenset({"shop", "inv", "rm", "rmok"})
+TOKEN_ACTIONS = frozenset({"join", "nojoin"})
+
+
+def staff_data(action: str, arg: int | str) -> str:
+    """Callback data of a staff button."""
+    return f"{PREFIX}:{action}:{arg}"
+
+
+def parse_staff_data(data: str) -> tuple[str, int | str] | None:
+    """(action, id or token) from a staff button's data; None for anything forged or stale."""
+    prefix, _, rest = data.partition(":")
+    action, _, arg = rest.partition(":")
+    if prefix != PREFIX or not arg or ":" in arg:
+        return None
+    if action in ID_ACTIONS:
+        number = int_arg(arg)
+        return None if number is None else (action, number)
+    return (action, arg) if action in TOKEN_ACTIONS and len(arg) <= 43 else None
+
+
+def invite_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={INVITE_LINK_KIND}_{token}"
+
+
+# --------------------------------------------------------------------------- the owner
+
+
+def _member_line(lang: str, member: Member, viewer_id: int) -> str:
+    name = h(member.first_name) + (f" (@{h(member.username)})" if member.username else "")
+    if member.user_id == viewer_id:
+        name = t(lang, "roles.you", name=name)
+    return t(lang, f"roles.member_{member.role.value}", name=name)
+
+
+def list_screen(
+    lang: str, shop: Shop, members: list[Member], viewer_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Who works for the shop, what a clerk may do, and the buttons to invite and remove."""
+    clerks = [m for m in members if m.role == StaffRole.CLERK]
+    lines = [t(lang, "roles.list_title", shop=h(shop.name)), ""]
+    lines += [_member_line(lang, m, viewer_id) for m in members]
+    lines += ["", t(lang, "roles.clerk_can" if clerks else "roles.no_clerks")]
+    rows = [[(t(lang, "roles.invite_button"), staff_data("inv", shop.id))]]
+    rows += [
+        [(t(lang, "roles.remove_button", name=m.first_name), staff_data("rm", m.staff_id))]
+        for m in clerks
+    ]
+    return "\n".join(lines), inline(rows)
+
+
+async def staff_command(update: Update, context: Context) -> None:
+    """/staff: the staff of the user's shop, or a choice when they own several."""
+    user = await current_user(update)
+    shop = await shop_to_manage(
+        update,
+        user,
+        permission=Permission.MANAGE_STAFF,
+        choose_key="roles.pick_shop",
+        choice_data=lambda s: staff_data("shop", s.id),
+    )
+    if shop is not None:
+        text, markup = list_screen(user.language, *await staff.members(user.id, shop.id), user.id)
+        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _show_list(update: Update, user: User, shop_id: int) -> bool:
+    shop, members = await staff.members(user.id, shop_id)
+    await answer(update)
+    text, markup = list_screen(user.language, shop, members, user.id)
+    await edit_in_place(update.callback_query, text, markup)  # type: ignore[arg-type]
+    return True
+
+
+async def _invite(update: Update, context: Context, user: User, shop_id: int) -> bool:
+    """A fresh one-time link, as a new message the owner can forward."""
+    lang = user.language
+    invitation = await staff.create_invite(user.id, shop_id, now=clock.now())
+    link = invite_link(deps(context).bot_username, invitation.token)
+    await answer(update)
+    text = t(
+        lang,
+        "roles.invite_link",
+        shop=h(invitation.shop.name),
+        link=h(link),
+        until=local_time(invitation.expires_at, user.timezone),
+    )
+    share = f"https://t.me/share/url?url={quote(link, safe='')}"
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(lang, "roles.share_button"), url=share)]]
+    )
+    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return True
+
+
+async def _ask_remove(update: Update, user: User, staff_id: int) -> bool:
+    lang = user.language
+    try:
+        clerk = await staff.clerk_to_remove(user.id, staff_id)
+    except StaffError:
+        return False
+    await answer(update)
+    markup = inline(
+        [
+            [(t(lang, "roles.remove_yes"), staff_data("rmok", staff_id))],
+            [(t(lang, "common.back"), staff_data("shop", clerk.shop.id))],
+        ]
+    )
+    text = t(lang, "roles.remove_confirm", name=h(clerk.first_name), shop=h(clerk.shop.name))
+    await edit_in_place(update.callback_query, text, markup)  # type: ignore[arg-type]
+    return True
+
+
+async def _remove(update: Update, context: Context, user: User, staff_id: int) -> bool:
+    try:
+        removed = await staff.remove_clerk(user.id, staff_id)
+    except StaffError:
+        return False
+    await answer(update, t(user.language, "roles.removed_toast", name=removed.first_name))
+    shop, members = await staff.members(user.id, removed.shop.id)
+    text, markup = list_screen(user.language, shop, members, user.id)
+    await edit_in_place(update.callback_query, text, markup)  # type: ignore[arg-type]
+    clerk = await User.get_or_none(id=removed.user_id)
+    if clerk is not None:
+        await _tell(context, clerk.id, t(clerk.language, "roles.removed", shop=h(shop.name)))
+        await _refresh_menu(context, clerk.id)
+    return True
+
+
+# --------------------------------------------------------------------- the invited person
+
+
+async def open_invite_link(update: Update, context: Context, token: str) -> None:
+    """`/start staff_<token>`: what joining means, and a button to join (or a refusal)."""
+    user = await current_user(update)
+    lang = user.language
+    try:
+        offer = await staff.preview_invite(token, user.id, now=clock.now())
+    except StaffError as error:
+        await say(update, t(lang, f"roles.invite_{error.reason}", **error.details))
+        return
+    text = t(lang, "roles.invited", inviter=h(offer.inviter_name), shop=h(offer.shop_name))
+    markup = inline(
+        [
+            [(t(lang, "roles.join_button", shop=offer.shop_name), staff_data("join", token))],
+            [(t(lang, "roles.decline_button"), staff_data("nojoin", token))],
+        ]
+    )
+    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _join(update: Update, context: Context, user: User, token: str) -> bool:
+    lang = user.language
+    query = update.callback_query
+    assert query is not None
+    try:
+        joined = await staff.accept_invite(token, user.id, now=clock.now())
+    except StaffError as error:
+        await answer(update, t(lang, f"roles.invite_{error.reason}", **error.details), alert=True)
+        await _close(query.message, None)
+        return True
+    await answer(update)
+    await _close(query.message, t(lang, "roles.joined", shop=h(joined.shop.name)))
+    await _refresh_menu(context, user.id)
+    inviter = await User.get_or_none(id=joined.inviter_id)
+    if inviter is not None:
+        text = t(
+            inviter.language,
+            "roles.joined_owner",
+            name=h(user.first_name),
+            shop=h(joined.shop.name),
+        )
+        await _tell(context, inviter.id, text)
+    return True
+
+
+async def _decline(update: Update, user: User) -> bool:
+    query = update.callback_query
+    assert query is not None
+    await answer(update)
+    await _close(query.message, t(user.language, "roles.declined"))
+    return True
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+async def _close(message: object, footer: str | None) -> None:
+    """Take the buttons off the invitation, adding a footer line."""
+    if not isinstance(message, Message):
+        return
+    with suppress(BadRequest):  # too old to edit: the answer already told
+        text = (message.text_html or "") + (f"\n\n{footer}" if footer else "")
+        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+
+
+async def _tell(context: Context, user_id: int, text: str) -> None:
+    """A note to the other person; one who blocked the bot simply does not get it."""
+    with suppress(Forbidden, BadRequest):
+        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+
+
+async def _refresh_menu(context: Context, user_id: int) -> None:
+    """Their command menu after a change of role (the commands their roles now allow)."""
+    operator = is_operator(deps(context).config, user_id)
+    try:
+        await publish_merchant_commands(context.bot, user_id, operator=operator)
+    except (Forbidden, BadRequest) as exc:
+        log.info("menu of %s not updated: %s", user_id, exc.message)
+
+
+@refusing
+async def on_press(update: Update, context: Context) -> None:
+    """Every `stf:` button; forged or stale data changes nothing."""
+    user = await current_user(update)
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_staff_data(query.data or "")
+    done = False
+    if parsed is not None:
+        action, arg = parsed
+        if action == "shop" and isinstance(arg, int):
+            done = await _show_list(update, user, arg)
+        elif action == "inv" and isinstance(arg, int):
+            done = await _invite(update, context, user, arg)
+        elif action == "rm" and isinstance(arg, int):
+            done = await _ask_remove(update, user, arg)
+        elif action == "rmok" and isinstance(arg, int):
+            done = await _remove(update, context, user, arg)
+        elif action == "join" and isinstance(arg, str):
+            done = await _join(update, context, user, arg)
+        elif action == "nojoin":
+            done = await _decline(update, user)
+    if not done:
+        await expired(update, user.language)
+
+
+def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    deps.deep_links[INVITE_LINK_KIND] = open_invite_link
+    app.add_handler(CommandHandler("staff", staff_command))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^{PREFIX}:"))
