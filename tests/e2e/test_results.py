@@ -71,7 +71,7 @@ async def test_results_count_every_step_and_chart_a_coupon(
     assert chart.caption == "📈 20% off noodles, last 14 days: 3 claimed, 1 redeemed."
 
 
-async def test_staff_only_in_their_language_and_a_choice_of_shops(bot, tg: FakeTelegram) -> None:
+async def test_owner_only_in_their_language_and_a_choice_of_shops(bot, tg: FakeTelegram) -> None:
     noodles = await make_shop("Lao Wang Noodles")
     laundry = await make_shop("Wang Laundry", category="laundry")
     await add_coupon(noodles, title="Noodle deal")
@@ -83,10 +83,8 @@ async def test_staff_only_in_their_language_and_a_choice_of_shops(bot, tg: FakeT
 
     clerk = await customer(tg, 95, "周", "zh-hans")
     await Staff.create(shop=laundry, user_id=95, role=StaffRole.CLERK)
-    await clerk.send("/results")
-    text = (await clerk.reply()).text
-    assert text.startswith("📊 效果统计 · Wang Laundry")
-    assert "还没有发送过消息" in text and "还没有优惠券" in text
+    await clerk.send("/results")  # a clerk works the counter: results are the owner's
+    assert (await clerk.reply()).text.startswith("这项操作只有店主才能做。")
 
     boss = await owner(tg)
     await boss.send("/results")
@@ -101,3 +99,6 @@ async def test_staff_only_in_their_language_and_a_choice_of_shops(bot, tg: FakeT
         assert "expired" in (await boss.callback_answer())["text"], forged
     await clerk.press_data(picker.message_id, f"res:shop:{noodles.id}")  # not their shop
     assert "失效" in (await clerk.callback_answer())["text"]
+    await clerk.press_data(picker.message_id, f"res:shop:{laundry.id}")  # theirs, but a clerk
+    assert "只有店主" in (await clerk.callback_answer())["text"]
+    assert not [m for m in clerk.inbox if m.text and m.text.startswith("📊")]

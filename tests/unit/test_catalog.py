@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.db import start_db, stop_db
-from bot.models import Service, Shop
+from bot.models import Service, Shop, Staff, StaffRole
 from bot.services import catalog
 from bot.services.catalog import CatalogError, Limits, ServiceDraft
 from bot.services.shops import ShopDraft, create_shop
+from bot.services.staff import NotAllowed
 from bot.services.users import ensure_user
 
 LIMITS = Limits(name_max=20, description_max=30, max_price_units=1000)
@@ -143,13 +144,18 @@ async def test_hidden_services_are_kept_from_customers(db: None) -> None:
     assert len(await catalog.services_of(shop.id, include_hidden=False)) == 2
 
 
-async def test_only_staff_get_a_service(db: None) -> None:
+async def test_only_the_owner_gets_a_service(db: None) -> None:
     shop = await a_shop(1)
     await a_shop(2, "Rival")
+    await ensure_user(3, "Clerk", None, "en")
+    await Staff.create(shop=shop, user_id=3, role=StaffRole.CLERK)
     noodles = await catalog.add_service(shop.id, ServiceDraft("Noodles", 2800), LIMITS)
     assert (await catalog.managed_service(1, noodles.id)).id == noodles.id
-    assert await catalog.managed_service(2, noodles.id) is None
     assert await catalog.managed_service(1, noodles.id + 100) is None
+    for rival_or_clerk, reason in ((2, "not_staff"), (3, "not_permitted")):
+        with pytest.raises(NotAllowed) as denied:
+            await catalog.managed_service(rival_or_clerk, noodles.id)
+        assert denied.value.reason == reason
 
 
 async def test_move_up_and_delete(db: None) -> None:

@@ -29,6 +29,7 @@ from bot.models import (
 from bot.services import coupons, follows, outbox, promotions
 from bot.services.promotions import PromotionError
 from bot.services.shops import ShopDraft, create_shop
+from bot.services.staff import NotAllowed
 from bot.services.users import ensure_user
 
 NOW = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)  # noon in Shanghai
@@ -162,12 +163,15 @@ async def test_refusals_before_anything_is_sent(shop: Shop) -> None:
             await action
         assert excinfo.value.reason == reason
 
-    await refused("not_staff", promotions.sendable_shop(100, shop.id))
+    for stranger_or_clerk, reason in ((100, "not_staff"), (CLERK, "not_permitted")):
+        with pytest.raises(NotAllowed) as denied:
+            await promotions.sendable_shop(stranger_or_clerk, shop.id)
+        assert denied.value.reason == reason
     pending = await create_shop(
         OWNER, ShopDraft(name="Soon", category="dining", lat=LAT, lng=LNG), require_approval=True
     )
     await refused("not_approved", promotions.sendable_shop(OWNER, pending.id))
-    assert (await promotions.sendable_shop(CLERK, shop.id)).id == shop.id
+    assert (await promotions.sendable_shop(OWNER, shop.id)).id == shop.id
     common = {"photo_file_id": None, "audience": FOLLOWERS, "chat_id": None, "now": NOW}
     await refused(
         "text_empty",
@@ -304,8 +308,11 @@ async def test_results_follow_each_message_from_push_to_counter(shop: Shop) -> N
     assert (funnel.claimed, funnel.from_messages, funnel.redeemed) == (3, 2, 1)
     assert (funnel.claim_rate, funnel.redeem_rate) == (2 / 3, 1 / 3)
     assert await CouponClaim.filter(status=ClaimStatus.REDEEMED).count() == 1
-    assert (await promotions.coupon_for_staff(CLERK, coupon.id)).shop.id == shop.id
-    assert await promotions.coupon_for_staff(100, coupon.id) is None
+    assert (await promotions.coupon_for_results(OWNER, coupon.id)).shop.id == shop.id
+    assert await promotions.coupon_for_results(OWNER, coupon.id + 100) is None
+    for clerk_or_stranger in (CLERK, 100):
+        with pytest.raises(NotAllowed):
+            await promotions.coupon_for_results(clerk_or_stranger, coupon.id)
 
 
 async def test_results_of_nothing_yet(shop: Shop) -> None:
