@@ -173,8 +173,8 @@ async def _remove(update: Update, context: Context, user: User, staff_id: int) -
     await edit_in_place(update.callback_query, text, markup)  # type: ignore[arg-type]
     clerk = await User.get_or_none(id=removed.user_id)
     if clerk is not None:
+        await _refresh_menu(context, clerk.id)  # before telling: the menu is right when read
         await _tell(context, clerk.id, t(clerk.language, "roles.removed", shop=h(shop.name)))
-        await _refresh_menu(context, clerk.id)
     return True
 
 
@@ -211,8 +211,8 @@ async def _join(update: Update, context: Context, user: User, token: str) -> boo
         await _close(query.message, None)
         return True
     await answer(update)
+    await _refresh_menu(context, user.id)  # before saying so: the menu is right when read
     await _close(query.message, t(lang, "roles.joined", shop=h(joined.shop.name)))
-    await _refresh_menu(context, user.id)
     inviter = await User.get_or_none(id=joined.inviter_id)
     if inviter is not None:
         text = t(
