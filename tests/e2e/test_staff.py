@@ -12,6 +12,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.models import Staff, StaffInvite, StaffRole
 from bot.services.users import ensure_user, set_roles
+from tests.e2e.conftest import OPERATOR_ID
 from tests.e2e.helpers import OWNER_ID, make_shop
 from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
@@ -170,3 +171,13 @@ async def test_forged_staff_buttons(bot, tg: FakeTelegram, frozen: FrozenClock) 
         await zhou.press_data(listing.message_id, data)
         assert "Only the shop's owner" in (await zhou.callback_answer())["text"], data
     assert await Staff.exists(id=clerk_row.id) and await StaffInvite.all().count() == 0
+
+
+async def test_menus_at_start_up_follow_the_roles(bot, tg: FakeTelegram) -> None:
+    """An operator who is a clerk somewhere sees /pending and the clerk's commands."""
+    shop = await make_shop("Lao Wang Noodles")
+    await ensure_user(OPERATOR_ID, "Olga", None, "en")
+    await Staff.create(shop=shop, user_id=OPERATOR_ID, role=StaffRole.CLERK)
+    await bot.restart()
+    merchant = [c for c in tg.commands_for(OPERATOR_ID, "en") if c not in CONSUMER_MENU]
+    assert merchant == ["newshop", "coupons", "redeem", "pending"]
