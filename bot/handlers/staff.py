@@ -67,7 +67,7 @@ def parse_staff_data(data: str) -> tuple[str, int | str] | None:
     if action in ID_ACTIONS:
         number = int_arg(arg)
         return None if number is None else (action, number)
-    return (action, arg) if action in TOKEN_ACTIONS and len(arg) <= 43 else None
+    return (action, arg) if action in TOKEN_ACTIONS else None
 
 
 def invite_link(bot_username: str, token: str) -> str:
@@ -188,7 +188,7 @@ async def open_invite_link(update: Update, context: Context, token: str) -> None
     try:
         offer = await staff.preview_invite(token, user.id, now=clock.now())
     except StaffError as error:
-        await say(update, t(lang, f"roles.invite_{error.reason}", **error.details))
+        await say(update, _invite_refusal(lang, error, html=True), parse_mode=ParseMode.HTML)
         return
     text = t(lang, "roles.invited", inviter=h(offer.inviter_name), shop=h(offer.shop_name))
     markup = inline(
@@ -207,7 +207,7 @@ async def _join(update: Update, context: Context, user: User, token: str) -> boo
     try:
         joined = await staff.accept_invite(token, user.id, now=clock.now())
     except StaffError as error:
-        await answer(update, t(lang, f"roles.invite_{error.reason}", **error.details), alert=True)
+        await answer(update, _invite_refusal(lang, error, html=False), alert=True)
         await _close(query.message, None)
         return True
     await answer(update)
@@ -234,6 +234,12 @@ async def _decline(update: Update, user: User) -> bool:
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def _invite_refusal(lang: str, error: StaffError, *, html: bool) -> str:
+    """Why an invitation cannot be used (for a message, or a plain-text alert)."""
+    details = {k: h(str(v)) if html else v for k, v in error.details.items()}
+    return t(lang, f"roles.invite_{error.reason}", **details)
 
 
 async def _close(message: object, footer: str | None) -> None:
