@@ -1,7 +1,7 @@
 """Tortoise models, one module per domain."""
 
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
-from bot.models.customers import Purchase
+from bot.models.customers import Customer, CustomerEvent, Purchase
 from bot.models.invites import StaffInvite
 from bot.models.marketing import (
     Follow,
@@ -22,6 +22,8 @@ __all__ = [
     "CouponClaim",
     "CouponKind",
     "CouponStatus",
+    "Customer",
+    "CustomerEvent",
     "Follow",
     "Outbox",
     "OutboxStatus",

@@ -24,7 +24,7 @@ class CouponStatus(StrEnum):
 
 class Audience(StrEnum):
     EVERYONE = "everyone"
-    NEW_CUSTOMERS = "new"  # never claimed or bought at this shop before
+    NEW_CUSTOMERS = "new"  # first-time at the shop (bot.services.customers.is_first_time)
     TIER = "tier"  # members of one card tier (membership cards arrive later)
 
 

@@ -32,7 +32,7 @@ class Follow(Model):
 class PromotionAudience(StrEnum):
     FOLLOWERS = "followers"
     CATEGORY = "category"  # consumers following the shop's category within their radius
-    CUSTOMERS = "customers"  # anyone who claimed or redeemed at the shop
+    CUSTOMERS = "customers"  # the shop's customers (bot.services.customers.customers_of)
 
 
 class PromotionStatus(StrEnum):

@@ -7,7 +7,9 @@ Concurrency without row locks, so SQLite and PostgreSQL behave alike:
   touch exactly one row, in the same transaction as the claim row;
 - per-person limit: claims are numbered (`seq`) and unique (coupon, user, seq), so two racing
   claims past the limit collide on insert and the loser's stock increment rolls back;
-- single use: redeeming is a conditional UPDATE from active to redeemed that one caller wins.
+- single use: redeeming is a conditional UPDATE from active to redeemed that one caller wins;
+- first-time coupons: the claim's update of the customer record (bot.services.customers) has
+  the first-time rule in its WHERE, so of racing claims of two such coupons only one wins.
 On PostgreSQL the stock UPDATE also holds the coupon's row until commit, which queues claims
 of one coupon; SQLite runs one transaction at a time (Tortoise serialises them on its single
 connection), so neither needs retries for "database is locked" within one process.
@@ -34,11 +36,11 @@ from bot.models import (
     CouponClaim,
     CouponKind,
     CouponStatus,
-    Purchase,
+    CustomerEvent,
     Shop,
     ShopStatus,
 )
-from bot.services import staff
+from bot.services import customers, staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
 from bot.services.staff import Permission
 
@@ -283,19 +285,13 @@ async def ensure_claimable(coupon: Coupon, user_id: int, *, now: datetime) -> No
 
 
 async def is_eligible(coupon: Coupon, user_id: int) -> bool:
-    """The audience rule, in one place. Everyone: yes. New customers: never bought here, never
-    redeemed a coupon here and holding none of the shop's other coupons (repeat claims of this
-    same coupon are up to its per-person limit). A card tier: no one, until membership cards
-    exist."""
+    """The audience rule, in one place. Everyone: yes. New customers: first-time at the shop
+    for this coupon (bot.services.customers.is_first_time; the claim transaction enforces it
+    again). A card tier: no one, until membership cards exist."""
     if coupon.audience == Audience.EVERYONE:
         return True
     if coupon.audience == Audience.NEW_CUSTOMERS:
-        if await Purchase.exists(shop_id=coupon.shop_id, user_id=user_id):
-            return False
-        history = CouponClaim.filter(user_id=user_id, coupon__shop_id=coupon.shop_id).filter(
-            Q(status=ClaimStatus.REDEEMED) | ~Q(coupon_id=coupon.id)
-        )
-        return not await history.exists()
+        return await customers.is_first_time(coupon.shop_id, user_id, coupon_id=coupon.id)
     return False
 
 
@@ -315,8 +311,9 @@ def _claim_window_closed(coupon: Coupon, now: datetime) -> bool:
 async def _take_one(
     coupon: Coupon, user_id: int, *, now: datetime, promotion_id: int | None
 ) -> CouponClaim:
-    """One transaction: take a unit of stock, number the claim, insert it. Any refusal or
-    collision rolls the stock back."""
+    """One transaction: take a unit of stock, number the claim, keep the customer record (for
+    a first-time coupon only while the person is still first-time), insert the claim. Any
+    refusal or collision rolls it all back."""
     async with in_transaction():
         taken = (
             await Coupon.filter(id=coupon.id, status=CouponStatus.ACTIVE)
@@ -331,6 +328,15 @@ async def _take_one(
         held = await CouponClaim.filter(coupon_id=coupon.id, user_id=user_id).count()
         if held >= coupon.per_user_limit:
             raise CouponError("limit_reached", limit=coupon.per_user_limit)
+        if not await customers.record_event(
+            coupon.shop_id,
+            user_id,
+            CustomerEvent.CLAIM,
+            at=now,
+            coupon_id=coupon.id,
+            first_time_only=coupon.audience == Audience.NEW_CUSTOMERS,
+        ):
+            raise CouponError("not_eligible", audience=coupon.audience)
         fresh = await Coupon.get(id=coupon.id)
         return await CouponClaim.create(
             coupon=fresh,
@@ -392,6 +398,9 @@ async def redeem(claim_id: int, staff_user_id: int, *, now: datetime) -> CouponC
             await found.refresh_from_db()
             raise _already_redeemed(found)
         await Coupon.filter(id=found.coupon_id).update(redeemed_count=F("redeemed_count") + 1)
+        await customers.record_event(
+            found.coupon.shop_id, found.user_id, CustomerEvent.REDEEM, at=now
+        )
     await found.refresh_from_db()
     return found
 

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
-from bot.models import Follow, Shop, ShopStatus
+from bot.clock import now
+from bot.models import CustomerEvent, Follow, Shop, ShopStatus
+from bot.services import customers
 from bot.services.search import EARTH_RADIUS_M, haversine_m
 from bot.services.staff import works_at
 
@@ -52,15 +55,18 @@ class FollowView:
 
 
 async def follow_shop(user_id: int, shop_id: int) -> Follow:
-    """Follow an approved shop (again): an existing follow, muted or not, becomes active."""
+    """Follow an approved shop (again): an existing follow, muted or not, becomes active. The
+    shop's customer record of the person notes the follow in the same transaction."""
     if not await Shop.exists(id=shop_id, status=ShopStatus.APPROVED):
         raise FollowError("not_found")
     if await works_at(user_id, shop_id):
         raise FollowError("own_shop")
-    follow = await _get_or_create(user_id, shop_id=shop_id)
-    if follow.muted:
-        await Follow.filter(id=follow.id).update(muted=False)
-        follow.muted = False
+    async with in_transaction():
+        follow = await _get_or_create(user_id, shop_id=shop_id)
+        if follow.muted:
+            await Follow.filter(id=follow.id).update(muted=False)
+            follow.muted = False
+        await customers.record_event(shop_id, user_id, CustomerEvent.FOLLOW, at=now())
     return follow
 
 
@@ -222,6 +228,7 @@ async def _get_or_create(user_id: int, **fields: object) -> Follow:
     if found is not None:
         return found
     try:
-        return await Follow.create(user_id=user_id, **fields)
+        async with in_transaction():  # a savepoint when the caller holds a transaction
+            return await Follow.create(user_id=user_id, **fields)
     except IntegrityError:
         return await Follow.get(user_id=user_id, **key)

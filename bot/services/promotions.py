@@ -5,7 +5,8 @@ Audiences, always without people who muted the shop (bot.services.follows), the 
 staff, and people who blocked the bot:
 - followers: active follows of the shop;
 - category: people following the shop's category within their own radius of their point;
-- customers: anyone who claimed one of the shop's coupons or has a recorded purchase there.
+- customers: the shop's customers as bot.services.customers defines them (claimed, redeemed
+  or bought there; following alone is the followers audience).
 
 Every promotion is one outbox campaign `promo:<id>` (kind `promo` or `flash`); a flash deal's
 rows expire when it ends, so quiet hours skip it rather than deliver it late. No Telegram
@@ -33,12 +34,11 @@ from bot.models import (
     Promotion,
     PromotionAudience,
     PromotionStatus,
-    Purchase,
     Shop,
     ShopStatus,
     Staff,
 )
-from bot.services import coupons, follows, outbox
+from bot.services import coupons, customers, follows, outbox
 from bot.services.shops import ShopError, clean_text
 from bot.services.staff import Permission, require
 
@@ -134,7 +134,7 @@ async def audience_ids(shop: Shop, audience: PromotionAudience) -> list[int]:
     elif audience == PromotionAudience.CATEGORY:
         ids = set(await follows.category_followers_near(shop.category, shop.lat, shop.lng))
     else:
-        ids = await customers_of(shop.id)
+        ids = await customers.customers_of(shop.id, reachable_only=True)
     staff = set(await Staff.filter(shop_id=shop.id).values_list("user_id", flat=True))
     return sorted(ids - staff - await follows.opted_out(shop.id))
 
@@ -142,21 +142,6 @@ async def audience_ids(shop: Shop, audience: PromotionAudience) -> list[int]:
 async def audience_sizes(shop: Shop) -> dict[PromotionAudience, int]:
     """How many people each audience would reach now (shown before the merchant picks)."""
     return {a: len(await audience_ids(shop, a)) for a in PromotionAudience}
-
-
-async def customers_of(shop_id: int) -> set[int]:
-    """Reachable people who claimed one of the shop's coupons or bought there."""
-    claimed = (
-        await CouponClaim.filter(coupon__shop_id=shop_id, user__reachable=True)
-        .distinct()
-        .values_list("user_id", flat=True)
-    )
-    bought = (
-        await Purchase.filter(shop_id=shop_id, user__reachable=True)
-        .distinct()
-        .values_list("user_id", flat=True)
-    )
-    return set(claimed) | set(bought)
 
 
 # ----------------------------------------------------------------------------- creating

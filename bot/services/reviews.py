@@ -1,6 +1,7 @@
-"""Reviews: one per customer per shop, editable, verified when backed by a purchase, with one
-reply from the shop owner. The shop's rating aggregates move in the same transaction as the
-review row, so `rating_sum / rating_count` always equals the rows' average."""
+"""Reviews: one per customer per shop, editable, verified when the reviewer bought or redeemed
+a coupon there (bot.services.customers.is_verified), with one reply from the shop owner. The
+shop's rating aggregates move in the same transaction as the review row, so
+`rating_sum / rating_count` always equals the rows' average."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.clock import now
-from bot.models import ClaimStatus, CouponClaim, Purchase, Review, Shop, User
+from bot.models import Review, Shop, User
+from bot.services import customers
 from bot.services.shops import public_shop
 from bot.services.staff import NotAllowed, Permission, require, works_at
 
@@ -69,16 +71,6 @@ class WriteResult:
     created: bool
 
 
-async def is_verified_customer(shop_id: int, user_id: int) -> bool:
-    """Whether the user has bought at the shop or redeemed one of its coupons: the one rule
-    behind the ✅ verified mark (membership-card purchases will land in Purchase too)."""
-    if await Purchase.filter(shop_id=shop_id, user_id=user_id).exists():
-        return True
-    return await CouponClaim.filter(
-        coupon__shop_id=shop_id, user_id=user_id, status=ClaimStatus.REDEEMED
-    ).exists()
-
-
 async def reviewable_shop(shop_id: int, user_id: int) -> Shop:
     """The shop if this user may review it: approved, and not one they run or work at."""
     shop = await public_shop(shop_id)
@@ -109,7 +101,7 @@ async def write_review(
         raise ReviewError("bad_stars")
     text = clean_text(text, text_max)
     await reviewable_shop(shop_id, user_id)
-    verified = await is_verified_customer(shop_id, user_id)
+    verified = await customers.is_verified(shop_id, user_id)
     try:
         return await _upsert(shop_id, user_id, stars, text, verified)
     except IntegrityError:  # a concurrent first review won the unique (shop, user) slot

@@ -22,11 +22,11 @@ from bot.models import (
     Outbox,
     Promotion,
     PromotionAudience,
-    Purchase,
     Shop,
     User,
 )
 from bot.services import coupons, follows, promotions
+from bot.services.purchases import record_purchase
 from tests.e2e.helpers import LAT, LNG, OWNER_ID, make_shop
 from tests.e2e.test_wallet import add_coupon, customer, frozen_at, open_page, owner
 from tests.fakes.telegram import FakeTelegram
@@ -241,11 +241,11 @@ async def test_customers_audience_and_opting_out_of_a_shop(
     other = await make_shop("Zhou Laundry", category="laundry", owner_id=501)
     coupon = await add_coupon(shop)
     buyer = await customer(tg, 50, "Buyer")
-    await Purchase.create(shop=shop, user_id=50, amount_cents=2800)
+    await record_purchase(shop.id, 50, 2800, OWNER_ID, now=NOON)
     claimer = await customer(tg, 51, "Claimer")
     await coupons.claim(coupon.id, 51, now=NOON)
     elsewhere = await customer(tg, 52, "Elsewhere")
-    await Purchase.create(shop=other, user_id=52, amount_cents=900)
+    await record_purchase(other.id, 52, 900, 501, now=NOON)
 
     await launch(config, shop, "Thank you for coming!", PromotionAudience.CUSTOMERS)
     await delivered(tg, [50, 51])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.models import Purchase, Review, Shop
+from bot.clock import now
+from bot.models import Review, Shop
+from bot.services.purchases import record_purchase
 from bot.services.reviews import write_review
 from bot.services.users import ensure_user, set_roles
 from tests.e2e.helpers import OWNER_ID, make_shop
@@ -92,7 +94,7 @@ async def test_forged_stars_and_stray_input_change_nothing(bot, tg: FakeTelegram
 async def test_verified_purchase_is_marked_and_listed_first(bot, tg: FakeTelegram) -> None:
     shop = await make_shop("Laundry Lane", category="laundry")
     ann = await customer(tg, 32, "Ann")
-    await Purchase.create(shop_id=shop.id, user_id=32, amount_cents=3000)
+    await record_purchase(shop.id, 32, 3000, OWNER_ID, now=now())
     page = await open_page(ann, shop)
     await ann.press(page, text="✍️ Write a review")
     await ann.press(await ann.reply(), text="★★★★☆ Very good")

@@ -23,7 +23,6 @@ from bot.models import (
     CouponClaim,
     CouponKind,
     CouponStatus,
-    Purchase,
     Shop,
     ShopStatus,
     Staff,
@@ -32,6 +31,7 @@ from bot.models import (
 from bot.services import coupons
 from bot.services.codes import display_code, verify_check
 from bot.services.coupons import CouponError
+from bot.services.purchases import record_purchase
 from bot.services.shops import ShopDraft, create_shop
 from bot.services.users import ensure_user
 from tests.conftest import POSTGRES_URL
@@ -300,7 +300,7 @@ async def test_new_customers_only(shop: Shop) -> None:
     assert await coupons.claim(welcome.id, ALICE, now=NOW)  # its own limit allows a second
 
     # Bob bought here once: not new.
-    await Purchase.create(shop=shop, user_id=BOB, amount_cents=3000, staff_id=CLERK)
+    await record_purchase(shop.id, BOB, 3000, CLERK, now=NOW)
     await refused("not_eligible", coupons.claim(welcome.id, BOB, now=NOW))
 
     # Cai holds another coupon of this shop: not new either.
@@ -311,7 +311,7 @@ async def test_new_customers_only(shop: Shop) -> None:
 
     # Dan's history is at another shop only: still new here.
     await ensure_user(104, "Dan", None, "en")
-    await Purchase.create(shop=await rival_shop(), user_id=104, amount_cents=100)
+    await record_purchase((await rival_shop()).id, 104, 100, OTHER_OWNER, now=NOW)
     assert await coupons.claim(welcome.id, 104, now=NOW)
 
 

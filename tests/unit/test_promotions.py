@@ -20,7 +20,6 @@ from bot.models import (
     OutboxStatus,
     PromotionAudience,
     PromotionStatus,
-    Purchase,
     Shop,
     Staff,
     StaffRole,
@@ -28,6 +27,7 @@ from bot.models import (
 )
 from bot.services import coupons, follows, outbox, promotions
 from bot.services.promotions import PromotionError
+from bot.services.purchases import record_purchase
 from bot.services.shops import ShopDraft, create_shop
 from bot.services.staff import NotAllowed
 from bot.services.users import ensure_user
@@ -119,9 +119,8 @@ async def test_customers_claimed_or_bought_once_each(shop: Shop) -> None:
     coupon = await a_coupon(shop, per_user_limit=3)
     for user_id in (100, 101, 101, 104):
         await coupons.claim(coupon.id, user_id, now=NOW)
-    await Purchase.create(shop=shop, user_id=101, amount_cents=2800)
-    await Purchase.create(shop=shop, user_id=102, amount_cents=2800)
-    await Purchase.create(shop=shop, user_id=103, amount_cents=2800)
+    for user_id in (101, 102, 103):
+        await record_purchase(shop.id, user_id, 2800, CLERK, now=NOW)
     await follows.mute_shop(103, shop.id)  # "no more offers from this shop"
     await User.filter(id=104).update(reachable=False)
     other = await create_shop(
@@ -129,7 +128,7 @@ async def test_customers_claimed_or_bought_once_each(shop: Shop) -> None:
         ShopDraft(name="Wang Laundry", category="laundry", lat=LAT, lng=LNG),
         require_approval=False,
     )
-    await Purchase.create(shop=other, user_id=105, amount_cents=900)
+    await record_purchase(other.id, 105, 900, OWNER, now=NOW)
     assert await promotions.audience_ids(shop, CUSTOMERS) == [100, 101, 102]
     sizes = await promotions.audience_sizes(shop)
     assert sizes == {FOLLOWERS: 0, CATEGORY: 0, CUSTOMERS: 3}

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from tortoise.functions import Count, Sum
 
+from bot.clock import now
 from bot.db import start_db, stop_db
-from bot.models import Purchase, Review, Shop
+from bot.models import Review, Shop
+from bot.services.customers import is_verified
+from bot.services.purchases import record_purchase
 from bot.services.reviews import (
     ReviewError,
-    is_verified_customer,
     reply_to_review,
     reviews_page,
     write_review,
@@ -106,9 +108,9 @@ async def test_refusals_change_nothing(db) -> None:
 
 async def test_verified_by_purchase_and_listed_first(db) -> None:
     shop = await shop_with_customers()
-    await Purchase.create(shop_id=shop.id, user_id=ANN, amount_cents=2800)
-    assert await is_verified_customer(shop.id, ANN)
-    assert not await is_verified_customer(shop.id, BOB)
+    await record_purchase(shop.id, ANN, 2800, OWNER, now=now())
+    assert await is_verified(shop.id, ANN)
+    assert not await is_verified(shop.id, BOB)
 
     await write_review(shop.id, ANN, 4, "Bought noodles", text_max=TEXT_MAX)
     await write_review(shop.id, BOB, 5, "Just looked", text_max=TEXT_MAX)
@@ -121,7 +123,7 @@ async def test_verified_by_purchase_and_listed_first(db) -> None:
     ]
     assert page.total == 3 and page.pages == 1 and not page.has_next
 
-    await Purchase.create(shop_id=shop.id, user_id=BOB, amount_cents=100)
+    await record_purchase(shop.id, BOB, 100, OWNER, now=now())
     await write_review(shop.id, BOB, 5, "Bought now", text_max=TEXT_MAX)  # edit re-checks
     assert await Review.get(shop_id=shop.id, user_id=BOB).values_list("verified", flat=True)
 
@@ -187,7 +189,7 @@ async def test_a_redeemed_coupon_makes_a_review_verified_a_merely_claimed_one_do
     )
     ann = await coupons.claim(coupon.id, ANN, now=now)
     await coupons.claim(coupon.id, BOB, now=now)
-    assert not await is_verified_customer(shop.id, ANN)
+    assert not await is_verified(shop.id, ANN)
     await coupons.redeem(ann.id, OWNER, now=now)
-    assert await is_verified_customer(shop.id, ANN)
-    assert not await is_verified_customer(shop.id, BOB)
+    assert await is_verified(shop.id, ANN)
+    assert not await is_verified(shop.id, BOB)
