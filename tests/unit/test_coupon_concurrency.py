@@ -1,8 +1,9 @@
-"""Stock, per-person limits and single use hold under concurrent requests, on SQLite and
-PostgreSQL: everything is fired at once with asyncio.gather and the database is checked after.
+"""Stock, per-person limits, single use and the first-time rule hold under concurrent requests,
+on SQLite and PostgreSQL: everything is fired at once with asyncio.gather and the database is
+checked after.
 
 On PostgreSQL the requests run on a pool of connections, so they truly overlap. Tortoise's
-SQLite client runs one transaction at a time on its single connection; the last test adds a
+SQLite client runs one transaction at a time on its single connection; the last two tests add a
 second connection to the same file (as a second process would be) to show the conditional
 updates still hold when SQLite itself has to arbitrate."""
 
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from tortoise.context import TortoiseContext
 
-from bot.models import ClaimStatus, Coupon, CouponClaim, Shop, User
+from bot.models import Audience, ClaimStatus, Coupon, CouponClaim, Customer, Shop, User
 from bot.services import coupons
 from bot.services.coupons import CouponError
 from bot.services.shops import ShopDraft, create_shop
@@ -72,6 +73,9 @@ async def test_200_customers_race_for_50_units(shop: Shop) -> None:
     assert len({c.user_id for c in won}) == 50 and len({c.code for c in won}) == 50
     # Exactly one claim took the last unit, and it says so: the flash deal ends once.
     assert sum(coupons.is_exhausted(c.coupon) for c in won) == 1
+    # Only the winners became customers: a refused claim rolled its record back too.
+    records = await Customer.filter(shop_id=shop.id).values_list("user_id", "claimed_at")
+    assert sorted(records) == sorted((c.user_id, NOW) for c in won)
 
 
 async def test_nobody_gets_past_the_per_person_limit(shop: Shop) -> None:
@@ -114,6 +118,50 @@ async def test_one_code_redeemed_by_50_taps_counts_once(shop: Shop) -> None:
         NOW,
         OWNER,
     )
+    record = await Customer.get(shop_id=shop.id, user_id=customer)
+    assert (record.visits, record.redeemed_at) == (1, NOW)  # one redemption, one visit
+
+
+async def welcome_coupons(shop: Shop, per_user_limit: int = 1) -> tuple[Coupon, Coupon]:
+    """Two first-time-customer coupons of the shop."""
+    first_time = {"audience": Audience.NEW_CUSTOMERS, "per_user_limit": per_user_limit}
+    return (
+        await a_coupon(shop, title="Welcome: 10 off", **first_time),
+        await a_coupon(shop, title="Welcome: free drink", **first_time),
+    )
+
+
+async def test_one_newcomer_racing_for_two_first_time_coupons_gets_one(shop: Shop) -> None:
+    """The first-time rule is checked again inside the claim transaction, by the conditional
+    update of the customer record: 60 taps at once across two welcome coupons, one claim."""
+    welcome = await welcome_coupons(shop)
+    (newcomer,) = await customers(1)
+    attempts = [coupons.claim(c.id, newcomer, now=NOW) for _ in range(30) for c in welcome]
+    won, refusals = await all_at_once(attempts)
+    assert len(won) == 1 and sum(refusals.values()) == 59
+    assert set(refusals) <= {"not_eligible", "limit_reached"}
+    assert await CouponClaim.all().count() == 1
+    counts = await Coupon.filter(id__in=[c.id for c in welcome]).values_list(
+        "claimed_count", flat=True
+    )
+    assert sorted(counts) == [0, 1]  # the loser's stock came back
+    record = await Customer.get(shop_id=shop.id, user_id=newcomer)
+    assert record.sole_coupon_id == won[0].coupon_id and record.claimed_at == NOW
+
+
+async def test_many_newcomers_each_get_one_welcome_coupon_up_to_its_limit(shop: Shop) -> None:
+    """With a per-person limit of 2, every newcomer ends with two claims of the same welcome
+    coupon and none of the other: repeat claims of one's own welcome coupon stay allowed."""
+    welcome = await welcome_coupons(shop, per_user_limit=2)
+    people = await customers(12)
+    attempts = [coupons.claim(c.id, p, now=NOW) for _ in range(6) for c in welcome for p in people]
+    won, refusals = await all_at_once(attempts)
+    assert len(won) == 24 and set(refusals) <= {"not_eligible", "limit_reached"}
+    held = await CouponClaim.all().values_list("user_id", "coupon_id")
+    assert sorted(Counter(held).values()) == [2] * 12  # two of one coupon each
+    assert sorted({user for user, _ in held}) == people
+    records = dict(await Customer.filter(shop_id=shop.id).values_list("user_id", "sole_coupon_id"))
+    assert records == dict(held)
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -137,3 +185,26 @@ async def test_sqlite_holds_with_two_connections(shop: Shop, tmp_path: Path) -> 
     assert (await Coupon.get(id=coupon.id)).claimed_count == 30
     held = Counter(await CouponClaim.filter(coupon_id=coupon.id).values_list("user_id", flat=True))
     assert sum(held.values()) == 30 and max(held.values()) <= 2
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_sqlite_first_time_rule_holds_with_two_connections(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """The first-time race again, its claims split over two connections to one file."""
+    welcome = await welcome_coupons(shop)
+    people = await customers(5)
+    second = TortoiseContext()
+    await second.init(db_url=f"sqlite://{tmp_path / 'coupons.sqlite3'}", modules=MODELS)
+    try:
+        actions = []
+        attempts = [(c, p) for _ in range(4) for c in welcome for p in people]
+        for n, (coupon, person) in enumerate(attempts):
+            with second if n % 2 else nullcontext():
+                actions.append(asyncio.ensure_future(coupons.claim(coupon.id, person, now=NOW)))
+        won, refusals = await all_at_once(actions)
+    finally:
+        await second.close_connections()
+    assert sorted(c.user_id for c in won) == people
+    assert set(refusals) <= {"not_eligible", "limit_reached"}
+    assert await CouponClaim.all().count() == 5
