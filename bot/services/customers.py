@@ -13,8 +13,9 @@ The definitions, each written once as a filter on the record:
 
 Writing: `record_event` runs inside the caller's `in_transaction()`, after the event's own
 first write, so the record moves with the event or not at all. It is one INSERT that ignores an
-existing row (unique shop, user) and one UPDATE whose SET clauses only move forward (firsts are
-kept, last_seen never goes back), so concurrent events of one person need no locks or retries.
+existing row (unique shop, user) and one UPDATE whose SET clauses keep the earliest of each
+first, the latest of each last and add to the counters: the record comes out the same whatever
+order concurrent events commit in, with no locks or retries.
 A first-time claim adds the first-time rule to that UPDATE's WHERE: of two racing first-time
 claims the second finds the rule no longer true and changes nothing (PostgreSQL re-checks the
 WHERE on the row the winner committed; SQLite runs one writer at a time).
@@ -26,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import Case, F, Q, Value, When
-from tortoise.functions import Coalesce
 
 from bot.models import Customer, CustomerEvent
 
@@ -90,11 +90,13 @@ def _changes(
 ) -> dict[str, Any]:
     """The SET clauses of one event. SQL evaluates them all on the row as it was."""
     changes: dict[str, Any] = {
+        "source": Case(When(Q(first_seen__gt=at), then=Value(event)), default=F("source")),
+        "first_seen": _earliest("first_seen", at),
         "last_seen": _latest("last_seen", at),
-        FIRST_OF[event]: Coalesce(FIRST_OF[event], Value(at)),
+        FIRST_OF[event]: _earliest(FIRST_OF[event], at),
     }
     if event != CustomerEvent.FOLLOW:
-        changes["customer_since"] = Coalesce("customer_since", Value(at))
+        changes["customer_since"] = _earliest("customer_since", at)
     if event == CustomerEvent.CLAIM:
         changes["sole_coupon_id"] = Case(
             When(Q(claimed_at__isnull=True), then=Value(coupon_id)),
@@ -111,9 +113,18 @@ def _changes(
 
 
 def _latest(column: str, at: datetime) -> Case:
-    """`column` moved to `at` unless it is already later (events may commit out of order)."""
-    earlier = Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": at})
-    return Case(When(earlier, then=Value(at)), default=F(column))
+    """`column` moved to `at` unless it is already later."""
+    return _moved(column, at, "lt")
+
+
+def _earliest(column: str, at: datetime) -> Case:
+    """`column` moved to `at` if empty or later: a first time stays the first."""
+    return _moved(column, at, "gt")
+
+
+def _moved(column: str, at: datetime, compare: str) -> Case:
+    move = Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__{compare}": at})
+    return Case(When(move, then=Value(at)), default=F(column))
 
 
 # ------------------------------------------------------------------------------ reading
