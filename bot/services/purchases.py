@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from bot.models import CustomerEvent, Purchase, User
 from bot.services import customers
 from bot.services.coupons import MAX_CENTS
-from bot.services.shops import can_manage
+from bot.services.staff import works_at
 
 
 class PurchaseError(Exception):
@@ -30,7 +30,7 @@ async def record_purchase(
     """Record that the person bought for `amount_cents` at the shop, entered by `staff_id`."""
     if not 1 <= amount_cents <= MAX_CENTS:
         raise PurchaseError("bad_amount", max=MAX_CENTS)
-    if not await can_manage(staff_id, shop_id):
+    if not await works_at(staff_id, shop_id):
         raise PurchaseError("not_staff")
     if user_id == staff_id:
         raise PurchaseError("own_purchase")

@@ -1,4 +1,4 @@
-"""Migration 0002 on SQLite and PostgreSQL: a database at 0001 holding follows, claims,
+"""Migration 0003 (customers) on SQLite and PostgreSQL: a database at 0001 holding follows, claims,
 redemptions and purchases is migrated, and every (shop, person) gets the record the services
 would have kept; the services carry on from it."""
 
@@ -135,7 +135,7 @@ async def test_migration_fills_the_records_from_history(empty_db_url: str) -> No
         (noodles, CAI): (purchase, T2, T2, T2, None, None, None, None, T2, T2, 1, 500),
         (noodles, EVE): (follow, T3, T3, None, T3, None, None, None, None, None, 0, 0),
     }
-    await start_db(empty_db_url)  # applies 0002
+    await start_db(empty_db_url)  # applies the migrations after 0001
     try:
         rows = await Customer.all().values("shop_id", "user_id", *COLUMNS)
         found = {(r["shop_id"], r["user_id"]): tuple(r[c] for c in COLUMNS) for r in rows}

@@ -56,7 +56,7 @@ GROUP BY shop_id, user_id
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0001_initial')]
+    dependencies = [('models', '0002_staff_invites')]
 
     initial = False
 
