@@ -8,6 +8,7 @@ from html import escape
 from bot.config import Config
 from bot.i18n import t
 from bot.services.hours import WeeklyHours, hhmm
+from bot.services.numbers import parse_scaled
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -20,13 +21,10 @@ def format_price(cents: int, config: Config) -> str:
 
 
 def parse_price(text: str, max_units: int) -> int | None:
-    """A typed price ("28", "28.5", "¥28.50") in cents, or None if it is not a valid price."""
-    cleaned = text.strip().lstrip("¥$€￥").replace(",", "").strip()
-    whole, _, frac = cleaned.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
-        return None
-    cents = int(whole) * 100 + int(frac.ljust(2, "0") or 0)
-    return cents if 0 <= cents <= max_units * 100 else None
+    """A typed price ("28", "28.5", "¥28.50", "２８．５") in cents, or None if it is not a valid
+    price (see bot.services.numbers for which digits count)."""
+    cents = parse_scaled(text.strip().lstrip("¥$€￥").strip(), places=2)
+    return cents if cents is not None and cents <= max_units * 100 else None
 
 
 def format_distance(metres: float, lang: str, *, exact: bool = True) -> str:

@@ -45,6 +45,7 @@ from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopSta
 from bot.services import coupons
 from bot.services.codes import generate_code
 from bot.services.coupons import CouponError
+from bot.services.numbers import ascii_digits, foreign_digits, parse_whole
 from bot.services.staff import Permission, permissions_at, require, shop_if_allowed
 from bot.ui.base import (
     Context,
@@ -114,9 +115,9 @@ MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "
 TEXT = PLAIN_TEXT & ~MENU_LABELS
 ANYTHING_ELSE = filters.ALL & ~filters.COMMAND & ~CANCEL_LABEL & ~MENU_LABELS
 
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
 _BETWEEN_DATES = re.compile(r"^(?:\s|~|～|-|–|—|至|到|to|,|，)*$", re.IGNORECASE)
-_DAYS = re.compile(r"^\s*(\d{1,4})\s*(?:d|days?|天|日)?\s*$", re.IGNORECASE)
+_DAYS = re.compile(r"^\s*([0-9]{1,4})\s*(?:d|days?|天|日)?\s*$", re.IGNORECASE)
 
 
 def _labels(keys: dict[str, Any]) -> dict[str, Any]:
@@ -140,11 +141,15 @@ def percent_off(text: str, *, zhe: bool) -> int | None:
     `20` or `20%` is 20 % off. A Chinese merchant (`zhe`) names what the customer pays, in 折:
     `8`, `8折` or `八折` is 20 % off, `8.5`, `85折` or `八五折` 15 % off (0.1–9.9, one decimal);
     a bare `85` is refused, as it could mean 85 % off as well as 8.5折. A `%` always means off.
+    Digits other than ASCII, full-width and Chinese numerals (², ①, ٣) are refused: NFKC would
+    read ² as 2 (see bot.services.numbers).
     """
+    if any(ch not in _ZH_DIGITS for ch in foreign_digits(text)):
+        return None
     cleaned = unicodedata.normalize("NFKC", text).replace(" ", "")
     if cleaned.endswith("%") or not zhe:
-        number = cleaned.removesuffix("%")
-        return int(number) if number.isdigit() and 1 <= int(number) <= 99 else None
+        number = parse_whole(cleaned.removesuffix("%"), grouping=False)
+        return number if number is not None and 1 <= number <= 99 else None
     digits = "".join(_ZH_DIGITS.get(c, c) for c in cleaned.removesuffix("折"))
     if cleaned.endswith("折") and re.fullmatch(r"[1-9]{2}", digits):  # 85折 is 8.5折
         digits = f"{digits[0]}.{digits[1]}"
@@ -173,7 +178,11 @@ class Validity:
 
 def parse_validity(text: str, zone: ZoneInfo, today: date) -> Validity:
     """`30` (days after claiming), `2026-12-31` (until then) or `2026-12-01 2026-12-31` (a
-    range; the end day counts in full, in the shop's time zone)."""
+    range; the end day counts in full, in the shop's time zone). Full-width digits are fine,
+    other digit systems are not (see bot.services.numbers)."""
+    if foreign_digits(text):
+        raise ValidityError("unreadable")
+    text = ascii_digits(text)
     days = _DAYS.match(text)
     if days:
         count = int(days.group(1))
@@ -421,7 +430,7 @@ async def got_stock(update: Update, context: Context) -> str:
     text = _text(update).strip()
     if text in _labels({"coupons.unlimited": None}):
         return await accept(update, context, user, STOCK, stock=None)
-    stock = _whole_number(text)
+    stock = parse_whole(text)
     if stock is None or not 1 <= stock <= coupons.MAX_STOCK:
         await reask(update, user, "coupons.create_bad_stock", max=f"{coupons.MAX_STOCK:,}")
         return STOCK
@@ -430,16 +439,11 @@ async def got_stock(update: Update, context: Context) -> str:
 
 async def got_limit(update: Update, context: Context) -> str:
     user = await current_user(update)
-    limit = _whole_number(_text(update))
+    limit = parse_whole(_text(update))
     if limit is None or not 1 <= limit <= coupons.MAX_PER_USER:
         await reask(update, user, "coupons.create_bad_limit", max=coupons.MAX_PER_USER)
         return LIMIT
     return await accept(update, context, user, LIMIT, limit=limit)
-
-
-def _whole_number(text: str) -> int | None:
-    digits = re.sub(r"[\s,，]", "", text)
-    return int(digits) if digits.isdigit() and len(digits) < 10 else None
 
 
 async def got_validity(update: Update, context: Context) -> str:

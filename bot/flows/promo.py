@@ -47,6 +47,7 @@ from bot.i18n import LANGUAGES, t
 from bot.models import Coupon, Promotion, PromotionAudience, Shop, User
 from bot.services import promotions
 from bot.services.coupons import CouponError
+from bot.services.numbers import parse_whole
 from bot.services.promotions import (
     FLASH_MINUTES,
     FLASH_STOCKS,
@@ -704,8 +705,7 @@ def _arg(update: Update) -> int | None:
 
 
 def _typed_number(update: Update) -> int | None:
-    text = (update.message.text or "").strip() if update.message else ""
-    return int_arg(text)
+    return parse_whole(update.message.text or "") if update.message else None
 
 
 def _error(lang: str, error: PromotionError) -> str:

@@ -18,7 +18,17 @@ from bot.formatting import format_distance
 from bot.i18n import offered, t
 from bot.models import User
 from bot.services import users
-from bot.ui.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
+from bot.ui.base import (
+    Context,
+    Deps,
+    answer,
+    callback_args,
+    current_user,
+    deps,
+    expired,
+    int_arg,
+    say,
+)
 from bot.ui.flow import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
 from bot.ui.keyboards import inline, location_keyboard, menu_pattern
 
@@ -95,11 +105,11 @@ async def on_button(update: Update, context: Context) -> None:
         await query.edit_message_text(
             t(lang, "settings.choose_radius"), reply_markup=inline(buttons)
         )
-    elif kind == "radius" and value.isdigit() and int(value) in radii:
-        await users.set_default_radius(user, int(value))
+    elif kind == "radius" and (radius := int_arg(value)) is not None and radius in radii:
+        await users.set_default_radius(user, radius)
         await answer(update)
         await query.edit_message_text(
-            t(lang, "settings.radius_set", radius=format_distance(int(value), lang))
+            t(lang, "settings.radius_set", radius=format_distance(radius, lang))
         )
     elif kind == "quiet" and value == "menu":
         await answer(update)
@@ -137,10 +147,7 @@ async def on_button(update: Update, context: Context) -> None:
 def _quiet_choice(value: str) -> tuple[int, int] | None:
     """A quiet-hours button's window, only if it is one we offer (forged data is refused)."""
     start, _, end = value.partition("-")
-    if not (start.isdigit() and end.isdigit()):
-        return None
-    choice = (int(start), int(end))
-    return choice if choice in users.QUIET_CHOICES else None
+    return next((c for c in users.QUIET_CHOICES if (int_arg(start), int_arg(end)) == c), None)
 
 
 async def _place_buttons(user: User) -> list[list[tuple[str, str]]]:

@@ -19,6 +19,8 @@ import geopy.exc
 from geopy.adapters import AioHTTPAdapter
 from geopy.geocoders import get_geocoder_for_service
 
+from bot.services.numbers import ascii_digits
+
 __all__ = [
     "CoordinatesOutOfRange",
     "GeoResult",
@@ -170,12 +172,13 @@ _COORDINATES = re.compile(
 
 
 def parse_coordinates(text: str) -> tuple[float, float] | None:
-    """`(lat, lng)` from text a user typed ("31.23, 121.47", "31.23 121.47", "31.23，121.47").
+    """`(lat, lng)` from text a user typed ("31.23, 121.47", "31.23 121.47", "31.23，121.47",
+    full-width digits too).
 
     None when the text is not a pair of numbers, so the caller can try it as an address;
     CoordinatesOutOfRange when it is a pair but not a place on Earth (often swapped lat/lng).
     """
-    match = _COORDINATES.match(text)
+    match = _COORDINATES.match(ascii_digits(text))
     if match is None:
         return None
     lat, lng = float(match["lat"]), float(match["lng"])

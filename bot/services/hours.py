@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.services.numbers import foreign_digits
+
 __all__ = [
     "HoursErrorReason",
     "HoursSyntaxError",
@@ -371,7 +373,10 @@ def _day_span(first: int, last: int) -> range | list[int]:
 
 
 def parse_hours(text: str) -> WeeklyHours:
-    """Parse what a merchant typed; raises HoursSyntaxError with a `reason` code."""
+    """Parse what a merchant typed; raises HoursSyntaxError with a `reason` code. NFKC would
+    read ² or ① as digits: only ASCII and full-width digits count (bot.services.numbers)."""
+    if foreign := foreign_digits(text):
+        raise HoursSyntaxError("bad_time", foreign[0])
     normalized = unicodedata.normalize("NFKC", text)
     tokens = _tokenize(normalized)
     if not any(token.kind not in ("clause", "list") for token in tokens):

@@ -11,6 +11,8 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from bot.services.numbers import foreign_digits
+
 __all__ = ["InvalidPhone", "PhoneErrorReason", "example_phone", "format_phone", "normalize_phone"]
 
 PhoneErrorReason = Literal["empty", "letters", "not_a_number", "invalid"]
@@ -40,6 +42,8 @@ def normalize_phone(raw: str, default_region: str = "CN", *, international: bool
         # libphonenumber maps letters to keypad digits ("1-800-FLOWERS"); a shop phone never
         # contains letters, so they are a typo or a name pasted into the wrong field.
         raise InvalidPhone("letters", raw)
+    if foreign_digits(text):  # ① or ² would be dropped or misread, not refused
+        raise InvalidPhone("invalid", raw)
     if international and not text.startswith(("+", "00")):
         text = "+" + text
     try:

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 
 from bot.i18n import language_for, usable
 from bot.models import Place, User
+from bot.services.numbers import ascii_digits, parse_whole
 
 PLACE_LABELS = ("home", "work")
 
@@ -140,16 +141,18 @@ async def set_default_radius(user: User, radius_m: int) -> None:
 
 
 def parse_birthday(text: str, today: date) -> date:
-    """A typed birthday: 1990-05-21, 1990/5/21, 1990.5.21 or 1990年5月21日."""
-    cleaned = text.strip()
+    """A typed birthday: 1990-05-21, 1990/5/21, 1990.5.21 or 1990年5月21日 (full-width digits
+    too; other digit systems are refused, see bot.services.numbers)."""
+    cleaned = ascii_digits(text).strip()
     for sep in ("年", "月", "/", "."):
         cleaned = cleaned.replace(sep, "-")
     cleaned = cleaned.removesuffix("日").strip("-")
     parts = cleaned.split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    numbers = [parse_whole(p, grouping=False) for p in parts]
+    if len(numbers) != 3 or None in numbers:
         raise InvalidProfileValue("birthday_format")
     try:
-        born = date(int(parts[0]), int(parts[1]), int(parts[2]))
+        born = date(*numbers)  # type: ignore[arg-type]
     except ValueError:
         raise InvalidProfileValue("birthday_format") from None
     if born > today or born.year < today.year - 120:

@@ -159,6 +159,14 @@ def callback_id(query: CallbackQuery, prefix: str, action: str) -> int | None:
     return int_arg(args[1]) if args and args[0] == action else None
 
 
+#: Ids are 32-bit signed columns on PostgreSQL: a larger number can name no row.
+MAX_ID = 2**31 - 1
+
+
 def int_arg(value: str) -> int | None:
-    """A positive integer id from callback data, or None for anything else."""
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    """An id or index (0 ≤ n < 2**31, ASCII digits) from callback data or a link, or None for
+    anything else: forged, negative, too large for an id column, other digit systems."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
