@@ -47,6 +47,7 @@ from bot.services.codes import generate_code
 from bot.services.coupons import CouponError
 from bot.services.numbers import ascii_digits, foreign_digits, parse_whole
 from bot.services.staff import Permission, permissions_at, require, shop_if_allowed
+from bot.services.visible import is_blank
 from bot.ui.base import (
     Context,
     Deps,
@@ -392,8 +393,9 @@ async def got_value(update: Update, context: Context) -> str:
 
 async def got_title(update: Update, context: Context) -> str:
     user = await current_user(update)
-    title = " ".join(_text(update).split())
-    if not title or len(title) > coupons.TITLE_MAX:
+    try:
+        title = coupons.clean_title(_text(update))
+    except CouponError:
         await reask(update, user, "coupons.create_bad_title", max=coupons.TITLE_MAX)
         return TITLE
     return await accept(update, context, user, TITLE, title=title)
@@ -401,7 +403,8 @@ async def got_title(update: Update, context: Context) -> str:
 
 async def got_terms(update: Update, context: Context) -> str:
     user = await current_user(update)
-    terms = "\n".join(line.rstrip() for line in _text(update).strip().splitlines())
+    text = "" if is_blank(_text(update)) else _text(update)
+    terms = "\n".join(line.rstrip() for line in text.strip().splitlines())
     if len(terms) > coupons.TERMS_MAX:
         await reask(update, user, "coupons.create_bad_terms", max=coupons.TERMS_MAX)
         return TERMS

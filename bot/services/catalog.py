@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.formatting import parse_price
 from bot.models import Service
 from bot.services.staff import Permission, require
+from bot.services.visible import is_blank
 
 #: A shop page lists every visible service in one message: keep it readable.
 MAX_SERVICES = 50
@@ -45,9 +46,10 @@ class Limits:
         )
 
     def name(self, text: str) -> str:
-        """A trimmed, single-line name, or CatalogError (name_empty, name_too_long)."""
+        """A trimmed, single-line name, or CatalogError (name_empty: nothing visible,
+        name_too_long)."""
         name = " ".join(text.split())
-        if not name:
+        if is_blank(name):
             raise CatalogError("name_empty")
         if len(name) > self.name_max:
             raise CatalogError("name_too_long", max=self.name_max)
@@ -64,7 +66,7 @@ class Limits:
 
     def description(self, text: str) -> str:
         """Trimmed text (line breaks kept), or CatalogError (description_too_long)."""
-        description = text.strip()
+        description = "" if is_blank(text) else text.strip()
         if len(description) > self.description_max:
             raise CatalogError("description_too_long", max=self.description_max)
         return description

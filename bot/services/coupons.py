@@ -43,6 +43,7 @@ from bot.models import (
 from bot.services import customers, staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
 from bot.services.staff import Permission
+from bot.services.visible import is_blank
 
 TITLE_MAX = 64  # the column
 TERMS_MAX = 500
@@ -127,10 +128,8 @@ async def create_coupon(
     (end not after start), bad_days, bad_flash (flash end not after start), bad_audience
     (a tier coupon without a tier), not_found (no such shop)."""
     value = _checked_value(kind, value)
-    title = " ".join(title.split())
-    if not title or len(title) > TITLE_MAX:
-        raise CouponError("bad_title", max=TITLE_MAX)
-    terms = terms.strip()
+    title = clean_title(title)
+    terms = "" if is_blank(terms) else terms.strip()
     if len(terms) > TERMS_MAX:
         raise CouponError("bad_terms", max=TERMS_MAX)
     if not 0 <= min_spend_cents <= MAX_CENTS:
@@ -167,6 +166,14 @@ async def create_coupon(
         audience_tier=audience_tier if audience == Audience.TIER else None,
         flash_ends_at=flash_ends_at,
     )
+
+
+def clean_title(title: str) -> str:
+    """The title on one line, or CouponError bad_title (nothing visible, or too long)."""
+    title = " ".join(title.split())
+    if is_blank(title) or len(title) > TITLE_MAX:
+        raise CouponError("bad_title", max=TITLE_MAX)
+    return title
 
 
 def _checked_value(kind: CouponKind, value: int) -> int:

@@ -17,6 +17,7 @@ from bot.models import Review, Shop, User
 from bot.services import customers
 from bot.services.shops import public_shop
 from bot.services.staff import NotAllowed, Permission, require, works_at
+from bot.services.visible import is_blank
 
 PAGE_SIZE = 5
 STARS = range(1, 6)
@@ -86,8 +87,9 @@ async def review_of(shop_id: int, user_id: int) -> Review | None:
 
 
 def clean_text(text: str, text_max: int) -> str:
-    """The review or reply text as stored, or ReviewError('too_long')."""
-    text = text.strip()
+    """The review or reply text as stored ('' when nothing in it is visible), or
+    ReviewError('too_long')."""
+    text = "" if is_blank(text) else text.strip()
     if len(text) > text_max:
         raise ReviewError("too_long")
     return text

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from bot.models import Shop, ShopPhoto, ShopStatus, Staff, StaffRole, User
+from bot.services.visible import is_blank
 
 
 class ShopError(Exception):
@@ -120,12 +121,12 @@ async def public_shop(shop_id: int) -> Shop | None:
 
 def clean_text(text: str, max_len: int, *, multiline: bool = False) -> str:
     """A typed page field, trimmed (and on one line unless `multiline`), or ShopError with
-    reason `empty` or `too_long`."""
+    reason `empty` (nothing visible, see bot.services.visible) or `too_long`."""
     if multiline:
         cleaned = "\n".join(line.rstrip() for line in text.strip().splitlines())
     else:
         cleaned = " ".join(text.split())
-    if not cleaned:
+    if is_blank(cleaned):
         raise ShopError("empty")
     if len(cleaned) > max_len:
         raise ShopError("too_long")

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from bot.i18n import language_for, usable
 from bot.models import Place, User
 from bot.services.numbers import ascii_digits, parse_whole
+from bot.services.visible import is_blank
 
 PLACE_LABELS = ("home", "work")
 
@@ -79,7 +80,7 @@ async def update_profile(
     fields = []
     if name is not None:
         name = name.strip()
-        if not 1 <= len(name) <= 64:
+        if is_blank(name) or len(name) > 64:
             raise InvalidProfileValue("name_length")
         user.name = name
         fields.append("name")
