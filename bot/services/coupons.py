@@ -361,8 +361,9 @@ async def _take_one(
 
 async def find_claim_for_redeem(code: str, staff_user_id: int, *, now: datetime) -> RedeemPreview:
     """What a scanned or typed code is, for staff to confirm; or CouponError: malformed,
-    bad_check (before the database), not_staff, unknown, other_shop (nothing about the other
-    shop's coupon is told), already_redeemed (redeemed_at, shop_name), expired, paused."""
+    bad_check (before the database), not_staff, unknown (also another shop's code: answered
+    exactly like a code that does not exist, so codes of other shops cannot be probed),
+    already_redeemed (redeemed_at, shop_name), expired, paused."""
     try:
         compact = parse_code(code)
     except InvalidCode as error:
@@ -423,7 +424,7 @@ async def _staffed_shops(user_id: int) -> set[int]:
 def _ensure_redeemable(found: CouponClaim, shop_ids: set[int], now: datetime) -> None:
     """The checks behind a redemption, on a claim loaded with its coupon and shop."""
     if found.coupon.shop_id not in shop_ids:
-        raise CouponError("other_shop")
+        raise CouponError("unknown")  # not "another shop's": that would confirm the code exists
     if found.status == ClaimStatus.REDEEMED:
         raise _already_redeemed(found)
     if found.expires_at is not None and now >= found.expires_at:
