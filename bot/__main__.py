@@ -9,6 +9,9 @@ from bot.app import build_application
 from bot.config import load_config
 from bot.i18n import t
 
+#: What the bot asks Telegram for: edited messages too, so an edit is answered, not ignored.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
 
 def configure_logging() -> None:
     logging.basicConfig(
@@ -25,7 +28,7 @@ def main() -> int:
         print(t("en", "main.no_token"), file=sys.stderr)
         return 2
     app = build_application(config)
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

@@ -21,7 +21,7 @@ from bot import i18n
 from bot.config import Config
 from bot.db import start_db, stop_db
 from bot.flows import promo
-from bot.handlers import common, wallet
+from bot.handlers import common, errors, wallet
 from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
 from bot.ui.base import Deps
@@ -57,6 +57,8 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
     app.bot_data["deps"] = Deps(config=config)
     _register(app)
     _register_timed_work(app)
+    # A handler that raises still answers the person (apology, button answered) and logs safely.
+    app.add_error_handler(errors.on_error)
     return app
 
 

@@ -93,7 +93,7 @@ FLOW = "nshop"  # buttons inside the flow: category, preview
 MENU = "myshop"  # buttons of the /myshop menu
 
 MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "menu.help"]))
-#: Only new messages answer a step: editing an earlier answer must not count as the next one.
+#: Only new messages answer a step (edits are answered before any flow, see handlers.common).
 NEW = filters.UpdateType.MESSAGE
 TEXT = NEW & PLAIN_TEXT & ~MENU_LABELS
 ANYTHING_ELSE = NEW & ~filters.COMMAND & ~CANCEL_LABEL & ~MENU_LABELS
@@ -719,10 +719,6 @@ async def start_edit(update: Update, context: Context) -> int:
     return await ask(update, context, user, args[2])
 
 
-async def ignore(update: Update, context: Context) -> None:
-    """An earlier message edited (or a live location moving) mid-flow: not an answer."""
-
-
 async def busy_press(update: Update, context: Context) -> None:
     """An edit button while a step waits for an answer: finish or cancel that first."""
     user = await current_user(update)
@@ -785,7 +781,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
             ],
             states=states(),
             fallbacks=[
-                MessageHandler(filters.UpdateType.EDITED, ignore),
                 CommandHandler("cancel", cancel_step),
                 MessageHandler(CANCEL_LABEL, cancel_step),
                 *flow_fallbacks(),

@@ -1,10 +1,16 @@
-"""/start (with deep links), role choice, /help, and /cancel outside any flow."""
+"""/start (with deep links), role choice, /help, /cancel outside any flow, and edited messages.
+
+Edited messages have one rule everywhere, inside a flow or not: the bot reads new messages only.
+An edit gets one short answer ("please send it again as a new message") and changes nothing —
+it is never taken as the answer to whatever step the conversation has reached since. A live
+location moving (also delivered as an edit) is passed over in silence."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -109,7 +115,26 @@ async def stale_button(update: Update, context: Context) -> None:
     await expired(update, user.language)
 
 
+async def edited_message(update: Update, context: Context) -> None:
+    """An edited message, whatever the conversation: say it changed nothing; no flow sees it."""
+    user = await current_user(update)
+    await say(update, t(user.language, "guards.edited_message"))
+    raise ApplicationHandlerStop
+
+
+async def live_location_moved(update: Update, context: Context) -> None:
+    """A live location update: not something the person did, so no answer; no flow sees it."""
+    raise ApplicationHandlerStop
+
+
+#: Runs before every other group, so edits never reach a flow's steps.
+EDITS_GROUP = -1
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    edited = filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(edited & filters.LOCATION, live_location_moved), EDITS_GROUP)
+    app.add_handler(MessageHandler(edited, edited_message), EDITS_GROUP)
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.help")), help_command))

@@ -147,6 +147,17 @@ class FakeUser:
         }
         return self._message({"sticker": sticker})
 
+    async def edit(self, message: UserMessage, text: str) -> UserMessage:
+        """Edit one of this user's text messages (Telegram sends an ``edited_message``)."""
+        return self._edited(message, {"text": text})
+
+    async def move_live_location(
+        self, message: UserMessage, latitude: float, longitude: float
+    ) -> UserMessage:
+        """A live location moving: Telegram delivers each move as an ``edited_message``."""
+        location = {"latitude": latitude, "longitude": longitude, "live_period": 900}
+        return self._edited(message, {"location": location})
+
     async def press(
         self, message: BotMessage | int, text: str | None = None, data: str | None = None
     ) -> CallbackPress:
@@ -289,6 +300,20 @@ class FakeUser:
         fake.enqueue_update({"message": data})
         self._watermark = fake._seq
         return msg
+
+    def _edited(self, message: UserMessage, content: dict[str, Any]) -> UserMessage:
+        """The message with new content and an ``edit_date``, delivered as an edit."""
+        fake = self.fake
+        data = {**message.data, **content, "edit_date": int(time.time())}
+        data.pop("entities", None)
+        text = content.get("text", "")
+        if text.startswith("/") and len(text) > 1:
+            command = text.split(maxsplit=1)[0]
+            data["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+        message.data = data
+        fake.enqueue_update({"edited_message": data})
+        self._watermark = fake._seq
+        return message
 
     def _press(self, message_id: int, data: str, button_text: str | None) -> CallbackPress:
         fake = self.fake
