@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.i18n import language_for, t
-from bot.models import User
+from bot.services import users
 from bot.ui.base import Context
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ async def _language(update: Update) -> str:
     if person is None:
         return language_for(None)
     try:
-        user = await User.get_or_none(id=person.id)
+        chosen = await users.chosen_language(person.id)
     except Exception:  # the database may be what failed
-        user = None
-    return user.language if user is not None else language_for(person.language_code)
+        chosen = None
+    return chosen or language_for(person.language_code)

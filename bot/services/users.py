@@ -58,6 +58,12 @@ async def set_language(user: User, language: str) -> None:
     await user.save(update_fields=["language"])
 
 
+async def chosen_language(user_id: int) -> str | None:
+    """The language the user chose (or was given on first contact); None for someone unknown."""
+    user = await User.get_or_none(id=user_id)
+    return user.language if user is not None else None
+
+
 def missing_profile_fields(user: User) -> list[str]:
     """Important profile fields still empty, in the order the bot asks for them."""
     missing = []
