@@ -1,34 +1,43 @@
-"""Run the bot: `python -m bot` (long polling; SQLite by default)."""
+"""Run the bot: `python -m bot` (long polling; SQLite by default).
+
+Start-up failures a deployer can fix end the process with one clear line and a non-zero exit
+code: no token (2), a token Telegram rejects (2), a database that cannot be opened (3)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 
+from telegram.error import InvalidToken
+
 from bot.app import build_application
 from bot.config import load_config
+from bot.db import DatabaseUnavailable
 from bot.i18n import t
+from bot.logging_setup import configure_logging, database_password, keep_secret
+
+log = logging.getLogger("bot")
 
 #: What the bot asks Telegram for: edited messages too, so an edit is answered, not ignored.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
-    )
-    # httpx logs request URLs, and Bot API URLs contain the token: never let them through.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 def main() -> int:
     configure_logging()
     config = load_config()
+    keep_secret(config.token, database_password(config.database_url))
     if not config.token:
         print(t("en", "main.no_token"), file=sys.stderr)
         return 2
     app = build_application(config)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        log.error(t("en", "main.token_rejected"))
+        return 2
+    except DatabaseUnavailable as exc:
+        log.error(t("en", "main.database_unavailable", where=exc.where, reason=exc.reason))
+        return 3
     return 0
 
 

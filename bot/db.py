@@ -1,13 +1,18 @@
-"""Database lifecycle: Tortoise config, migrations on start-up, clean shutdown."""
+"""Database lifecycle: Tortoise config, migrations on start-up, clean shutdown. A database that
+cannot be reached at start is one clear DatabaseUnavailable, not a driver's traceback."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from tortoise import Tortoise
+from asyncpg.exceptions import PostgresError
+from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate
 
 MODELS = ["bot.models"]
@@ -28,15 +33,53 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     }
 
 
-def _ensure_sqlite_dir(db_url: str) -> None:
+class DatabaseUnavailable(Exception):
+    """The database could not be opened at start; `where` is its URL without a password."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+def without_password(db_url: str) -> str:
+    """The URL as it may be shown: `postgres://bot:***@host/db`."""
+    parts = urlsplit(db_url)
+    if not parts.password:
+        return db_url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _sqlite_path(db_url: str) -> Path | None:
     if db_url.startswith("sqlite://") and ":memory:" not in db_url:
-        path = Path(db_url.removeprefix("sqlite://").split("?")[0])
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return Path(db_url.removeprefix("sqlite://").split("?")[0])
+    return None
+
+
+async def check_reachable(db_url: str) -> None:
+    """Open the database once (creating a SQLite file and its folder), or DatabaseUnavailable.
+    SQLite is opened with the standard library: a failed aiosqlite open leaves a thread behind
+    that later complains about the closed event loop."""
+    try:
+        path = _sqlite_path(db_url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sqlite3.connect(path).close()
+            return
+        await Tortoise.init(config=tortoise_config(db_url))
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        finally:
+            await Tortoise.close_connections()
+    except (OSError, sqlite3.Error, DBConnectionError, PostgresError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DatabaseUnavailable(without_password(db_url), reason) from None
 
 
 async def start_db(db_url: str) -> None:
     """Apply pending migrations, then open the connections the bot uses."""
-    _ensure_sqlite_dir(db_url)
+    await check_reachable(db_url)
     config = tortoise_config(db_url)
     # Tortoise caches prepared SQL per connection *name*, not per dialect: a process that
     # reopens "default" on another backend (the test suite does) must start clean.
