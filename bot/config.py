@@ -25,6 +25,9 @@ class SearchSettings:
 @dataclass(frozen=True)
 class ShopSettings:
     require_approval: bool = True
+    #: With approval on: a changed name, category or location of an approved shop waits for an
+    #: operator too (the live values stay until approved); other fields change at once.
+    review_edits: bool = True
     max_photos: int = 5
     name_max: int = 64
     address_max: int = 200
@@ -87,6 +90,11 @@ class Config:
     service_name_max: int = 64
     service_description_max: int = 500
     service_max_price: int = 1_000_000
+
+    @property
+    def review_shop_edits(self) -> bool:
+        """Whether an approved shop's name, category and location changes wait for review."""
+        return self.shops.require_approval and self.shops.review_edits
 
     def with_(self, **changes: Any) -> Config:
         """A modified copy (tests and tools tweak one setting without a file)."""

@@ -390,8 +390,11 @@ async def publish(update: Update, context: Context, user: User) -> int | None:
 
 
 async def save_edit(update: Update, context: Context, user: User, note: str = "") -> int:
-    """`edit` mode: store the changed field(s) on the shop and show its menu again."""
+    """`edit` mode: store the changed field(s) on the shop and show its menu again. A live
+    shop's new name, category or location waits for an operator (config shops.review_edits):
+    the merchant is told, the operators get it to approve."""
     lang = user.language
+    config = deps(context).config
     d = draft(context)
     changes = dict(values(context))
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
@@ -402,9 +405,14 @@ async def save_edit(update: Update, context: Context, user: User, note: str = ""
     photos = changes.pop("photos", None)
     if photos is not None:
         await shops.set_photos(shop, photos)
+    held = None
     if changes:
-        await shops.update_shop(shop, **changes)
-    done = t(lang, "myshop.saved" if changes or photos is not None else "myshop.unchanged")
+        held = (await shops.edit_shop(shop, changes, review=config.review_shop_edits)).held
+    if held is not None:
+        done = t(lang, "guards.change_waiting", fields=operator.change_labels(held, lang))
+        await operator.notify_operators_of_change(context.bot, config, shop, held)
+    else:
+        done = t(lang, "myshop.saved" if changes or photos is not None else "myshop.unchanged")
     await show_menu(update, user, f"{done}\n\n{note}" if note else done)
     await send_shop_menu(update, shop, lang)
     return END
@@ -639,6 +647,7 @@ async def shop_menu(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
             operator.shop_summary(await card_for(shop), lang),
             "",
             t(lang, "myshop.status", status=operator.status_label(shop.status, lang)),
+            *await _waiting_line(shop, lang),
             "",
             t(lang, "myshop.what_to_change"),
         ]
@@ -653,6 +662,14 @@ async def shop_menu(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
         ]
     )
     return text, inline(rows)
+
+
+async def _waiting_line(shop: Shop, lang: str) -> list[str]:
+    """The change still waiting for an operator, if any."""
+    change = await shops.pending_change(shop.id)
+    if change is None:
+        return []
+    return [t(lang, "guards.myshop_waiting", fields=operator.change_labels(change, lang))]
 
 
 async def send_shop_menu(update: Update, shop: Shop, lang: str) -> None:

@@ -12,7 +12,16 @@ from bot.models.marketing import (
     PromotionStatus,
 )
 from bot.models.reviews import Review
-from bot.models.shops import Service, Shop, ShopGeo, ShopPhoto, ShopStatus, Staff, StaffRole
+from bot.models.shops import (
+    Service,
+    Shop,
+    ShopChange,
+    ShopGeo,
+    ShopPhoto,
+    ShopStatus,
+    Staff,
+    StaffRole,
+)
 from bot.models.users import Place, User
 
 __all__ = [
@@ -35,6 +44,7 @@ __all__ = [
     "Review",
     "Service",
     "Shop",
+    "ShopChange",
     "ShopGeo",
     "ShopPhoto",
     "ShopStatus",

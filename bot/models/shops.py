@@ -42,6 +42,27 @@ class Shop(Model):
         table = "shops"
 
 
+class ShopChange(Model):
+    """A merchant's change to an approved shop's name, category or location (address included),
+    waiting for an operator: customers keep seeing the live values until it is approved. One
+    per shop (a later edit replaces it with a new row, so review buttons for the older content
+    stop working); NULL fields are not changed."""
+
+    id = fields.IntField(primary_key=True)
+    shop = fields.OneToOneField(
+        "models.Shop", related_name="pending_change", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=64, null=True)
+    category = fields.CharField(max_length=32, null=True)
+    lat = fields.FloatField(null=True)
+    lng = fields.FloatField(null=True)
+    address = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "shop_changes"
+
+
 class ShopPhoto(Model):
     id = fields.IntField(primary_key=True)
     shop = fields.ForeignKeyField("models.Shop", related_name="photos", on_delete=fields.CASCADE)

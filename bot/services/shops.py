@@ -1,6 +1,10 @@
 """Shops: registration, editing, approval. Pending and rejected shops are kept out of the search
 index (bot/services/search.py), so they never appear in search. Who may act for a shop is
-decided in bot/services/staff.py."""
+decided in bot/services/staff.py.
+
+Once a shop is approved, a change of its name, category or location (address included) can be
+held for review (`edit_shop(..., review=True)`): it waits as a ShopChange, the live values stay
+on the page and in search until an operator approves it, and other fields change at once."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
-from bot.models import Shop, ShopPhoto, ShopStatus, Staff, StaffRole, User
+from bot.models import Shop, ShopChange, ShopPhoto, ShopStatus, Staff, StaffRole, User
 from bot.services.visible import is_blank
 
 
@@ -74,6 +78,87 @@ async def update_shop(shop: Shop, **changes: object) -> Shop:
     if shop.status == ShopStatus.APPROVED:
         await _reindex(shop)
     return shop
+
+
+#: What changes of an approved shop wait for an operator: who it claims to be and where it is.
+REVIEWED_FIELDS = ("name", "category", "lat", "lng", "address")
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """What an edit did: `held` is the whole change waiting for review after this edit
+    (merged with what was waiting before), None when the edit held nothing back."""
+
+    shop: Shop
+    held: ShopChange | None
+
+
+async def edit_shop(shop: Shop, changes: dict[str, object], *, review: bool) -> EditResult:
+    """A merchant's edit of page fields. With `review`, the reviewed fields of an approved shop
+    are held (see ShopChange) and the rest applied at once; otherwise everything is applied."""
+    held = (
+        {k: v for k, v in changes.items() if k in REVIEWED_FIELDS}
+        if review and shop.status == ShopStatus.APPROVED
+        else {}
+    )
+    now = {k: v for k, v in changes.items() if k not in held}
+    if now:
+        await update_shop(shop, **now)
+    return EditResult(shop, await _hold(shop, held) if held else None)
+
+
+async def _hold(shop: Shop, fields: dict[str, object]) -> ShopChange | None:
+    """Merge `fields` into the shop's waiting change, as a new row (older review buttons
+    expire); values equal to the live ones need no review and are dropped."""
+    async with in_transaction():
+        before = await ShopChange.get_or_none(shop_id=shop.id)
+        merged = {f: getattr(before, f) for f in REVIEWED_FIELDS if before} | fields
+        merged = {k: v for k, v in merged.items() if v is not None}
+        if "lat" in merged or "lng" in merged:  # a location is one value: both or neither
+            merged.setdefault("lat", shop.lat)
+            merged.setdefault("lng", shop.lng)
+            if (merged["lat"], merged["lng"]) == (shop.lat, shop.lng):
+                del merged["lat"], merged["lng"]
+        merged = {k: v for k, v in merged.items() if k in ("lat", "lng") or v != getattr(shop, k)}
+        if before is not None:
+            await before.delete()
+        if not merged:
+            return None
+        return await ShopChange.create(shop_id=shop.id, **merged)
+
+
+async def pending_change(shop_id: int) -> ShopChange | None:
+    return await ShopChange.get_or_none(shop_id=shop_id)
+
+
+async def get_change(change_id: int) -> ShopChange | None:
+    return await ShopChange.get_or_none(id=change_id)
+
+
+async def pending_changes() -> list[ShopChange]:
+    """Every change waiting for an operator, oldest first, with its shop loaded."""
+    return await ShopChange.all().order_by("id").prefetch_related("shop")
+
+
+async def decide_change(change_id: int, approve: bool) -> tuple[Shop, ShopChange]:
+    """Approve (apply to the live shop, search index included) or reject a waiting change,
+    exactly once; ShopError `change_gone` when it was decided already or replaced by a newer
+    edit. Returns the shop as it is now and the change as it was."""
+    async with in_transaction():
+        change = await ShopChange.get_or_none(id=change_id)
+        if change is None or not await ShopChange.filter(id=change_id).delete():
+            raise ShopError("change_gone")
+        shop = await Shop.get(id=change.shop_id)
+        if approve:
+            values = {f: getattr(change, f) for f in REVIEWED_FIELDS}
+            for key, value in values.items():
+                if value is not None:
+                    setattr(shop, key, value)
+            changed = [k for k, v in values.items() if v is not None]
+            await shop.save(update_fields=[*changed, "updated_at"])
+    if approve and shop.status == ShopStatus.APPROVED:
+        await _reindex(shop)
+    return shop, change
 
 
 async def set_photos(shop: Shop, file_ids: list[str]) -> None:

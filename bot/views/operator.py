@@ -1,6 +1,9 @@
 """What operators review and how a shop's state reads: the summary an operator decides on
 (also the top of the owner's /myshop menu), the review message with its buttons, and the
-notification that sends it to every operator."""
+notification that sends it to every operator — for new shops and for changes of live ones.
+
+Callback data of a change's review (parsed in bot/handlers/operator.py, built by change_data):
+  opr:cok:<change>   approve      opr:cno:<change>   reject      opr:cmap:<change>   new pin"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from telegram.error import TelegramError
 from bot.config import Config
 from bot.formatting import format_hours, h
 from bot.i18n import offered, t, usable
-from bot.models import Shop, ShopStatus, User
+from bot.models import Shop, ShopChange, ShopStatus, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
 from bot.ui.keyboards import inline
@@ -83,6 +86,100 @@ def review_buttons(shop_id: int, lang: str) -> InlineKeyboardMarkup:
             [(t(lang, "operator.view_page"), f"{PREFIX}:view:{shop_id}")],
         ]
     )
+
+
+def change_fields(change: ShopChange) -> list[str]:
+    """The /myshop fields a waiting change touches: name, category, location, address."""
+    present = {
+        "name": change.name is not None,
+        "category": change.category is not None,
+        "location": change.lat is not None,
+        "address": change.address is not None,
+    }
+    return [field for field, changed in present.items() if changed]
+
+
+def change_labels(change: ShopChange, lang: str) -> str:
+    """'✏️ Name, 📍 Location' — what the change is about, as the /myshop buttons say it."""
+    return ", ".join(t(lang, f"myshop.field_{field}") for field in change_fields(change))
+
+
+def change_lines(shop: Shop, change: ShopChange, lang: str) -> list[str]:
+    """One 'field: old → new' line per changed field."""
+
+    def line(field: str, old: str, new: str) -> str:
+        return t(
+            lang, "guards.change_line", field=t(lang, f"myshop.field_{field}"), old=old, new=new
+        )
+
+    lines = []
+    if change.name is not None:
+        lines.append(line("name", h(shop.name), h(change.name)))
+    if change.category is not None:
+        old, new = (t(lang, f"category.{c}") for c in (shop.category, change.category))
+        lines.append(line("category", old, new))
+    if change.lat is not None and change.lng is not None:
+        lines.append(
+            line(
+                "location", f"{shop.lat:.5f}, {shop.lng:.5f}", f"{change.lat:.5f}, {change.lng:.5f}"
+            )
+        )
+    if change.address is not None:
+        lines.append(line("address", h(shop.address or "—"), h(change.address or "—")))
+    return lines
+
+
+async def change_review_text(shop: Shop, change: ShopChange, lang: str) -> str:
+    """What an operator decides on: the shop as it is live, and each change."""
+    owner = await User.get_or_none(id=shop.owner_id)
+    who = h(owner.first_name) if owner is not None else "?"
+    return "\n".join(
+        [
+            t(lang, "guards.change_review_title"),
+            "",
+            shop_summary(await card_for(shop), lang),
+            "",
+            *change_lines(shop, change, lang),
+            "",
+            t(lang, "operator.owner", owner=who, id=shop.owner_id),
+        ]
+    )
+
+
+def change_data(action: str, change_id: int) -> str:
+    """Button data of a change's review: action is ok, no or map."""
+    return f"{PREFIX}:c{action}:{change_id}"
+
+
+def change_buttons(change: ShopChange, lang: str) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            (t(lang, "operator.approve"), change_data("ok", change.id)),
+            (t(lang, "operator.reject"), change_data("no", change.id)),
+        ]
+    ]
+    if change.lat is not None:
+        rows.append([(t(lang, "guards.change_map"), change_data("map", change.id))])
+    return inline(rows)
+
+
+async def notify_operators_of_change(
+    bot: Bot, config: Config, shop: Shop, change: ShopChange
+) -> None:
+    """Send every operator the change with Approve / Reject buttons."""
+    for operator_id in sorted(config.operators):
+        lang = await language_of(operator_id, config)
+        try:
+            await bot.send_message(
+                operator_id,
+                await change_review_text(shop, change, lang),
+                parse_mode=ParseMode.HTML,
+                reply_markup=change_buttons(change, lang),
+            )
+        except TelegramError as exc:
+            log.warning(
+                "could not tell operator %s about change %s: %s", operator_id, change.id, exc
+            )
 
 
 async def notify_operators(bot: Bot, config: Config, shop: Shop) -> None:

@@ -429,6 +429,11 @@ async def test_myshop_location_edit_offers_new_and_old_address(
     assert labels(address) == ["200 Huaihai Road, Shanghai", "88 Nanjing Road", "✖️ Cancel"]
     await gus.send("88 Nanjing Road")
     await gus.replies(2)
+    # A live shop's new pin waits for an operator (tests/e2e/test_shop_edits.py); approved:
+    assert (await Shop.get(id=shop.id)).lat == LAT
+    change = await shops.pending_change(shop.id)
+    assert change is not None and change.address is None  # the address did not change
+    await shops.decide_change(change.id, approve=True)
     moved = await Shop.get(id=shop.id)
     assert (moved.lat, moved.lng, moved.address) == (31.2201, 121.4601, "88 Nanjing Road")
     assert (await search.nearby(31.2201, 121.4601, 100)).total == 1
