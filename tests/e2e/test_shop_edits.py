@@ -149,8 +149,8 @@ async def test_only_operators_decide_and_pending_lists_changes(bot, tg: FakeTele
     olga = tg.user(OPERATOR_ID)
     await olga.send("/pending")
     count, new_shop, changes, review = await olga.replies(4)
-    assert "1 shop(s) waiting" in count.text and "New Laundry" in new_shop.text
-    assert "1 change(s) to live shops" in changes.text
+    assert "1 shop is waiting" in count.text and "New Laundry" in new_shop.text
+    assert "1 change to a live shop is waiting" in changes.text
     assert "✏️ Name: Lao Wang Noodles → Wang's" in review.text
     await olga.press(review, text="✅ Approve")
     await owner.reply()
