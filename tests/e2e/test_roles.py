@@ -23,7 +23,7 @@ from bot.models import (
     User,
 )
 from bot.render.coupon import coupon_qr_png
-from bot.services import coupons
+from bot.services import coupons, shops
 from bot.services.reviews import write_review
 from bot.services.users import set_roles
 from tests.e2e.helpers import make_shop
@@ -212,12 +212,15 @@ async def test_shop_edit_button(team: Team, role: str) -> None:
         assert "called" in (await person.reply()).text
         await person.send("Wang's Noodles")
         await person.reply()
-        assert (await Shop.get(id=team.shop.id)).name == "Wang's Noodles"
+        # A live shop's new name waits for an operator (tests/e2e/test_shop_edits.py).
+        change = await shops.pending_change(team.shop.id)
+        assert change is not None and change.name == "Wang's Noodles"
         return
     assert refusal_for(role) in (await person.callback_answer())["text"]
     await person.send("Hacked Noodles")
     await person.reply()
     assert (await Shop.get(id=team.shop.id)).name == "Lao Wang Noodles"
+    assert await shops.pending_change(team.shop.id) is None
 
 
 @pytest.mark.parametrize("role", ROLES)
