@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Changes to an approved shop's name, category or location held for operator review
     (written by hand: the autodetector also proposed re-creating users.id)."""
 
-    dependencies = [('models', '0001_initial')]
+    dependencies = [('models', '0003_customers')]
 
     initial = False
 
