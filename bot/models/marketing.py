@@ -62,6 +62,14 @@ class Promotion(Model):
     reached = fields.IntField(default=0)
     progress_chat_id = fields.BigIntField(null=True)
     progress_message_id = fields.BigIntField(null=True)
+    # Made when the merchant sees the preview, carried by its Send button: one campaign per
+    # key, however often (or after however many restarts) Send is pressed.
+    launch_key = fields.CharField(
+        max_length=32,
+        null=True,
+        unique=True,
+        description="Idempotency key of the Send button that launched it",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
