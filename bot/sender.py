@@ -48,10 +48,9 @@ BULK: dict[str, Any] = {"bulk": True}
 #: Longest idle wait between outbox checks (work enqueued by another process has no notify).
 IDLE_RECHECK_SECONDS = 30.0
 REAP_EVERY_SECONDS = 60.0
+#: After a failed start-up settlement (database not reachable yet), try again this soon.
+RETRY_SECONDS = 5.0
 PROGRESS_CHECK_SECONDS = 1.0
-#: Deliveries are recorded together: one commit per batch, not per message.
-RECORD_EVERY_SECONDS = 0.2
-RECORD_BATCH = 100
 EDIT_CONCURRENCY = 50
 
 Callback = Callable[..., Coroutine[Any, Any, Any]]
@@ -333,8 +332,12 @@ def notify() -> None:
 
 
 class Sender:
-    """Drains the outbox: claims due rows a batch ahead, sends each through the limiter as a
-    bulk call, and settles it (sent, blocked, failed, retried later, or handed back)."""
+    """Drains the outbox: claims due rows only as it hands them to Telegram (so what is leased
+    is what is in flight), sends each through the limiter as a bulk call, and settles it at
+    once (sent, blocked, failed, retried later, or handed back).
+
+    At start it settles the rows the previous process left in flight as interrupted: this
+    bot runs as one process, so nobody else can be sending them."""
 
     def __init__(self, bot: Bot, settings: BroadcastSettings) -> None:
         self.bot = bot
@@ -348,10 +351,9 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._trackers: set[asyncio.Task[Any]] = set()
-        # Beyond a few requests under way, HTTP client overhead grows and throughput falls.
-        self._http_slots = asyncio.Semaphore(max(1, settings.max_concurrent_sends))
-        self._delivered: list[tuple[int, int]] = []  # (outbox id, message id) to record
-        self._recorder: asyncio.Task[None] | None = None
+        # Beyond a few requests under way, HTTP client overhead grows and throughput falls;
+        # and every row in flight is one a crash may lose.
+        self._window = max(1, min(settings.batch_size, settings.max_concurrent_sends))
 
     @property
     def running(self) -> bool:
@@ -392,9 +394,6 @@ class Sender:
             for task in late:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._recorder is not None:
-            self._recorder.cancel()
-        await self._record_delivered()
 
     def track(
         self,
@@ -427,16 +426,23 @@ class Sender:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_reap = 0.0
+        settled = False
         while not self._stopped.is_set():
             self._wake.clear()
             try:
+                if not settled:
+                    interrupted = await outbox.settle_interrupted()
+                    if interrupted:
+                        log.warning("outbox: %d messages were in flight at the last stop "
+                                    "(not resent)", interrupted)  # fmt: skip
+                    settled = True
                 if loop.time() >= next_reap:
                     await outbox.reap_expired(clock.now())
                     next_reap = loop.time() + REAP_EVERY_SECONDS
                 wait = await self._fill()
             except Exception:
                 log.exception("outbox worker: claiming failed; retrying shortly")
-                wait = 5.0
+                wait = RETRY_SECONDS
             if wait == 0:
                 continue
             with contextlib.suppress(TimeoutError):
@@ -445,9 +451,8 @@ class Sender:
 
     async def _fill(self) -> float | None:
         """Claim rows into free slots; returns how long to wait (0: go on, None: until woken)."""
-        batch = max(1, self.settings.batch_size)
-        free = batch - len(self._in_flight)
-        if free < max(1, batch // 2):  # pipeline mostly full: wait for sends to complete
+        free = self._window - len(self._in_flight)
+        if free < max(1, self._window // 2):  # mostly full: wait for sends to complete
             return None
         now = clock.now()
         rows = await outbox.claim_due(now, free, self.policy)
@@ -480,8 +485,7 @@ class Sender:
         message = render(row.payload, row.user.language)
         while True:
             try:
-                async with self._http_slots:
-                    sent = await send_rendered(self.bot, row.user_id, message, bulk=True)
+                sent = await send_rendered(self.bot, row.user_id, message, bulk=True)
             except BulkSendCancelled:
                 await outbox.release([row.id])
             except RetryAfter as exc:  # the limiter's own retries ran out: wait, keep the row
@@ -498,31 +502,16 @@ class Sender:
             except TelegramError as exc:
                 await outbox.mark_failed(row.id, exc.message)
             else:
-                await self._delivered_one(row.id, sent.message_id)
+                await self._delivered(row.id, sent.message_id)
             return
 
-    async def _delivered_one(self, outbox_id: int, message_id: int) -> None:
-        """Queue a delivery to be recorded with others (until then the row stays leased, so a
-        crash leaves it "interrupted", never sent twice)."""
-        self._delivered.append((outbox_id, message_id))
-        if len(self._delivered) >= RECORD_BATCH:
-            await self._record_delivered()
-        elif self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record_soon())
-
-    async def _record_soon(self) -> None:
-        while self._delivered:  # deliveries may arrive while the previous batch is written
-            await asyncio.sleep(RECORD_EVERY_SECONDS)
-            await self._record_delivered()
-
-    async def _record_delivered(self) -> None:
-        batch, self._delivered = self._delivered, []
-        if not batch:
-            return
+    async def _delivered(self, outbox_id: int, message_id: int) -> None:
+        """Record a delivery the moment Telegram accepted it (its own commit): a crash now
+        can only lose the messages still in flight."""
         try:
-            await outbox.mark_sent_many(batch, clock.now())
-        except Exception:
-            log.exception("outbox: %d deliveries not recorded (they stay leased)", len(batch))
+            await outbox.mark_sent(outbox_id, message_id, clock.now())
+        except Exception:  # stays leased: settled as interrupted, never sent twice
+            log.exception("outbox row %s: delivery not recorded", outbox_id)
 
     async def _network_failure(self, row: Outbox, exc: NetworkError) -> None:
         """Retry with backoff only when the request surely never reached Telegram; otherwise
@@ -650,6 +639,7 @@ def report_text(lang: str, progress: CampaignProgress) -> str:
         ("sender.report_blocked", progress.blocked),
         ("sender.report_skipped", progress.skipped),
         ("sender.report_failed", progress.failed),
+        ("sender.report_interrupted", progress.interrupted),
     ):
         if count:
             lines.append(t(lang, key, count=count))

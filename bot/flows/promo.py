@@ -16,7 +16,12 @@ Callback data (prefix `promo`), validated on every press:
   promo:offer:<coupon>   the offer a flash deal copies
   promo:stock:<n>        promo:min:<minutes>    a flash deal's stock and window
   promo:aud:<audience>   followers | category | customers
-  promo:send  promo:drop under the preview: send now, or cancel
+  promo:send:<key>  promo:drop   under the preview: send now, or cancel
+
+The Send button carries the preview's launch key (see bot.services.promotions.launch_once): it
+is handled in any state of the conversation, even none, so a second press — a double tap, an
+update redelivered after a crash, an old preview, after a restart whose conversation state
+was not flushed yet — shows the campaign it launched instead of creating another.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot, CallbackQuery, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -45,7 +51,7 @@ from bot.config import Config
 from bot.formatting import format_price, h
 from bot.i18n import LANGUAGES, t
 from bot.models import Coupon, Promotion, PromotionAudience, Shop, User
-from bot.services import promotions
+from bot.services import outbox, promotions
 from bot.services.coupons import CouponError
 from bot.services.numbers import parse_whole
 from bot.services.promotions import (
@@ -60,6 +66,7 @@ from bot.ui.base import (
     Context,
     Deps,
     answer,
+    callback_args,
     current_user,
     deps,
     edit_in_place,
@@ -467,9 +474,10 @@ async def _preview(update: Update, context: Context, user: User, shop: Shop, rea
     message = sender.render(payload_of(push, config), lang)
     await sender.send_rendered(context.bot, chat.id, message)
     note = "promo.confirm_flash" if draft(context).get("flash") else "promo.confirm"
+    key = draft(context)["launch_key"] = promotions.new_launch_key()
     rows = [
         [
-            (t(lang, "promo.send_button"), f"{PREFIX}:send"),
+            (t(lang, "promo.send_button"), send_data(key)),
             (t(lang, "common.cancel_button"), f"{PREFIX}:drop"),
         ]
     ]
@@ -502,43 +510,104 @@ async def _draft_push(context: Context, shop: Shop, *, now: datetime) -> Push:
 # -------------------------------------------------------------------------- sending
 
 
+def send_data(key: str) -> str:
+    """The Send button's data: the preview's launch key."""
+    return f"{PREFIX}:send:{key}"
+
+
+def send_key(query: CallbackQuery) -> str | None:
+    """The launch key in a Send button's data; None for anything else (old or forged)."""
+    args = callback_args(query, PREFIX, 2)
+    if args is None or args[0] != "send" or not promotions.valid_launch_key(args[1]):
+        return None
+    return args[1]
+
+
 @refusing
-async def send_press(update: Update, context: Context) -> str | int:
+async def send_press(update: Update, context: Context) -> str | int | None:
+    """Send now: create and queue the previewed promotion in one go, once per preview. A press
+    whose key launched a campaign already shows that campaign; one that matches no preview
+    still open is refused as expired. Other flows in progress are left as they are."""
     user = await current_user(update)
     lang = user.language
     state = draft(context)
-    chat = update.effective_chat
-    assert chat is not None and update.callback_query is not None
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    key = send_key(query)
+    found = await promotions.launched(key) if key else None
+    if found is not None:
+        return await _already_launched(update, context, user, found)
+    if key is None or state.get("launch_key") != key:
+        await expired(update, lang)
+        return None
     if not {"shop_id", "text", "audience"} <= state.keys():
         await expired(update, lang)
-        return CONFIRM
+        return None
     now = clock.now()
+    config = deps(context).config
     try:
         shop = await promotions.sendable_shop(user.id, state["shop_id"])
-        promotion = await _create(state, shop, user, chat.id, now)
-        push = push_of(promotion, shop, promotion.coupon if promotion.coupon_id else None)
-        reached = await promotions.launch(
-            promotion, payload_of(push, deps(context).config), now=now
+        outcome = await promotions.launch_once(
+            key,
+            partial(_create, state, shop, user, chat.id, now, key),
+            lambda promotion: payload_of(push_of(promotion, shop, promotion.coupon), config),
+            now=now,
         )
     except PromotionError as error:
         await answer(update, _error(lang, error), alert=True)
-        return CONFIRM
+        return None
     except CouponError:  # the template changed under the flash deal
         await answer(update, _error(lang, PromotionError("coupon_unavailable")), alert=True)
-        return CONFIRM
+        return None
+    promotion = outcome.promotion
+    if not outcome.fresh:
+        return await _already_launched(update, context, user, promotion)
     sender.notify()
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
     await answer(update)
-    await update.callback_query.edit_message_reply_markup(None)
-    await show_menu(update, user, t(lang, "promo.launched", count=reached))
+    await _drop_buttons(query)
+    await show_menu(update, user, t(lang, "promo.launched", count=promotion.reached))
     if promotion.is_flash and context.job_queue is not None:
         schedule_end(context.job_queue, promotion)
     watch(context.application, promotion.id, chat.id, lang)
     return END
 
 
+async def _already_launched(
+    update: Update, context: Context, user: User, promotion: Promotion
+) -> str | int | None:
+    """A second press of Send: nothing is sent again; the merchant sees where the campaign
+    stands (its live progress and final report keep coming as before). Ends the flow only
+    if it is the one that launched it."""
+    lang = user.language
+    if await shop_if_allowed(user.id, promotion.shop_id, Permission.PROMOTE) is None:
+        await expired(update, lang)
+        return None
+    assert update.callback_query is not None
+    await answer(update, t(lang, "promo.already_sent_toast"))
+    await _drop_buttons(update.callback_query)
+    progress = await outbox.campaign_progress(campaign_of(promotion.id))
+    where = sender.report_text if progress.done else sender.progress_text
+    text = f"{t(lang, 'promo.already_sent')}\n\n{where(lang, progress)}"
+    if draft(context).get("launch_key") != promotion.launch_key:
+        await say(update, text, parse_mode=ParseMode.HTML)
+        return None
+    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    await show_menu(update, user, text)
+    return END
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off the preview's question (already gone after a double tap)."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 async def _create(
-    state: dict[str, Any], shop: Shop, user: User, chat_id: int, now: datetime
+    state: dict[str, Any], shop: Shop, user: User, chat_id: int, now: datetime, launch_key: str
 ) -> Promotion:
     common = {
         "text": state["text"],
@@ -546,6 +615,7 @@ async def _create(
         "audience": PromotionAudience(state["audience"]),
         "chat_id": chat_id,
         "now": now,
+        "launch_key": launch_key,
     }
     if state.get("flash"):
         promotion = await promotions.create_flash(
@@ -756,6 +826,7 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
             entry_points=[
                 CommandHandler("promo", promo_command),
                 CommandHandler("flash", flash_command),
+                press(send_press, "send"),  # in any state, or none: see send_press
             ],
             states={
                 SHOP: [press(got_shop, "shop:"), typed],
@@ -778,7 +849,7 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                 ],
                 COUPON: [press(got_coupon, "cpn:"), typed],
                 AUDIENCE: [press(got_audience, "aud:"), typed],
-                CONFIRM: [press(send_press, "send$"), press(cancel, "drop$"), typed],
+                CONFIRM: [press(cancel, "drop$"), typed],
             },
             fallbacks=flow_fallbacks(),
         )

@@ -10,14 +10,19 @@ Payloads are generic, so promotions, flash deals, coupon reminders and greetings
 Delivery is at-most-once per (campaign, user) — a promotion nobody gets twice matters more than
 one that a crash loses:
 
-* `enqueue` ignores recipients already queued (unique constraint), so re-running it is safe;
-* `claim_due` leases rows by a conditional update before they are sent; a leased row is never
-  claimed again;
+* `enqueue` ignores recipients already queued (unique constraint), so re-running it is safe,
+  and it can run inside the caller's transaction (a campaign and its rows commit together);
+* `claim_due` leases rows by a conditional update just before they are sent (the lease and the
+  gate's verdicts commit together); a leased row is never claimed again. The worker leases only
+  what it hands to Telegram at once, so "leased" means "in flight";
+* each row is marked SENT as soon as Telegram accepts its message (`mark_sent`), one commit
+  per message: a crash loses at most the requests in flight;
 * a graceful stop lets sends in progress finish and hands back rows never attempted
   (`release`): nothing is lost or repeated;
-* after a crash a leased row's fate is unknown (its message may have gone out), so once the
-  lease expires `reap_expired` marks it FAILED ("interrupted") rather than sending it again.
-  The worker leases only a small batch ahead, which bounds what a crash can lose.
+* after a crash a leased row's fate is unknown (its message may have gone out): at start-up
+  `settle_interrupted` marks it FAILED ("interrupted") rather than sending it again — the bot
+  runs as one process, so nothing else can be sending it. `reap_expired` does the same for
+  leases that ran out while the process lives (a send that hung).
 
 Telegram-free, and the clock is never read here: callers pass `now`.
 """
@@ -36,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.expressions import F
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot.models import Outbox, OutboxStatus, User
@@ -44,6 +50,8 @@ from bot.models import Outbox, OutboxStatus, User
 PROMOTIONAL_KINDS = frozenset({"promo", "flash"})
 #: Why a pending row waits (kept in `error` while PENDING, so progress can tell the merchant).
 DEFERRAL_REASONS = ("quiet_hours", "daily_cap")
+#: Why a FAILED row may nevertheless have been delivered: it was in flight when the process died.
+INTERRUPTED = "interrupted"
 INSERT_CHUNK = 500
 
 _lease_serial = itertools.count(secrets.randbelow(1_000_000))
@@ -69,7 +77,8 @@ class DeliveryPolicy:
 @dataclass(frozen=True)
 class CampaignProgress:
     """Where a campaign stands; `deferred` are pending rows waiting for quiet hours to end or
-    for tomorrow's allowance."""
+    for tomorrow's allowance; `interrupted` were in flight when the process died (delivered
+    or not, nobody knows; never resent), `failed` the other rows given up."""
 
     total: int = 0
     sent: int = 0
@@ -78,6 +87,7 @@ class CampaignProgress:
     skipped: int = 0
     pending: int = 0
     deferred: int = 0
+    interrupted: int = 0
 
     @property
     def done(self) -> bool:
@@ -101,7 +111,8 @@ async def enqueue(
 
     Users already queued for the campaign are left alone (so a retried enqueue is harmless),
     unknown user ids are ignored, and people known to have blocked the bot are recorded as
-    SKIPPED straight away so the merchant's totals add up.
+    SKIPPED straight away so the merchant's totals add up. Inside the caller's
+    `in_transaction()` the rows commit (or vanish) with the caller's other changes.
     """
     if not campaign or len(campaign) > 64:
         raise OutboxError("campaign")
@@ -208,26 +219,27 @@ async def claim_due(
     policy = policy or DeliveryPolicy()
     if limit <= 0:
         return []
-    candidates = (
-        await Outbox.filter(
-            status=OutboxStatus.PENDING, lease_until__isnull=True, not_before__lte=now
+    async with in_transaction():  # a crash leaves no lease without the gate's verdicts
+        candidates = (
+            await Outbox.filter(
+                status=OutboxStatus.PENDING, lease_until__isnull=True, not_before__lte=now
+            )
+            .order_by("not_before", "id")
+            .limit(limit)
+            .values_list("id", flat=True)
         )
-        .order_by("not_before", "id")
-        .limit(limit)
-        .values_list("id", flat=True)
-    )
-    if not candidates:
-        return []
-    token = _lease_token(now + policy.lease)
-    await Outbox.filter(
-        id__in=candidates, status=OutboxStatus.PENDING, lease_until__isnull=True
-    ).update(lease_until=token, error=None)  # no longer waiting: being sent
-    claimed = (
-        await Outbox.filter(id__in=candidates, lease_until=token)
-        .select_related("user")
-        .order_by("not_before", "id")
-    )
-    return await _gate(claimed, now, policy)
+        if not candidates:
+            return []
+        token = _lease_token(now + policy.lease)
+        await Outbox.filter(
+            id__in=candidates, status=OutboxStatus.PENDING, lease_until__isnull=True
+        ).update(lease_until=token, error=None)  # no longer waiting: being sent
+        claimed = (
+            await Outbox.filter(id__in=candidates, lease_until=token)
+            .select_related("user")
+            .order_by("not_before", "id")
+        )
+        return await _gate(claimed, now, policy)
 
 
 async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -> list[Outbox]:
@@ -316,7 +328,9 @@ async def next_due() -> datetime | None:
 
 
 async def mark_sent(outbox_id: int, message_id: int, now: datetime) -> None:
-    """Delivered: keep the chat message id (flash deals edit it when they end)."""
+    """Delivered: keep the chat message id (flash deals edit it when they end). Called for
+    each message as soon as Telegram accepted it (also for a row settled as interrupted
+    meanwhile: it did arrive)."""
     await Outbox.filter(id=outbox_id).update(
         status=OutboxStatus.SENT,
         chat_message_id=message_id,
@@ -324,26 +338,6 @@ async def mark_sent(outbox_id: int, message_id: int, now: datetime) -> None:
         lease_until=None,
         error=None,
     )
-
-
-async def mark_sent_many(results: Sequence[tuple[int, int]], now: datetime) -> None:
-    """`mark_sent` for many (outbox id, message id) pairs in one transaction: a broadcast at
-    full speed would otherwise spend more time committing than sending."""
-    if not results:
-        return
-    async with in_transaction() as conn:
-        for outbox_id, message_id in results:
-            await (
-                Outbox.filter(id=outbox_id)
-                .using_db(conn)
-                .update(
-                    status=OutboxStatus.SENT,
-                    chat_message_id=message_id,
-                    sent_at=now,
-                    lease_until=None,
-                    error=None,
-                )
-            )
 
 
 async def mark_blocked(outbox_id: int) -> None:
@@ -393,12 +387,21 @@ async def cancel_pending(campaign: str, reason: str) -> int:
     ).update(status=OutboxStatus.SKIPPED, error=reason)
 
 
+async def settle_interrupted() -> int:
+    """At start-up: rows leased by the previous run were in flight when it died (the bot is one
+    process, nothing else sends them). Their messages may have gone out: FAILED
+    ("interrupted") at once, never resent, so reports need not wait for the lease to end."""
+    return await _interrupt(Outbox.filter(status=OutboxStatus.PENDING, lease_until__isnull=False))
+
+
 async def reap_expired(now: datetime) -> int:
-    """Rows whose lease ran out unsettled (the process died mid-send) may have been delivered:
-    mark them FAILED instead of risking a second copy."""
-    return await Outbox.filter(status=OutboxStatus.PENDING, lease_until__lt=now).update(
-        status=OutboxStatus.FAILED, error="interrupted", lease_until=None
-    )
+    """Rows whose lease ran out unsettled (a send that never came back) may have been
+    delivered: mark them FAILED ("interrupted") instead of risking a second copy."""
+    return await _interrupt(Outbox.filter(status=OutboxStatus.PENDING, lease_until__lt=now))
+
+
+async def _interrupt(rows: QuerySet[Outbox]) -> int:
+    return await rows.update(status=OutboxStatus.FAILED, error=INTERRUPTED, lease_until=None)
 
 
 # ------------------------------------------------------------------------------ reporting
@@ -412,19 +415,22 @@ async def campaign_progress(campaign: str) -> CampaignProgress:
         .values_list("status", "error", "n")
     )
     by_status: Counter[str] = Counter()
-    deferred = 0
+    deferred = interrupted = 0
     for status, error, n in counts:
         by_status[str(status)] += n
         if status == OutboxStatus.PENDING and error in DEFERRAL_REASONS:
             deferred += n
+        if status == OutboxStatus.FAILED and error == INTERRUPTED:
+            interrupted += n
     return CampaignProgress(
         total=sum(by_status.values()),
         sent=by_status[OutboxStatus.SENT],
         blocked=by_status[OutboxStatus.BLOCKED],
-        failed=by_status[OutboxStatus.FAILED],
+        failed=by_status[OutboxStatus.FAILED] - interrupted,
         skipped=by_status[OutboxStatus.SKIPPED],
         pending=by_status[OutboxStatus.PENDING],
         deferred=deferred,
+        interrupted=interrupted,
     )
 
 

@@ -11,16 +11,24 @@ staff, and people who blocked the bot:
 Every promotion is one outbox campaign `promo:<id>` (kind `promo` or `flash`); a flash deal's
 rows expire when it ends, so quiet hours skip it rather than deliver it late. No Telegram
 here: payloads are built by the caller; time is passed in.
+
+Launching is atomic and idempotent: `launch_once` creates the promotion (and a flash deal's
+coupon), queues every recipient and marks it sending in ONE transaction, under the key its
+Send button carries (unique). A crash leaves all of it or none of it; a second press of Send
+— a double tap, a retried update, an old preview, after a restart — finds the promotion
+already launched instead of creating another.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -54,6 +62,9 @@ FLASH_MAX_STOCK = 1000
 LIVE = (PromotionStatus.SENDING, PromotionStatus.SENT)
 #: Why a pending outbox row of an ended flash deal was dropped.
 ENDED_SKIP_REASON = "ended"
+#: Launch keys: random, URL- and callback-safe, short enough for a button's 64-byte data.
+LAUNCH_KEY_BYTES = 9  # 72 bits → 12 characters
+LAUNCH_KEY_MAX = 32
 
 
 class PromotionError(Exception):
@@ -157,6 +168,7 @@ async def create_promotion(
     audience: PromotionAudience,
     chat_id: int | None,
     now: datetime,
+    launch_key: str | None = None,
 ) -> Promotion:
     """A promotion ready to launch (a draft until `launch`); the coupon, if any, must be one
     of the shop's that people can claim now."""
@@ -173,6 +185,7 @@ async def create_promotion(
         coupon_id=coupon_id,
         audience=audience,
         progress_chat_id=chat_id,
+        launch_key=launch_key,
         created_at=now,
     )
 
@@ -189,6 +202,7 @@ async def create_flash(
     audience: PromotionAudience,
     chat_id: int | None,
     now: datetime,
+    launch_key: str | None = None,
 ) -> Promotion:
     """A flash deal from now for `minutes`: a new coupon copying the template's offer, with
     the small stock, one per person, usable until the deal ends; and its promotion."""
@@ -224,31 +238,88 @@ async def create_flash(
             is_flash=True,
             ends_at=ends,
             progress_chat_id=chat_id,
+            launch_key=launch_key,
             created_at=now,
         )
 
 
 async def launch(promotion: Promotion, payload: Mapping[str, Any], *, now: datetime) -> int:
-    """Queue the promotion for its audience as it is now; returns how many it reaches.
-    Launching again queues nobody twice (the outbox keeps one row per person)."""
+    """Queue the promotion for its audience as it is now and mark it sending, all in one
+    transaction; returns how many it reaches. Launching again queues nobody twice (the outbox
+    keeps one row per person)."""
     shop = await Shop.get(id=promotion.shop_id)
     ids = await audience_ids(shop, promotion.audience)
-    if not ids and not await Outbox.exists(campaign=campaign_of(promotion.id)):
-        raise PromotionError("nobody")
-    await outbox.enqueue(
-        campaign_of(promotion.id),
-        FLASH_KIND if promotion.is_flash else PROMO_KIND,
-        ids,
-        payload,
-        not_before=now,
-        expires_at=promotion.ends_at,
-    )
-    reached = await Outbox.filter(campaign=campaign_of(promotion.id)).count()
-    await Promotion.filter(id=promotion.id, status=PromotionStatus.DRAFT).update(
-        status=PromotionStatus.SENDING
-    )
-    await Promotion.filter(id=promotion.id).update(reached=reached)
+    campaign = campaign_of(promotion.id)
+    async with in_transaction():
+        if not ids and not await Outbox.exists(campaign=campaign):
+            raise PromotionError("nobody")
+        await outbox.enqueue(
+            campaign,
+            FLASH_KIND if promotion.is_flash else PROMO_KIND,
+            ids,
+            payload,
+            not_before=now,
+            expires_at=promotion.ends_at,
+        )
+        reached = await Outbox.filter(campaign=campaign).count()
+        await Promotion.filter(id=promotion.id, status=PromotionStatus.DRAFT).update(
+            status=PromotionStatus.SENDING
+        )
+        await Promotion.filter(id=promotion.id).update(reached=reached)
+    promotion.reached = reached
     return reached
+
+
+def new_launch_key() -> str:
+    """The idempotency key of one preview's Send button."""
+    return secrets.token_urlsafe(LAUNCH_KEY_BYTES)
+
+
+def valid_launch_key(key: str) -> bool:
+    """Whether `key` (from a button's data, so maybe forged) can be a launch key at all."""
+    return 0 < len(key) <= LAUNCH_KEY_MAX and all(c.isalnum() or c in "-_" for c in key)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """What pressing Send did: `fresh` is False when its key had launched the promotion
+    already (a second press), which then was left as it was."""
+
+    promotion: Promotion
+    fresh: bool
+
+
+async def launch_once(
+    key: str,
+    create: Callable[[], Awaitable[Promotion]],
+    payload_for: Callable[[Promotion], Mapping[str, Any]],
+    *,
+    now: datetime,
+) -> Launched:
+    """Create a promotion with `create` (which must give it `key` as launch key) and queue it
+    for everyone with `payload_for(promotion)`, in one transaction — or, when `key` launched
+    one already, return that one untouched. PromotionError / CouponError from `create` or
+    `launch` leave nothing behind."""
+    found = await launched(key)
+    if found is not None:
+        return Launched(found, fresh=False)
+    try:
+        async with in_transaction():
+            promotion = await create()
+            if promotion.launch_key != key:
+                raise ValueError("create() must store the launch key")
+            await launch(promotion, payload_for(promotion), now=now)
+    except IntegrityError:  # the same key launched meanwhile (unique): that one stands
+        found = await launched(key)
+        if found is None:
+            raise
+        return Launched(found, fresh=False)
+    return Launched(promotion, fresh=True)
+
+
+async def launched(key: str) -> Promotion | None:
+    """The promotion a Send button's key launched, if any."""
+    return await Promotion.get_or_none(launch_key=key) if valid_launch_key(key) else None
 
 
 async def set_progress_message(promotion_id: int, message_id: int) -> None:
