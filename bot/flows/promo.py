@@ -598,7 +598,10 @@ async def _already_launched(
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:
-    """Take the buttons off the preview's question (already gone after a double tap)."""
+    """Take the buttons off the preview's question (maybe gone already: a double tap)."""
+    message = query.message
+    if message is not None and not getattr(message, "reply_markup", None):
+        return
     try:
         await query.edit_message_reply_markup(None)
     except BadRequest as exc:
