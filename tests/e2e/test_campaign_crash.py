@@ -208,16 +208,18 @@ async def test_kills_while_launching_and_sending_never_send_twice(
     assert duplicates == []
     assert [(p.status, p.reached) for p in promotions] == [(PromotionStatus.SENT, 2000)]
     assert len(rows) == 2000 and by_status["pending"] == 0
-    assert by_status["blocked"] == BLOCKED and not got & blocked
     # Only messages in flight at a kill may be lost, and they are reported as such.
     assert sum(in_flight) == len(interrupted) <= IN_FLIGHT_MAX * kills
-    assert set(lost) <= {r.user_id for r in interrupted}
+    cut_short = {r.user_id for r in interrupted}
+    assert set(lost) <= cut_short
     sent = {r.user_id: r.chat_message_id for r in rows if r.status == OutboxStatus.SENT}
     assert all(tg.chat_messages(u)[0].message_id == m for u, m in sent.items())
-    assert len(sent) + len(interrupted) + BLOCKED == 2000
+    # A 403 in flight at a kill was never recorded: that row is interrupted, not blocked.
+    assert by_status["blocked"] + len(blocked & cut_short) == BLOCKED and not got & blocked
+    assert len(sent) + len(interrupted) + by_status["blocked"] == 2000
     # The report agrees with Telegram: confirmed deliveries, those that may have arrived.
     assert f"Delivered to {len(sent)} of 2000 people" in final
-    assert f"{BLOCKED} have blocked the bot" in final
+    assert f"{by_status['blocked']} have blocked the bot" in final
     if interrupted:
         assert f"❓ {len(interrupted)} were being sent" in final
     assert len(sent) <= len(got) <= len(sent) + len(interrupted)
