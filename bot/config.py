@@ -53,11 +53,12 @@ class BroadcastSettings:
     per_chat_rate: float = 1.0  # messages per second into one private chat
     per_chat_burst: int = 10
     max_retries: int = 5  # RetryAfter retries of one call inside the rate limiter
-    batch_size: int = 50  # outbox rows in flight at once (also what a crash could lose)
-    max_concurrent_sends: int = 16  # HTTP requests under way at once; more only adds overhead
+    batch_size: int = 50  # most outbox rows claimed by one query
+    # Messages handed to Telegram at once (rows leased = in flight: all a crash can lose).
+    max_concurrent_sends: int = 16
     progress_interval_seconds: float = 3.0
     max_attempts: int = 5  # network failures before a row is given up
-    lease_seconds: int = 300  # a claimed row not settled by then is counted as lost
+    lease_seconds: int = 300  # a send still unsettled by then is counted as interrupted
     quiet_start: int = 22 * 60  # minutes after local midnight
     quiet_end: int = 8 * 60
     max_promotional_per_day: int = 3  # promotions and flash deals per person per local day
