@@ -200,9 +200,9 @@ async def test_kills_while_launching_and_sending_never_send_twice(
     lost = [u for u in FOLLOWERS if u not in got and u not in blocked]
     in_flight = [int(n) for n in IN_FLIGHT_LOG.findall(bot.log)]
     print(
-        f"kills={kills} (launch: {'relaunched on the 2nd press' if relaunched else 'committed'})"
+        f"kills={kills} (2nd press {'launched it' if relaunched else 'found it launched'})"
         f" delivered={len(got)} recorded_sent={by_status['sent']} duplicates={len(duplicates)}"
-        f" lost={len(lost)} in_flight_per_kill={in_flight} interrupted={len(interrupted)}"
+        f" lost={len(lost)} in_flight_at_kills={in_flight} interrupted={len(interrupted)}"
         f" blocked={by_status['blocked']}"
     )
     assert duplicates == []
