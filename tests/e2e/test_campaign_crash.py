@@ -4,9 +4,10 @@ restart: nobody gets it twice, nobody is lost but messages in flight at a kill, 
 is left half-queued or in draft, and the merchant's report arrives and agrees with what
 Telegram (the fake) delivered.
 
-The kill moments are random: `CRASH_SEED=<n>` replays a run (the seed is printed), and
-`CRASH_SENDING_KILLS` sets how many kills land while sending (default 2). Each run prints a
-line of figures (kills, duplicates, losses, messages in flight per kill)."""
+The kill moments are random: `CRASH_SEED=<n>` draws the same ones again (the seed is printed;
+the process's own timing still varies), and `CRASH_SENDING_KILLS` sets how many kills land
+while sending (default 2). Each run prints a line of figures (kills, duplicates, losses,
+messages in flight at each kill that had any)."""
 
 from __future__ import annotations
 
