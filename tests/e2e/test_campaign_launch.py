@@ -73,7 +73,7 @@ async def test_an_older_previews_button_and_forged_keys_send_nothing(bot, tg: Fa
     assert not await Promotion.exists()
 
     await boss.press(new, text=SEND)
-    assert "On its way to 1 people" in (await boss.reply()).text
+    assert "On its way to 1 person" in (await boss.reply()).text
     await delivered(tg, [ann.id])
     await boss.press_data(old.message_id, send_data(old))  # still expired: never launched
     assert "expired" in (await boss.callback_answer())["text"]
