@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     """Promotions carry the idempotency key of their Send button (unique: one campaign per
     key, however often Send is pressed)."""
 
-    dependencies = [("models", "0001_initial")]
+    dependencies = [("models", "0004_shop_changes")]
 
     initial = False
 
