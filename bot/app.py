@@ -26,6 +26,7 @@ from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
 from bot.ui.base import Deps
 from bot.ui.commands import publish_default_commands, publish_operator_menus
+from bot.updates import update_processor
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
         .persistence(persistence)
         # One budget for replies and broadcasts; replies go first (see bot.sender).
         .rate_limiter(PriorityRateLimiter.from_settings(config.broadcast))
-        .concurrent_updates(False)
+        # Chats side by side, each chat's updates in order (see bot.updates).
+        .concurrent_updates(update_processor(config.updates))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -51,7 +51,11 @@ class BroadcastSettings:
     headroom: float = 0.02  # fraction of the rate left unused, absorbing network jitter
     burst: int = 5  # sends the global bucket may release at once
     per_chat_rate: float = 1.0  # messages per second into one private chat
-    per_chat_burst: int = 10
+    per_chat_burst: int = 3  # at or below what Telegram lets through into one chat
+    # A 429 pauses only the chat it came from; 429s from this many different chats within
+    # the window (or one for a call without a chat) mean the bot as a whole is throttled.
+    global_pause_chats: int = 3
+    global_pause_window_seconds: float = 2.0
     max_retries: int = 5  # RetryAfter retries of one call inside the rate limiter
     batch_size: int = 50  # most outbox rows claimed by one query
     # Messages handed to Telegram at once (rows leased = in flight: all a crash can lose).
@@ -66,6 +70,18 @@ class BroadcastSettings:
     @property
     def effective_rate(self) -> float:
         return self.rate_per_second * (1 - self.headroom)
+
+    @property
+    def effective_per_chat_rate(self) -> float:
+        return self.per_chat_rate * (1 - self.headroom)
+
+
+@dataclass(frozen=True)
+class UpdateSettings:
+    """How incoming updates are processed (see bot.updates)."""
+
+    max_running: int = 32  # handlers running at once; a chat's backlog waits outside this
+    sequential: bool = False  # true: one update at a time, PTB's default (for comparison)
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ class Config:
     shops: ShopSettings = field(default_factory=ShopSettings)
     geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    updates: UpdateSettings = field(default_factory=UpdateSettings)
     review_text_max: int = 1000
     service_name_max: int = 64
     service_description_max: int = 500
@@ -147,6 +164,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             **{k: v for k, v in geo.items() if k in GeocoderSettings.__annotations__}
         ),
         broadcast=_broadcast(raw.get("broadcast", {})),
+        updates=_updates(raw.get("updates") or {}),
         review_text_max=int(raw.get("reviews", {}).get("text_max", 1000)),
         service_name_max=int(services.get("name_max", 64)),
         service_description_max=int(services.get("description_max", 500)),
@@ -170,3 +188,11 @@ def _broadcast(raw: dict[str, Any]) -> BroadcastSettings:
     defaults = BroadcastSettings()
     typed = {k: type(getattr(defaults, k))(v) for k, v in known.items()}  # YAML 30 → 30.0
     return BroadcastSettings(**typed)
+
+
+def _updates(raw: dict[str, Any]) -> UpdateSettings:
+    defaults = UpdateSettings()
+    return UpdateSettings(
+        max_running=int(raw.get("max_running", defaults.max_running)),
+        sequential=bool(raw.get("sequential", defaults.sequential)),
+    )

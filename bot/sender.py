@@ -86,12 +86,29 @@ class _Bucket:
         return self.wait_time() == 0 and self.tokens >= self.burst
 
 
+class _ChatPacing:
+    """One chat's allowance: its bucket, a FIFO lock (its messages leave one at a time, in
+    order, and only they wait for it) and the moment Telegram lets it be written to again."""
+
+    __slots__ = ("bucket", "lock", "paused_until")
+
+    def __init__(self, bucket: _Bucket) -> None:
+        self.bucket, self.lock, self.paused_until = bucket, asyncio.Lock(), 0.0
+
+    def idle(self, now: float) -> bool:
+        return not self.lock.locked() and self.bucket.full() and self.paused_until <= now
+
+
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """One global token bucket shared by every call that targets a chat, interactive calls
-    served first; per-chat pacing for messages into one chat; RetryAfter honoured by pausing
-    all calls and retrying (bounded), like PTB's AIORateLimiter.
+    served first; per-chat pacing for messages into one chat, where a message waiting for its
+    chat's allowance holds up only that chat; RetryAfter honoured and retried (bounded).
 
-    Calls without a chat (answerCallbackQuery, getMe, ...) are not messages and pass freely.
+    A 429 pauses only the chat it came from, for its retry_after: one busy chat must not stall
+    everyone. 429s from `global_pause_chats` different chats within `global_pause_window`
+    seconds, or one for a call without a chat, mean the bot as a whole is throttled: then
+    every call waits. Calls without a chat (answerCallbackQuery, getMe, ...) are not messages
+    and pass freely (they wait for a pause of the whole bot only when retrying).
     `clock` and `sleep` are injectable so tests can run the limiter without waiting.
     """
 
@@ -101,9 +118,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         *,
         burst: float = 5,
         per_chat_rate: float = 1.0,
-        per_chat_burst: float = 10,
+        per_chat_burst: float = 3,
         group_rate: float = 20 / 60,
         max_retries: int = 5,
+        global_pause_chats: int = 3,
+        global_pause_window: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -112,7 +131,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._per_chat = (per_chat_rate, per_chat_burst)
         self._group_rate = group_rate
         self._max_retries = max_retries
-        self._chats: dict[int | str, tuple[_Bucket, asyncio.Lock]] = {}
+        self._global_pause = (max(1, global_pause_chats), global_pause_window)
+        self._chats: dict[int | str, _ChatPacing] = {}
+        self._recent_429s: deque[tuple[float, int | str, float]] = deque()
         self._interactive: deque[asyncio.Future[None]] = deque()
         self._bulk: deque[asyncio.Future[None]] = deque()
         self._dispatcher: asyncio.Task[None] | None = None
@@ -124,9 +145,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         return cls(
             settings.effective_rate,
             burst=settings.burst,
-            per_chat_rate=settings.per_chat_rate,
+            per_chat_rate=settings.effective_per_chat_rate,
             per_chat_burst=settings.per_chat_burst,
             max_retries=settings.max_retries,
+            global_pause_chats=settings.global_pause_chats,
+            global_pause_window=settings.global_pause_window_seconds,
         )
 
     async def initialize(self) -> None:
@@ -163,9 +186,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id = _chat_key(data.get("chat_id"))
         for attempt in range(self._max_retries + 1):
             if chat_id is not None:
-                if _creates_message(endpoint):
-                    await self._pace_chat(chat_id, bulk)
+                chat = self._chat_state(chat_id)
+                await self._pace_chat(chat, bulk, message=_creates_message(endpoint))
                 await self._acquire(bulk)
+            elif attempt:
+                await self._wait_until(lambda: self._resume_at, bulk)
             if bulk and not self._bulk_open:
                 raise BulkSendCancelled()
             try:
@@ -173,33 +198,66 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             except RetryAfter as exc:
                 if attempt == self._max_retries:
                     raise
-                pause = retry_seconds(exc) + 0.1
-                log.info("Telegram asked to slow down: pausing sends for %.1f s", pause)
-                self._resume_at = max(self._resume_at, self._clock() + pause)
+                self._throttled(chat_id, retry_seconds(exc) + 0.1)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- 429s
+
+    def _throttled(self, chat_id: int | str | None, pause: float) -> None:
+        """Pause the chat Telegram refused; the whole bot when it looks throttled as a whole."""
+        now = self._clock()
+        until = now + pause
+        if chat_id is None:
+            self._pause_all(until, "a call without a chat was refused")
+            return
+        chat = self._chat_state(chat_id)
+        chat.paused_until = max(chat.paused_until, until)
+        log.info("Telegram asked to slow down in chat %s: pausing it for %.1f s", chat_id, pause)
+        chats, window = self._global_pause
+        recent = self._recent_429s
+        recent.append((now, chat_id, until))
+        while recent and recent[0][0] < now - window:
+            recent.popleft()
+        if len({chat for _, chat, _ in recent}) >= chats:
+            self._pause_all(max(u for _, _, u in recent), f"{chats} chats refused")
+
+    def _pause_all(self, until: float, why: str) -> None:
+        seconds = until - self._clock()
+        log.info("Telegram throttles the bot (%s): pausing every send for %.1f s", why, seconds)
+        self._resume_at = max(self._resume_at, until)
+
+    async def _wait_until(self, moment: Callable[[], float], bulk: bool) -> None:
+        while (wait := moment() - self._clock()) > 0:
+            if bulk and not self._bulk_open:
+                raise BulkSendCancelled()
+            await self._sleep(wait)
 
     # -- per chat
 
-    async def _pace_chat(self, chat_id: int | str, bulk: bool) -> None:
-        bucket, lock = self._chat_state(chat_id)
-        async with lock:
-            while (wait := bucket.wait_time()) > 0:
-                if bulk and not self._bulk_open:
-                    raise BulkSendCancelled()
-                await self._sleep(wait)
-            bucket.take()
+    async def _pace_chat(self, chat: _ChatPacing, bulk: bool, *, message: bool) -> None:
+        """Wait out the chat's pause; a new message also waits for the chat's allowance (one
+        at a time, in order). Other chats are not held up by either wait."""
+        if not message:
+            await self._wait_until(lambda: chat.paused_until, bulk)
+            return
+        async with chat.lock:
+            await self._wait_until(
+                lambda: max(chat.paused_until, self._clock() + chat.bucket.wait_time()), bulk
+            )
+            chat.bucket.take()
 
-    def _chat_state(self, chat_id: int | str) -> tuple[_Bucket, asyncio.Lock]:
+    def _chat_state(self, chat_id: int | str) -> _ChatPacing:
         state = self._chats.get(chat_id)
         if state is None:
             if len(self._chats) > 4096:  # forget chats whose allowance is back to full
-                for key, (bucket, lock) in list(self._chats.items()):
-                    if not lock.locked() and bucket.full():
+                now = self._clock()
+                for key, chat in list(self._chats.items()):
+                    if chat.idle(now):
                         del self._chats[key]
             rate, burst = self._per_chat
             private = isinstance(chat_id, int) and chat_id > 0
             bucket = _Bucket(rate if private else self._group_rate, burst, self._clock)
-            state = self._chats[chat_id] = (bucket, asyncio.Lock())
+            state = self._chats[chat_id] = _ChatPacing(bucket)
         return state
 
     # -- global, by priority

@@ -320,7 +320,7 @@ async def test_limiter_paces_one_chat_and_lets_chatless_calls_pass() -> None:
                    ("answer", 2.0)]  # fmt: skip
 
 
-async def test_limiter_retries_after_flood_wait_and_pauses_everyone() -> None:
+async def test_limiter_retries_after_flood_wait() -> None:
     time, log = VirtualTime(), []
     rl = limiter(time, rate=100, max_retries=2)
     failures = iter([RetryAfter(3)])

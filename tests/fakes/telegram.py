@@ -188,6 +188,7 @@ class _Chat:
     messages: dict[int, BotMessage | UserMessage] = field(default_factory=dict)
     log: list[Any] = field(default_factory=list)
     bucket: TokenBucket | None = None
+    flood_until: float = 0.0  # messages refused with 429 until then
     chat_instance: str = field(default_factory=lambda: str(secrets.randbits(62)))
 
     def json(self) -> dict[str, Any]:
@@ -209,7 +210,11 @@ class FakeTelegram:
         per_chat_rate / per_chat_burst: messages per second per chat and how many may be sent
             at once (None disables). Message-creating calls (send*, copyMessage,
             forwardMessage; a media group counts once) take a token from both buckets;
-            edits only from the global one. Exceeding either gives 429 with retry_after.
+            edits only from the global one. Exceeding either gives 429 with retry_after,
+            and, as Telegram does, that flood wait holds until retry_after has passed (a
+            client retrying sooner is refused again, even if a token has accrued meanwhile).
+            Telegram documents ~1 message/s per chat "with short bursts" and 30/s per bot;
+            the default burst of 3 per chat is what a careful client should stay within.
         clock: monotonic clock for the rate limits (see :class:`ManualClock`).
         spec_path: api.min.json location (default: ``$TELEGRAM_BOT_API_SPEC`` or the shared
             copy).
@@ -227,7 +232,7 @@ class FakeTelegram:
         global_rate: float | None = 30.0,
         global_burst: float | None = None,
         per_chat_rate: float | None = 1.0,
-        per_chat_burst: float = 10.0,
+        per_chat_burst: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
         spec_path: str | Path | None = None,
     ) -> None:
@@ -244,6 +249,7 @@ class FakeTelegram:
         self._global_bucket = (
             TokenBucket(global_rate, global_burst or global_rate, clock) if global_rate else None
         )
+        self._global_flood_until = 0.0
 
         #: Every request to a known method: (canonical method name, decoded params).
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -402,6 +408,12 @@ class FakeTelegram:
         self._chats[user_id] = _Chat(user_id, data, bucket=bucket)
         self._users[user_id] = FakeUser(self, data)
         return self._users[user_id]
+
+    def flood_wait(self, chat_id: int, seconds: int) -> None:
+        """Telegram imposes a flood wait on one chat: messages to it get 429 with retry_after
+        (the time left) until ``seconds`` have passed."""
+        chat = self._chats[chat_id]
+        chat.flood_until = max(chat.flood_until, self.clock() + seconds)
 
     def block(self, user_id: int, *, notify_bot: bool = False) -> None:
         """The user blocks the bot: sending to them now fails with 403.
@@ -676,15 +688,27 @@ class FakeTelegram:
         return chat
 
     def _rate_check(self, chat: _Chat | None, *, per_chat: bool = True) -> None:
-        """Take a token from the global (and the chat's) bucket or raise 429."""
-        chat_bucket = chat.bucket if chat is not None and per_chat else None
-        buckets = [b for b in (self._global_bucket, chat_bucket) if b is not None]
-        wait = max((b.wait_time() for b in buckets), default=0.0)
-        if wait > 0:
-            retry = max(1, math.ceil(wait))
+        """Take a token from the global (and the chat's) bucket or raise 429. Running out
+        starts a flood wait (of the chat, or of the whole bot) lasting the retry_after given;
+        calls during it are refused without extending it."""
+        now = self.clock()
+        chat = chat if per_chat else None
+        flood = max(self._global_flood_until, chat.flood_until if chat else 0.0) - now
+        if flood > 0:
+            retry = max(1, math.ceil(flood))
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
-        for bucket in buckets:
-            bucket.take()
+        global_wait = self._global_bucket.wait_time() if self._global_bucket else 0.0
+        chat_wait = chat.bucket.wait_time() if chat is not None and chat.bucket else 0.0
+        if global_wait > 0 or chat_wait > 0:
+            retry = max(1, math.ceil(max(global_wait, chat_wait)))
+            if global_wait > 0:
+                self._global_flood_until = now + retry
+            if chat is not None and chat_wait > 0:
+                chat.flood_until = now + retry
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+        for bucket in (self._global_bucket, chat.bucket if chat is not None else None):
+            if bucket is not None:
+                bucket.take()
 
     def _bot_user(self) -> dict[str, Any]:
         return {

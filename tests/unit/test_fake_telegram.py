@@ -382,7 +382,12 @@ async def test_long_poll_wakes_up_when_an_update_arrives(fake: FakeTelegram) -> 
 
 
 @pytest.mark.asyncio
-async def test_user_updates_are_valid_for_ptb(fake: FakeTelegram) -> None:
+async def test_user_updates_are_valid_for_ptb() -> None:
+    async with fake_telegram(per_chat_burst=6) as fake:  # six quick replies, no rate limiter
+        await _user_updates_are_valid_for_ptb(fake)
+
+
+async def _user_updates_are_valid_for_ptb(fake: FakeTelegram) -> None:
     seen: list[Message] = []
     app = application_builder(fake).build()
 
