@@ -196,9 +196,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                self._throttled(chat_id, retry_seconds(exc) + 0.1)
                 if attempt == self._max_retries:
                     raise
-                self._throttled(chat_id, retry_seconds(exc) + 0.1)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- 429s
