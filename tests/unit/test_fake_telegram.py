@@ -304,6 +304,51 @@ async def test_global_rate_limit() -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_flood_wait_lasts_its_retry_after() -> None:
+    clock = ManualClock()
+    async with fake_telegram(global_rate=None, per_chat_burst=1, clock=clock) as fake:
+        fake.user(ANN)
+        fake.user(7)
+        async with fake_bot(fake) as raw_bot:
+            await raw_bot.send_message(ANN, "a")
+            clock.advance(0.5)
+            with pytest.raises(RetryAfter):
+                await raw_bot.send_message(ANN, "too soon")  # retry after 1 s
+            clock.advance(0.6)  # a token has accrued, but Telegram said 1 s
+            with pytest.raises(RetryAfter):
+                await raw_bot.send_message(ANN, "retried early")
+            await raw_bot.send_message(7, "other chats are not held")
+            clock.advance(0.4)
+            await raw_bot.send_message(ANN, "after the wait")
+
+            fake.flood_wait(7, 3)  # imposed by Telegram, e.g. on a chat that got too much
+            with pytest.raises(RetryAfter):
+                await raw_bot.send_message(7, "held")
+        assert [(e.chat_id, e.retry_after) for e in fake.throttled] == [(ANN, 1), (ANN, 1), (7, 3)]
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_global_flood_wait_holds_every_chat() -> None:
+    clock = ManualClock()
+    async with fake_telegram(global_rate=2, per_chat_rate=None, clock=clock) as fake:
+        for user_id in (1, 2, 3):
+            fake.user(user_id)
+        async with fake_bot(fake) as raw_bot:
+            await raw_bot.send_message(1, "a")
+            await raw_bot.send_message(2, "b")
+            with pytest.raises(RetryAfter):
+                await raw_bot.send_message(3, "c")  # retry after 1 s
+            clock.advance(0.6)  # a token has accrued, but the bot's wait holds
+            with pytest.raises(RetryAfter):
+                await raw_bot.send_message(1, "anyone")
+            clock.advance(0.4)
+            await raw_bot.send_message(1, "after the wait")
+        assert [e.chat_id for e in fake.throttled] == [3, 1]
+
+
+@pytest.mark.asyncio
 async def test_blocked_user_gets_403(fake: FakeTelegram) -> None:
     ann = fake.user(ANN)
     ann.block()
