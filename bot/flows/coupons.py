@@ -599,6 +599,7 @@ async def publish(update: Update, context: Context, user: User) -> int:
     text = t(lang, "coupons.published", title=coupon.title)
     if shop.status != ShopStatus.APPROVED:
         text += "\n\n" + t(lang, "coupons.published_pending")
+    text += "\n\n" + t(lang, "walk.counter_hint")
     await show_menu(update, user, text)
     return END
 

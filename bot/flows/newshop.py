@@ -373,8 +373,8 @@ async def publish(update: Update, context: Context, user: User) -> int | None:
         user.id, shop_draft(collected, config), require_approval=config.shops.require_approval
     )
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
-    if not user.role_chosen:
-        await users.set_roles(user, consumer=user.is_consumer, merchant=True)
+    if not user.role_chosen:  # /newshop before any /start: a customer too, like everybody
+        await users.set_roles(user, consumer=True, merchant=True)
     user = await current_user(update)
     pending = shop.status == ShopStatus.PENDING
     key = "newshop.created_pending" if pending else "newshop.created_live"

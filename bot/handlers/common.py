@@ -1,4 +1,4 @@
-"""/start (with deep links), role choice, /help, /cancel outside any flow, and edited messages.
+"""/start (with deep links), /help, /cancel outside any flow, and edited messages.
 
 Edited messages have one rule everywhere, inside a flow or not: the bot reads new messages only.
 An edit gets one short answer ("please send it again as a new message") and changes nothing —
@@ -21,64 +21,45 @@ from bot.i18n import t
 from bot.models import User
 from bot.services import users
 from bot.services.staff import granted_anywhere
-from bot.ui.base import Context, answer, callback_args, current_user, deps, expired, say
+from bot.ui.base import Context, current_user, deps, expired, say
 from bot.ui.commands import CONSUMER_COMMANDS, merchant_commands
 from bot.ui.flow import show_menu, unknown_text
 from bot.ui.keyboards import inline, menu_pattern
 
-ROLES = {"c": (True, False), "m": (False, True), "b": (True, True)}
-
 
 async def start(update: Update, context: Context) -> None:
+    """/start: a first contact is a customer (shop owners become merchants with /newshop) and
+    is greeted with the main menu, after the page a deep link opened; nobody is asked a role."""
     user = await current_user(update)
     lang = user.language
+    first_contact = not user.role_chosen
+    if first_contact:
+        await users.set_roles(user, consumer=True, merchant=user.is_merchant)
     if context.args:
-        kind, _, token = context.args[0].partition("_")
-        opener = deps(context).deep_links.get(kind)
-        if opener is None or not token:
-            await say(update, t(lang, "start.bad_link"))
-        else:
-            await opener(update, context, token)
-        if user.role_chosen:
-            return
-    if not user.role_chosen:
-        await say(
-            update,
-            t(lang, "start.welcome", name=user.first_name),
-            reply_markup=inline(
-                [
-                    [(t(lang, "start.role_consumer"), "role:c")],
-                    [(t(lang, "start.role_merchant"), "role:m")],
-                    [(t(lang, "start.role_both"), "role:b")],
-                ]
-            ),
-        )
-        return
-    await show_menu(update, user, t(lang, "start.welcome_back", name=user.first_name))
-    await remind_profile(update, user)
+        await open_link(update, context, context.args[0])
+    if first_contact:
+        await show_menu(update, user, t(lang, "walk.welcome", name=user.first_name))
+    elif not context.args:
+        await show_menu(update, user, t(lang, "start.welcome_back", name=user.first_name))
+        await remind_profile(update, user)
 
 
-async def choose_role(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, "role", 1)
-    if args is None or args[0] not in ROLES:
-        await expired(update, user.language)
+async def open_link(update: Update, context: Context, payload: str) -> None:
+    """`/start <kind>_<token>`: the opener registered for the kind (shop page, redeem...)."""
+    kind, _, token = payload.partition("_")
+    opener = deps(context).deep_links.get(kind)
+    if opener is None or not token:
+        lang = (await current_user(update)).language
+        await say(update, t(lang, "start.bad_link"))
         return
-    consumer, merchant = ROLES[args[0]]
-    await users.set_roles(user, consumer=consumer, merchant=merchant)
-    await answer(update)
-    await query.edit_message_reply_markup(None)
-    key = "start.role_set_merchant" if merchant else "start.role_set_consumer"
-    await show_menu(update, user, t(user.language, key))
-    await remind_profile(update, user)
+    await opener(update, context, token)
 
 
 async def remind_profile(update: Update, user: User) -> None:
-    """Once per user: list every missing important profile field in one message."""
+    """Once per customer, on a later /start (never at first contact, never to people who run
+    or staff a shop): every missing important profile field in one message."""
     missing = users.missing_profile_fields(user)
-    if not missing or user.profile_reminded:
+    if not missing or user.profile_reminded or user.is_merchant or await granted_anywhere(user.id):
         return
     lang = user.language
     fields = "\n".join(f"• {t(lang, f'profile.field_{name}')}" for name in missing)
@@ -138,7 +119,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.help")), help_command))
-    app.add_handler(CallbackQueryHandler(choose_role, pattern=r"^role:"))
 
 
 def register_last(app: Application) -> None:  # type: ignore[type-arg]

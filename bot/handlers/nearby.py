@@ -1,13 +1,15 @@
-"""Finding shops: nearby (a location or a saved place, then a category; nearest first, paged,
-widenable) and by name.
+"""Finding shops: nearby (a location or a saved place; every category nearest first at once,
+with a row of category filters; paged, widenable) and by name.
 
 The last search (kind, point, category, radius, page) lives in `user_data["search"]` with a
-version `v` that every new search bumps. Result buttons carry `nb:<v>:<radius_m>:<page>`, so a
-button of an older search is refused as expired, and the point never travels in callback data.
+version `v` that every new search bumps. Result buttons carry `nb:<v>:<radius_m>:<page>`, the
+filters `nbf:<v>:<category index | a>` (`filter_data` / `parse_filter`), so a button of an
+older search is refused as expired, and the point never travels in callback data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,10 +43,9 @@ from bot.ui.base import (
     int_arg,
     say,
 )
-from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, draft, flow_fallbacks, show_menu
+from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, flow_fallbacks, show_menu
 from bot.ui.keyboards import (
     any_label_pattern,
-    category_buttons,
     choice_keyboard,
     location_keyboard,
     menu_pattern,
@@ -52,9 +53,10 @@ from bot.ui.keyboards import (
 from bot.views.shop import hours_open, shop_data
 
 PREFIX = "nb"
-CATEGORY_PREFIX = "nbc"
-ALL = "all"
-ASK_LOCATION, ASK_CATEGORY, ASK_NAME = range(3)
+FILTER_PREFIX = "nbf"
+ALL = "a"
+FILTERS_PER_ROW = 3
+ASK_LOCATION, ASK_NAME = 0, 2  # (1 was a category question, no longer asked)
 PLACE_KEYS = {"home": "nearby.place_home", "work": "nearby.place_work"}
 PLACE_LABEL = filters.Regex(any_label_pattern(PLACE_KEYS.values()))
 PLACE_BY_TEXT = {t(lang, key): place for place, key in PLACE_KEYS.items() for lang in LANGUAGES}
@@ -204,7 +206,44 @@ def results_markup(
     if wider:
         label = t(lang, "nearby.widen", radius=format_radius(wider, lang))
         rows.append([InlineKeyboardButton(label, callback_data=f"{PREFIX}:{v}:{wider}:0")])
+    if search["kind"] == "near":
+        rows += filter_rows(lang, search, config.categories)
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def filter_data(v: int, index: int | None) -> str:
+    """A category filter button of search `v` (None: every category)."""
+    return f"{FILTER_PREFIX}:{v}:{ALL if index is None else index}"
+
+
+def parse_filter(data: str) -> tuple[int, int | None] | None:
+    """(search version, category index or None for all) of a filter button, or None."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != FILTER_PREFIX:
+        return None
+    v = int_arg(parts[1])
+    index = None if parts[2] == ALL else int_arg(parts[2])
+    if v is None or (index is None and parts[2] != ALL):
+        return None
+    return v, index
+
+
+def filter_rows(
+    lang: str, search: Search, categories: Sequence[str]
+) -> list[list[InlineKeyboardButton]]:
+    """'✨ All' and each category, the current choice ticked: tapping one narrows the list in
+    place, without asking anything first."""
+    choices = [(None, t(lang, "nearby.all"))]
+    choices += [(i, t(lang, f"category.{c}")) for i, c in enumerate(categories)]
+    current = categories.index(search["category"]) if search["category"] in categories else None
+    buttons = [
+        InlineKeyboardButton(
+            f"✓ {label}" if index == current else label,
+            callback_data=filter_data(search["v"], index),
+        )
+        for index, label in choices
+    ]
+    return [buttons[i : i + FILTERS_PER_ROW] for i in range(0, len(buttons), FILTERS_PER_ROW)]
 
 
 async def render(
@@ -234,7 +273,6 @@ async def ask_location(update: Update, user: User, key: str) -> None:
 
 async def start_nearby(update: Update, context: Context) -> int:
     user = await current_user(update)
-    draft(context).pop("nearby", None)
     await ask_location(update, user, "nearby.ask_location")
     return ASK_LOCATION
 
@@ -264,21 +302,28 @@ async def got_place(update: Update, context: Context) -> int | None:
 async def _got_point(
     update: Update, context: Context, user: User, lat: float, lng: float, place: str | None
 ) -> int:
-    """Keep the point for this search (and later name searches), then ask the category."""
+    """Keep the point (for later name searches too) and list every shop around it at once,
+    nearest first; the category filters sit under the list."""
     assert context.user_data is not None
     lang = user.language
-    draft(context)["nearby"] = {"lat": lat, "lng": lng}
     context.user_data["last_point"] = [lat, lng]
     note = t(lang, "nearby.near_place", place=place) if place else t(lang, "nearby.near_you")
     await show_menu(update, user, note)
-    categories = deps(context).config.categories
-    markup = category_buttons(lang, categories, CATEGORY_PREFIX)
-    rows = [*markup.inline_keyboard]
-    rows.append(
-        [InlineKeyboardButton(t(lang, "nearby.all"), callback_data=f"{CATEGORY_PREFIX}:{ALL}")]
+    config = deps(context).config
+    base = user.default_radius_m or round(config.search.default_radius_km * 1000)
+    search = new_search(
+        context,
+        kind="near",
+        lat=lat,
+        lng=lng,
+        category=None,
+        radius_m=radius_steps(config, base)[0],
+        base_m=base,
+        query="",
     )
-    await say(update, t(lang, "nearby.ask_category"), reply_markup=InlineKeyboardMarkup(rows))
-    return ASK_CATEGORY
+    _, text, markup = await render(lang, search, config)
+    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return END
 
 
 async def location_only(update: Update, context: Context) -> None:
@@ -286,41 +331,36 @@ async def location_only(update: Update, context: Context) -> None:
     await ask_location(update, user, "nearby.need_location")
 
 
-async def chose_category(update: Update, context: Context) -> int | None:
+async def filter_press(update: Update, context: Context) -> None:
+    """A category filter under the latest nearby list: the same point, that category, the
+    user's own radius, first page."""
     user = await current_user(update)
     lang = user.language
     query = update.callback_query
-    assert query is not None
+    assert query is not None and context.user_data is not None
     config = deps(context).config
-    args = callback_args(query, CATEGORY_PREFIX, 1)
-    index = int_arg(args[0]) if args else None
-    point = draft(context).get("nearby")
-    known = index is not None and index < len(config.categories)
-    if point is None or args is None or not (known or args[0] == ALL):
+    parsed = parse_filter(query.data or "")
+    search: Search | None = context.user_data.get("search")
+    if (
+        parsed is None
+        or search is None
+        or search["kind"] != "near"
+        or parsed[0] != search["v"]
+        or (parsed[1] is not None and parsed[1] >= len(config.categories))
+    ):
         await expired(update, lang)
-        return None
-    category = config.categories[index] if known and index is not None else None
-    base = user.default_radius_m or round(config.search.default_radius_km * 1000)
-    search = new_search(
+        return
+    index = parsed[1]
+    fields = {k: search[k] for k in ("kind", "lat", "lng", "base_m", "query")}
+    refined = new_search(
         context,
-        kind="near",
-        lat=point["lat"],
-        lng=point["lng"],
-        category=category,
-        radius_m=radius_steps(config, base)[0],
-        base_m=base,
-        query="",
+        **fields,
+        category=None if index is None else config.categories[index],
+        radius_m=radius_steps(config, search["base_m"])[0],
     )
-    draft(context).pop("nearby", None)
     await answer(update)
-    _, text, markup = await render(lang, search, config)
+    _, text, markup = await render(lang, refined, config)
     await edit_in_place(query, text, markup)
-    return END
-
-
-async def tap_category(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    await say(update, t(user.language, "nearby.tap_category"))
 
 
 # --------------------------------------------------------------------------- name search
@@ -417,10 +457,6 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                     MessageHandler(PLACE_LABEL, got_place),
                     MessageHandler(NOT_CANCEL, location_only),
                 ],
-                ASK_CATEGORY: [
-                    CallbackQueryHandler(chose_category, pattern=rf"^{CATEGORY_PREFIX}:"),
-                    MessageHandler(NOT_CANCEL, tap_category),
-                ],
                 ASK_NAME: [
                     MessageHandler(PLAIN_TEXT, got_name),
                     MessageHandler(NOT_CANCEL, name_text_only),
@@ -433,3 +469,4 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
         )
     )
     app.add_handler(CallbackQueryHandler(results_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(filter_press, pattern=rf"^{FILTER_PREFIX}:"))

@@ -49,7 +49,7 @@ from bot.ui.base import (
     say,
 )
 from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, busy, flow_fallbacks, unknown_text
-from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline
+from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline, menu_pattern
 from bot.views.coupons import error_text, expiry_line, local_time, offer_lines
 
 PREFIX = "rdm"
@@ -212,7 +212,8 @@ async def _tell_customer(context: Context, claim: CouponClaim, now: datetime) ->
 
 
 async def redeem_command(update: Update, context: Context) -> str | int:
-    """`/redeem CODE` checks the code at once; `/redeem` alone asks for a code or a photo."""
+    """`/redeem CODE` checks the code at once; `/redeem` alone and the counter button of the
+    merchant menu explain the three ways and wait for a code or a photo."""
     user = await current_user(update)
     lang = user.language
     if context.args:
@@ -222,7 +223,7 @@ async def redeem_command(update: Update, context: Context) -> str | int:
         await say(update, t(lang, "coupons.redeem_staff_only"))
         return END
     # No keyboard of its own: the confirmation carries buttons, and the menu stays in place.
-    await say(update, t(lang, "coupons.redeem_ask"))
+    await say(update, t(lang, "walk.redeem_how"), parse_mode=ParseMode.HTML)
     return AWAIT_CODE
 
 
@@ -305,7 +306,10 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
     deps.deep_links[REDEEM_LINK_KIND] = open_redeem_link
     app.add_handler(
         ConversationHandler(
-            entry_points=[CommandHandler("redeem", redeem_command)],
+            entry_points=[
+                CommandHandler("redeem", redeem_command),
+                MessageHandler(filters.Regex(menu_pattern("menu.redeem")), redeem_command),
+            ],
             states={
                 AWAIT_CODE: [
                     MessageHandler(MENU_LABELS, busy),

@@ -15,16 +15,17 @@ from telegram import (
 from bot.i18n import LANGUAGES, t
 
 CONSUMER_MENU = ("menu.nearby", "menu.search", "menu.wallet", "menu.profile", "menu.settings")
-MERCHANT_MENU = ("menu.myshop", "menu.newshop")
+MERCHANT_MENU = ("menu.redeem", "menu.myshop", "menu.newshop")
 
 
 def menu_keyboard(lang: str, *, consumer: bool, merchant: bool) -> ReplyKeyboardMarkup:
-    """The main menu, fitting the user's roles."""
+    """The main menu, fitting the user's roles; merchants get the counter (redeeming a
+    coupon) first, as it is what they do most."""
     rows: list[list[str]] = []
     if consumer or not merchant:
         rows += [[t(lang, "menu.nearby"), t(lang, "menu.search")], [t(lang, "menu.wallet")]]
     if merchant:
-        rows += [[t(lang, "menu.myshop"), t(lang, "menu.newshop")]]
+        rows += [[t(lang, "menu.redeem")], [t(lang, "menu.myshop"), t(lang, "menu.newshop")]]
     rows += [[t(lang, "menu.profile"), t(lang, "menu.settings")], [t(lang, "menu.help")]]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True)
 

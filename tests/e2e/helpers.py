@@ -13,23 +13,11 @@ from bot.services.users import ensure_user
 from tests.fakes.telegram_models import BotMessage
 from tests.fakes.users import FakeUser
 
-ROLE_BUTTON = {
-    ("en", "c"): "🛍 I'm a customer",
-    ("en", "m"): "🏪 I run a shop",
-    ("en", "b"): "Both",
-    ("zh", "c"): "🛍 我是顾客",
-    ("zh", "m"): "🏪 我是店主",
-    ("zh", "b"): "两者都是",
-}
 
-
-async def onboard(user: FakeUser, role: str = "c") -> None:
-    """/start and pick a role; swallow the menu and the profile reminder."""
+async def onboard(user: FakeUser) -> None:
+    """/start: a first contact is greeted as a customer, with the main menu (nothing asked)."""
     await user.send("/start")
-    welcome = await user.reply()
-    lang = "zh" if (user.language_code or "").startswith("zh") else "en"
-    await user.press(welcome, text=ROLE_BUTTON[(lang, role)])
-    await user.replies(2)  # main menu + profile reminder
+    await user.reply()
 
 
 LAT, LNG = 31.2304, 121.4737
@@ -71,14 +59,20 @@ async def make_shops(names_and_metres: Iterable[tuple[str, float]], **kwargs: An
     return [await make_shop(name, north_m=m, **kwargs) for name, m in names_and_metres]
 
 
+ALL_CATEGORIES = ("✓ ✨ All", "✓ ✨ 全部")
+
+
 async def results_for(user: FakeUser, category: str, *, location: bool = True) -> BotMessage:
-    """/nearby, share the test point, pick `category`; the list message once it is shown."""
+    """/nearby and share the test point: the list of every category at once; then the
+    `category` filter under it (unless it is ✨ All). The list message once it is shown."""
     await user.send("/nearby")
     await user.reply()
     if location:
         await user.share_location(LAT, LNG)
-    _, question = await user.replies(2)
-    return await pick(user, question, category)
+    _, results = await user.replies(2)
+    if f"✓ {category}" in ALL_CATEGORIES:
+        return results
+    return await pick(user, results, category)
 
 
 async def pick(user: FakeUser, message: BotMessage, button: str) -> BotMessage:
@@ -92,3 +86,13 @@ async def pick(user: FakeUser, message: BotMessage, button: str) -> BotMessage:
 def shop_lines(message: BotMessage) -> list[str]:
     """The numbered shop lines of a result list ('3. Name · category')."""
     return [line for line in (message.text or "").splitlines() if SHOP_LINE.match(line)]
+
+
+def list_buttons(message: BotMessage) -> list[str]:
+    """A result list's own buttons (shops, pages, widen), without the category filters."""
+    return [
+        button["text"]
+        for row in message.buttons
+        for button in row
+        if not button.get("callback_data", "").startswith("nbf:")
+    ]

@@ -29,13 +29,14 @@ async def test_taiwan_and_hong_kong_clients_get_traditional_chinese(bot, tg: Fak
     mei = tg.user(70, first_name="美玲", language_code="zh-TW")
     await mei.send("/start")
     welcome = await mei.reply()
-    assert "美玲，您好！我能幫您找到附近的店鋪" in welcome.text
-    assert welcome.button_texts == ["🛍 我是顧客", "🏪 我是店主", "兩者都是"]
+    assert "美玲，您好！我能幫您找到附近的店鋪" in welcome.text and "點「📍 附近」" in welcome.text
+    assert not welcome.buttons
     assert (await User.get(id=70)).language == "zh_Hant"
 
     ho = tg.user(71, first_name="家豪", language_code="zh-hant")
     await ho.send("/start")
-    await ho.press(await ho.reply(), text="🛍 我是顧客")
+    await ho.reply()
+    await ho.send("/start")
     menu, reminder = await ho.replies(2)
     assert ["📍 附近", "🔎 搜尋"] in menu.reply_keyboard
     assert "您的資料還缺少" in reminder.text and "您的手機號碼" in reminder.text

@@ -1,4 +1,5 @@
-"""Customers finding shops: nearby (location or saved place, category, pages, widen) and by name."""
+"""Customers finding shops: nearby (location or saved place: every category at once, nearest
+first, then category filters, pages, widen) and by name."""
 
 from __future__ import annotations
 
@@ -6,8 +7,29 @@ import re
 
 from bot.models import User
 from bot.services.users import ensure_user, save_place
-from tests.e2e.helpers import LAT, LNG, make_shop, make_shops, pick, results_for, shop_lines
+from tests.e2e.helpers import (
+    LAT,
+    LNG,
+    list_buttons,
+    make_shop,
+    make_shops,
+    pick,
+    results_for,
+    shop_lines,
+)
 from tests.fakes.telegram import FakeTelegram
+
+FILTERS = [
+    "✓ ✨ All",
+    "🍜 Dining",
+    "🧺 Laundry",
+    "💇 Hairdressing",
+    "🏨 Lodging",
+    "🏛 Public services",
+    "🏋️ Fitness",
+    "🚗 Car services",
+    "🏠 Real-estate services",
+]
 
 # People's Square, Shanghai. 0.001° of latitude is about 111 m.
 
@@ -26,12 +48,9 @@ async def test_nearby_lists_nearest_first_with_facts(bot, tg: FakeTelegram) -> N
     assert "share your location" in ask.text
     assert ask.reply_keyboard == [["📍 Share my location"], ["✖️ Cancel"]]
     await ann.share_location(LAT, LNG)
-    ack, question = await ann.replies(2)
+    ack, results = await ann.replies(2)  # no category question: every shop around, at once
     assert "Got your location" in ack.text
     assert "📍 Nearby" in [label for row in ack.reply_keyboard for label in row]
-    assert "🍜 Dining" in question.button_texts and "✨ All" in question.button_texts
-
-    results = await pick(ann, question, "✨ All")
     assert results.text.startswith("Shops within 2 km")
     assert "1–4 of 4 · nearest first" in results.text
     lines = shop_lines(results)
@@ -52,9 +71,22 @@ async def test_nearby_lists_nearest_first_with_facts(bot, tg: FakeTelegram) -> N
         "3. Mid Laundry",
         "4. Far Noodles",
     ]
-    assert results.button_texts[-1] == "🔍 Widen to 5 km"
+    assert results.button_texts[4] == "🔍 Widen to 5 km"
+    assert results.button_texts[5:] == FILTERS  # three a row, the current choice ticked
+    assert [len(row) for row in results.buttons[5:]] == [3, 3, 3]
     assert results.callback_data[0].startswith("shop:")
     assert all(len(data.encode()) <= 64 for data in results.callback_data)
+
+    await pick(ann, results, "🍜 Dining")  # the filter narrows the same message
+    assert results.text.startswith("🍜 Dining within 2 km")
+    assert [line.split(" · ")[0] for line in shop_lines(results)] == [
+        "1. Near Noodles",
+        "2. Closed Cafe",
+        "3. Far Noodles",
+    ]
+    assert "✓ 🍜 Dining" in results.button_texts and "✨ All" in results.button_texts
+    await pick(ann, results, "✨ All")
+    assert "1–4 of 4" in results.text and results.button_texts[5:] == FILTERS
 
 
 async def test_nearby_in_chinese_with_category_filter(bot, tg: FakeTelegram) -> None:
@@ -65,9 +97,10 @@ async def test_nearby_in_chinese_with_category_filter(bot, tg: FakeTelegram) -> 
     await li.send("📍 附近")
     assert "分享您的位置" in (await li.reply()).text
     await li.share_location(LAT, LNG)
-    ack, question = await li.replies(2)
+    ack, results = await li.replies(2)
     assert "已收到您的位置" in ack.text
-    results = await pick(li, question, "🍜 餐饮")
+    assert "共 3 家 · 由近到远" in results.text and "✓ ✨ 全部" in results.button_texts
+    await pick(li, results, "🍜 餐饮")
     assert results.text.startswith("2 公里内的🍜 餐饮")
     assert "共 2 家 · 由近到远" in results.text
     assert [line.split(" · ")[0] for line in shop_lines(results)] == ["1. 兰州拉面", "2. 小杨生煎"]
@@ -108,17 +141,18 @@ async def test_empty_result_offers_widen_until_found(bot, tg: FakeTelegram) -> N
     ann = tg.user(13, first_name="Ann", language_code="en")
     results = await results_for(ann, "💇 Hairdressing")
     assert "No shops here yet" in results.text and "look a bit further" in results.text
-    assert results.button_texts == ["🔍 Widen to 5 km"]
+    assert list_buttons(results) == ["🔍 Widen to 5 km"]
 
     await pick(ann, results, "🔍 Widen to 5 km")
     assert results.text.startswith("💇 Hairdressing within 5 km")
     assert "1. Suburb Salon" in results.text and "4.0 km" in results.text
     assert "Far Away" not in results.text
-    assert results.button_texts == ["1. Suburb Salon", "🔍 Widen to 10 km"]
+    assert list_buttons(results) == ["1. Suburb Salon", "🔍 Widen to 10 km"]
+    assert "✓ 💇 Hairdressing" in results.button_texts
 
     await pick(ann, results, "🔍 Widen to 10 km")
     assert "within 10 km" in results.text and "Far Away" not in results.text
-    assert results.button_texts == ["1. Suburb Salon"]  # nothing wider to offer
+    assert list_buttons(results) == ["1. Suburb Salon"]  # nothing wider to offer
 
 
 async def test_nothing_anywhere_suggests_other_ways(bot, tg: FakeTelegram) -> None:
@@ -127,7 +161,7 @@ async def test_nothing_anywhere_suggests_other_ways(bot, tg: FakeTelegram) -> No
     await User.filter(id=14).update(default_radius_m=10_000)
     results = await results_for(ann, "🏨 Lodging")
     assert "within 10 km" in results.text and "No shops here yet" in results.text
-    assert "/search" in results.text and not results.buttons
+    assert "/search" in results.text and not list_buttons(results)
 
 
 async def test_saved_place_instead_of_location(bot, tg: FakeTelegram) -> None:
@@ -143,9 +177,8 @@ async def test_saved_place_instead_of_location(bot, tg: FakeTelegram) -> None:
     await ann.send("🏠 Home")  # not saved: asked again, nothing searched
     assert "haven't saved that place" in (await ann.reply()).text
     await ann.send("🏢 Work")
-    ack, question = await ann.replies(2)
+    ack, results = await ann.replies(2)
     assert "Searching around 🏢 Work" in ack.text
-    results = await pick(ann, question, "✨ All")
     assert [line.split(" · ")[0] for line in shop_lines(results)] == ["1. Office Canteen"]
     assert "300 m" in results.text
 
@@ -186,7 +219,11 @@ async def test_stale_and_forged_result_buttons_are_refused(bot, tg: FakeTelegram
     for forged in (f"nb:{version}:999:0", f"nb:{version}:2000:7", f"nb:{version}:x:1", "nb:1"):
         await ann.press_data(second.message_id, forged)
         assert "expired" in (await ann.callback_answer())["text"], forged
-    assert "1–10 of 12" in second.text
+    old_filter = first.find_button(text="🧺 Laundry")["callback_data"]
+    for forged in (old_filter, f"nbf:{version}:99", f"nbf:{version}:x", f"nbf:{version}", "nbf:"):
+        await ann.press_data(second.message_id, forged)
+        assert "expired" in (await ann.callback_answer())["text"], forged
+    assert "1–10 of 12" in second.text and second.text.startswith("🍜 Dining")
 
 
 async def test_search_by_name(bot, tg: FakeTelegram) -> None:
@@ -237,11 +274,13 @@ async def test_search_and_its_buttons_survive_a_restart(bot, tg: FakeTelegram) -
     ann = tg.user(20, first_name="Ann", language_code="en")
     await ann.send("/nearby")
     await ann.reply()
+    await bot.restart()  # mid-flow: the step is kept
     await ann.share_location(LAT, LNG)
-    _, question = await ann.replies(2)
-    await bot.restart()  # mid-flow: the point and the step are kept
-    results = await pick(ann, question, "✨ All")
+    _, results = await ann.replies(2)
     assert "1–10 of 12" in results.text
     await bot.restart()  # the result buttons still know their search
+    await pick(ann, results, "🍜 Dining")
+    assert results.text.startswith("🍜 Dining") and "1–10 of 12" in results.text
+    await bot.restart()
     await pick(ann, results, "Next »")
     assert "11–12 of 12" in results.text

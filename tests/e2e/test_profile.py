@@ -12,7 +12,8 @@ from tests.fakes.telegram import FakeTelegram
 async def test_reminder_walks_through_missing_fields(bot, tg: FakeTelegram) -> None:
     ann = tg.user(11, first_name="Ann", language_code="en")
     await onboard(ann)
-    reminder = ann.last
+    await ann.send("/start")  # the reminder comes on a later visit, not at first contact
+    _, reminder = await ann.replies(2)
     await ann.press(reminder, text="✍️ Complete my profile")
     assert "call you" in (await ann.reply()).text
     await ann.send("x" * 65)

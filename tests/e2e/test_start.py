@@ -1,52 +1,83 @@
-"""Everyone: /start in the user's language, role choice, main menu, /help, /cancel."""
+"""Everyone: /start in the user's language (a customer, nothing asked), the main menu fitting
+the roles, shop links, the profile reminder once, /help, /cancel."""
 
 from __future__ import annotations
 
+from bot.models import User
+from tests.e2e.helpers import make_shop
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram_models import BotMessage
 
 
-async def test_start_greets_in_english_and_asks_role_once(bot, tg: FakeTelegram) -> None:
+def labels(message: BotMessage) -> list[str]:
+    return [label for row in message.reply_keyboard or [] for label in row]
+
+
+async def test_start_greets_a_customer_without_asking_a_role(bot, tg: FakeTelegram) -> None:
     ann = tg.user(1, first_name="Ann", language_code="en")
     await ann.send("/start")
     welcome = await ann.reply()
-    assert "Hello Ann" in welcome.text
-    assert welcome.button_texts == ["🛍 I'm a customer", "🏪 I run a shop", "Both"]
-
-    await ann.press(welcome, text="🛍 I'm a customer")
-    menu = await ann.reply()
-    assert "Nearby" in menu.text
-    assert menu.reply_keyboard is not None
-    labels = [label for row in menu.reply_keyboard for label in row]
-    assert "📍 Nearby" in labels and "🏪 My shop" not in labels
-    reminder = await ann.reply()
-    assert "your name" in reminder.text and "your mobile phone" in reminder.text
-    assert "birthday" in reminder.text  # every missing field in one message
+    assert "Hello Ann" in welcome.text and "📍 Nearby" in welcome.text
+    assert "/newshop" in welcome.text  # how shop owners begin
+    assert not welcome.buttons  # no role question
+    assert "📍 Nearby" in labels(welcome) and "🎟 My coupons" in labels(welcome)
+    assert "🏪 My shop" not in labels(welcome) and "🧾 Redeem a coupon" not in labels(welcome)
+    user = await User.get(id=1)
+    assert user.is_consumer and not user.is_merchant and user.role_chosen
 
     await ann.send("/start")
-    again = await ann.reply()
-    assert "Welcome back" in again.text  # asked once only
-    assert not again.buttons
+    again, reminder = await ann.replies(2)  # the profile reminder waits for a later visit
+    assert "Welcome back" in again.text and not again.buttons
+    assert "your name" in reminder.text and "your mobile phone" in reminder.text
+    assert "birthday" in reminder.text  # every missing field in one message
+    await ann.send("/start")
+    assert "Welcome back" in (await ann.reply()).text
     await ann.send("/help")
     assert "/nearby" in (await ann.reply()).text
-    assert "reminder" not in " ".join(m.text or "" for m in ann.inbox[4:]).lower()
+    assert sum("profile is missing" in (m.text or "") for m in ann.inbox) == 1  # once only
 
 
-async def test_start_in_chinese_merchant_menu(bot, tg: FakeTelegram) -> None:
+async def test_start_in_chinese_and_merchants_get_the_counter(bot, tg: FakeTelegram) -> None:
     li = tg.user(2, first_name="李雷", language_code="zh-hans")
     await li.send("/start")
     welcome = await li.reply()
-    assert "李雷，您好" in welcome.text
-    await li.press(welcome, text="🏪 我是店主")
+    assert "李雷，您好" in welcome.text and "/newshop" in welcome.text
+    assert "📍 附近" in labels(welcome) and "🏪 我的店铺" not in labels(welcome)
+
+    await make_shop("老李面馆", owner_id=2)  # what /newshop does (tests/e2e/test_newshop.py)
+    await li.send("/start")
     menu = await li.reply()
-    labels = [label for row in menu.reply_keyboard for label in row]
-    assert "🏪 我的店铺" in labels and "➕ 新店铺" in labels
+    assert "欢迎回来" in menu.text
+    assert menu.reply_keyboard[2] == ["🧾 核销优惠券"]  # the counter first among shop rows
+    assert "🏪 我的店铺" in labels(menu) and "➕ 新店铺" in labels(menu)
+    assert "📍 附近" in labels(menu)  # still a customer too
+    await li.send("/help")
+    await li.reply()
+    assert not any("资料还缺少" in (m.text or "") for m in li.inbox)  # merchants: no reminder
+
+
+async def test_shop_links_never_ask_a_role_nor_remind(bot, tg: FakeTelegram) -> None:
+    shop = await make_shop("Noodle Bar")
+    bob = tg.user(6, first_name="Bob", language_code="en")
+    await bob.send(f"/start shop_{shop.id}")
+    venue, page, welcome = await bob.replies(3)  # the page first, then the menu
+    assert venue.method == "sendVenue" and "Noodle Bar" in page.text
+    assert "Hello Bob" in welcome.text and not welcome.buttons
+    for _ in range(2):
+        await bob.send(f"/start shop_{shop.id}")
+        _, again = await bob.replies(2)
+        assert "Noodle Bar" in again.text
+    await bob.send("/help")
+    await bob.reply()
+    texts = " ".join(m.text or "" for m in bob.inbox)
+    assert texts.count("Hello Bob") == 1 and "profile is missing" not in texts
 
 
 async def test_forged_button_and_cancel_outside_flow(bot, tg: FakeTelegram) -> None:
     ann = tg.user(3, first_name="Ann", language_code="en")
     await ann.send("/start")
     welcome = await ann.reply()
-    await ann.press_data(welcome.message_id, "role:x")
+    await ann.press_data(welcome.message_id, "role:c")  # the old role question's button
     answer = await ann.callback_answer()
     assert "expired" in answer["text"]
     await ann.press_data(welcome.message_id, "nonsense")
