@@ -82,6 +82,7 @@ from bot.ui.keyboards import (
 )
 from bot.views.coupons import (
     card_caption,
+    coupon_name,
     error_text,
     expiry_line,
     send_card,
@@ -647,7 +648,7 @@ async def list_screen(
             else t(lang, "coupons.stock_left", left=f"{stats.stock_left:,}", total=coupon.stock)
         )
         value = value_text(lang, coupon.kind, coupon.value, config)
-        lines.append(f"{n}. <b>{h(coupon.title)}</b> · {value}")
+        lines.append(f"{n}. <b>{h(coupon_name(coupon, lang, shop.timezone))}</b> · {value}")
         counts = t(lang, "coupons.counts", claimed=stats.claimed, redeemed=stats.redeemed)
         status = t(lang, f"coupons.status_{coupon.status.value}")
         lines.append(f"    {status} · {left} · {counts}")

@@ -37,7 +37,12 @@ from bot.formatting import format_hours
 from bot.i18n import t
 from bot.models import Shop, ShopStatus, User
 from bot.services import shops, users
-from bot.services.geocoding import CoordinatesOutOfRange, GeocoderUnavailable, parse_coordinates
+from bot.services.geocoding import (
+    CoordinatesOutOfRange,
+    GeocoderUnavailable,
+    local_address,
+    parse_coordinates,
+)
 from bot.services.hours import HoursSyntaxError, WeeklyHours, parse_hours
 from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
 from bot.services.shops import ShopDraft, ShopError
@@ -79,7 +84,7 @@ from bot.ui.keyboards import (
     menu_pattern,
 )
 from bot.views import operator
-from bot.views.shop import card_for, card_from_draft, send_shop_page
+from bot.views.shop import card_for, card_from_draft, page_buttons, send_shop_page
 
 NAME, CATEGORY, LOCATION, ADDRESS, PHONE, HOURS, DESCRIPTION, PHOTOS, PREVIEW = range(9)
 FIELDS = ("name", "category", "location", "address", "phone", "hours", "description", "photos")
@@ -501,12 +506,14 @@ async def location_text(update: Update, context: Context) -> int:
     if found is None:
         await say(update, t(lang, "newshop.place_not_found", text=text))
         return LOCATION
-    note = t(lang, "newshop.place_found", address=found.address)
-    return await located(update, context, user, found.lat, found.lng, found.address, note)
+    address = local_address(found, lang)
+    note = t(lang, "newshop.place_found", address=address)
+    return await located(update, context, user, found.lat, found.lng, address, note)
 
 
 async def address_at(context: Context, lat: float, lng: float, lang: str) -> str:
-    """The address at a point to offer as a suggestion; '' when the geocoder can't say."""
+    """The address at a point to offer as a suggestion, written the way the merchant's
+    language writes addresses; '' when the geocoder can't say."""
     geocoder = deps(context).geocoder
     if geocoder is None:
         return ""
@@ -514,7 +521,7 @@ async def address_at(context: Context, lat: float, lng: float, lang: str) -> str
         found = await geocoder.reverse(lat, lng, language=geocoder_language(lang))
     except (GeocoderUnavailable, CoordinatesOutOfRange):
         return ""
-    return found.address if found is not None else ""
+    return local_address(found, lang) if found is not None else ""
 
 
 async def located(
@@ -698,7 +705,8 @@ async def my_shop(update: Update, context: Context) -> None:
 
 @refusing
 async def menu_press(update: Update, context: Context) -> None:
-    """`myshop:pick|view:<shop_id>`, only for a shop the presser manages."""
+    """`myshop:pick|view:<shop_id>`, only for a shop the presser manages; the view is the page
+    with the buttons customers get (the reviews, where the owner answers them)."""
     user = await current_user(update)
     lang = user.language
     query = update.callback_query
@@ -716,7 +724,10 @@ async def menu_press(update: Update, context: Context) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
-    await send_shop_page(chat, await card_for(shop), lang, deps(context).config, clock.now())
+    buttons = await page_buttons(shop, user, deps(context).shop_page_buttons)
+    await send_shop_page(
+        chat, await card_for(shop), lang, deps(context).config, clock.now(), reply_markup=buttons
+    )
 
 
 @refusing

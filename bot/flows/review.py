@@ -1,5 +1,6 @@
-"""Reviews in the chat: writing or editing one (stars, then optional text), the review list
-(verified first, five per page), and the owner's one reply, which the reviewer is told about.
+"""Reviews in the chat: writing or editing one (stars, then optional text), which the shop's
+owner is told about, the review list (verified first, five per page), and the owner's one
+reply, which the reviewer is told about.
 
 Callback data (prefix `rv`): `rv:w:<shop>` write, `rv:s:<1-5>` stars, `rv:l:<shop>:<page>` list
 as a new message, `rv:p:<shop>:<page>` list page (edits), `rv:r:<review>` reply."""
@@ -197,7 +198,37 @@ async def _save(update: Update, context: Context, text: str) -> int | None:
     key = "review.saved" if result.created else "review.updated"
     shop = state["shop"]
     await show_menu(update, user, t(lang, key, shop=shop, stars=stars(result.review.stars)))
+    await notify_owner(context, result.review, created=result.created)
     return END
+
+
+async def notify_owner(context: Context, review: Review, *, created: bool) -> None:
+    """Tell the shop's owner, in their language, that a review arrived or changed, with a
+    button to answer it (or, once answered, to read the reviews)."""
+    await review.fetch_related("shop__owner", "user")
+    shop, owner = review.shop, review.shop.owner
+    lang = owner.language
+    author = clip(review.user.first_name, NAME_MAX)
+    key = "walk.review_new" if created else "walk.review_edited"
+    head = t(lang, key, shop=h(shop.name), name=h(author), stars=stars(review.stars))
+    if review.verified:
+        head += f" · {t(lang, 'review.verified')}"
+    lines = [head]
+    if review.text:
+        lines += ["", f"<i>{h(review.text)}</i>"]
+    rows = []
+    if review.reply is None:
+        lines += ["", t(lang, "walk.review_answer_hint")]
+        rows.append([(t(lang, "review.reply_button", name=author), f"{PREFIX}:r:{review.id}")])
+    rows.append(
+        [(t(lang, "review.list_button", count=shop.rating_count), f"{PREFIX}:l:{shop.id}:0")]
+    )
+    try:
+        await context.bot.send_message(
+            owner.id, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=inline(rows)
+        )
+    except (Forbidden, BadRequest) as exc:  # blocked the bot, or never started it
+        log.info("review notice to owner %s not delivered: %s", owner.id, exc)
 
 
 # ------------------------------------------------------------------------------- replies

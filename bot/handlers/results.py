@@ -35,7 +35,7 @@ from bot.ui.base import (
     shop_to_manage,
 )
 from bot.ui.keyboards import inline
-from bot.views.coupons import local_time
+from bot.views.coupons import coupon_name, local_time
 
 PREFIX = "res"
 CHART_DAYS = 14
@@ -90,7 +90,7 @@ def _promotion_lines(lang: str, result: PromotionResult, tz: str) -> list[str]:
     return lines
 
 
-def _coupon_lines(lang: str, result: CouponResult) -> list[str]:
+def _coupon_lines(lang: str, result: CouponResult, tz: str) -> list[str]:
     c, funnel = result.coupon, result.funnel
     marks = []
     if c.status != CouponStatus.ACTIVE:
@@ -98,7 +98,7 @@ def _coupon_lines(lang: str, result: CouponResult) -> list[str]:
     left = coupons.stock_left(c)
     if left is not None:
         marks.append(t(lang, "results.stock_left", left=left))
-    head = f"🎟 <b>{h(c.title)}</b>" + "".join(f" · {mark}" for mark in marks)
+    head = f"🎟 <b>{h(coupon_name(c, lang, tz))}</b>" + "".join(f" · {mark}" for mark in marks)
     lines = [head]
     if funnel.reached:
         lines.append(f"    {_sends_line(lang, funnel)}")
@@ -128,7 +128,7 @@ def results_text(
     if not held:
         lines.append(t(lang, "results.no_coupons"))
     for result in held:
-        lines += _coupon_lines(lang, result)
+        lines += _coupon_lines(lang, result, shop.timezone)
     lines += ["", t(lang, "results.hint", days=CHART_DAYS)]
     return "\n".join(lines)
 
@@ -151,7 +151,10 @@ async def show_results(update: Update, user: User, shop: Shop) -> None:
     lang = user.language
     sent = await promotions.promotion_results(shop.id)
     held = await promotions.coupon_results(shop.id)
-    rows = [[(f"📈 {r.coupon.title}", f"{PREFIX}:chart:{r.coupon.id}")] for r in held]
+    rows = [
+        [(f"📈 {coupon_name(r.coupon, lang, shop.timezone)}", f"{PREFIX}:chart:{r.coupon.id}")]
+        for r in held
+    ]
     await say(
         update,
         results_text(lang, shop, sent, held),
@@ -169,9 +172,11 @@ async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
     await answer(update)
     chat = update.effective_chat
     assert chat is not None
-    days = await coupons.daily_counts(coupon.id, CHART_DAYS, coupon.shop.timezone, now=clock.now())
+    tz = coupon.shop.timezone
+    days = await coupons.daily_counts(coupon.id, CHART_DAYS, tz, now=clock.now())
+    name = coupon_name(coupon, lang, tz)
     texts = ChartTexts(
-        title=t(lang, "results.chart_title", title=coupon.title, days=CHART_DAYS),
+        title=t(lang, "results.chart_title", title=name, days=CHART_DAYS),
         claims=t(lang, "results.chart_claims"),
         redemptions=t(lang, "results.chart_redemptions"),
     )
@@ -180,7 +185,7 @@ async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
     caption = t(
         lang,
         "results.chart_caption",
-        title=h(coupon.title),
+        title=h(name),
         days=CHART_DAYS,
         claimed=sum(claimed for _, claimed, _ in days),
         redeemed=sum(redeemed for _, _, redeemed in days),

@@ -44,6 +44,7 @@ from bot.ui.base import (
 from bot.ui.keyboards import inline, menu_pattern
 from bot.views.coupons import (
     card_caption,
+    coupon_name,
     error_text,
     expiry_line,
     local_time,
@@ -63,9 +64,10 @@ HIDDEN_ON_PAGE = frozenset({"ended", "paused", "expired", "sold_out"})
 
 
 async def shop_page_coupon_rows(shop_id: int, user: User) -> list[list[tuple[str, str]]]:
-    """One `🎟 <title>` claim button per coupon of the shop that can still be claimed."""
+    """One `🎟 <title>` claim button per coupon of the shop that can still be claimed (flash
+    deals' copies are offered by their pushes only)."""
     rows = []
-    for coupon in await coupons.list_coupons(shop_id):
+    for coupon in await coupons.page_coupons(shop_id):
         try:
             await coupons.ensure_claimable(coupon, user.id, now=clock.now())
         except CouponError as error:
@@ -93,7 +95,12 @@ async def claim_press(update: Update, context: Context) -> None:
         await expired(update, lang)
         return
     try:
-        claim = await coupons.claim(coupon_id, user.id, now=clock.now(), promotion_id=promotion_id)
+        if promotion_id is None:
+            claim = await coupons.claim_from_page(coupon_id, user.id, now=clock.now())
+        else:
+            claim = await coupons.claim(
+                coupon_id, user.id, now=clock.now(), promotion_id=promotion_id
+            )
     except CouponError as error:
         await tell(update, error_text(lang, "claim", error, user.timezone, html=False))
         return
@@ -135,8 +142,9 @@ async def wallet_command(update: Update, context: Context) -> None:
         lines.append(t(lang, "coupons.wallet_active"))
     for n, item in enumerate(held["active"][:WALLET_ACTIVE_MAX], 1):
         until = expiry_line(item.expires_at, lang, tz)
-        lines.append(f"{n}. <b>{h(item.coupon.title)}</b> — {h(item.shop_name)}\n    {until}")
-        rows.append([(f"{n}. {item.coupon.title}", f"{PREFIX}:open:{item.claim.id}")])
+        name = coupon_name(item.coupon, lang, tz)
+        lines.append(f"{n}. <b>{h(name)}</b> — {h(item.shop_name)}\n    {until}")
+        rows.append([(f"{n}. {name}", f"{PREFIX}:open:{item.claim.id}")])
     if len(held["active"]) > WALLET_ACTIVE_MAX:
         more = len(held["active"]) - WALLET_ACTIVE_MAX
         lines.append(t(lang, "coupons.wallet_more", count=more))
@@ -147,7 +155,8 @@ async def wallet_command(update: Update, context: Context) -> None:
         for item in held[section]:
             moment = item.claim.redeemed_at if section == "used" else item.expires_at
             when = local_time(moment, tz) if moment else ""
-            lines.append(f"• {h(item.coupon.title)} — {h(item.shop_name)} · {when}")
+            name = coupon_name(item.coupon, lang, tz)
+            lines.append(f"• {h(name)} — {h(item.shop_name)} · {when}")
     await say(
         update,
         "\n".join(lines),

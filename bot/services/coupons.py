@@ -229,6 +229,12 @@ async def list_coupons(shop_id: int) -> list[Coupon]:
     return sorted(coupons, key=lambda c: _STATUS_ORDER[c.status])
 
 
+async def page_coupons(shop_id: int) -> list[Coupon]:
+    """The coupons the shop's page offers (in list order): never a flash deal's copy, which
+    is for the people its push reached, claimed through the push's own button."""
+    return [c for c in await list_coupons(shop_id) if c.flash_ends_at is None]
+
+
 async def coupon_stats(coupon_id: int) -> CouponStats:
     coupon = await Coupon.get_or_none(id=coupon_id)
     if coupon is None:
@@ -354,6 +360,14 @@ async def _take_one(
             expires_at=claim_expiry(fresh, now),
             promotion_id=promotion_id,
         )
+
+
+async def claim_from_page(coupon_id: int, user_id: int, *, now: datetime) -> CouponClaim:
+    """A claim through a shop page's button: as `claim`, but a flash deal's copy is not_found
+    there (only its push offers it)."""
+    if await Coupon.exists(id=coupon_id, flash_ends_at__isnull=False):
+        raise CouponError("not_found")
+    return await claim(coupon_id, user_id, now=now)
 
 
 # ------------------------------------------------------------------------------ redeeming

@@ -10,7 +10,8 @@ import asyncio
 import inspect
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +27,8 @@ __all__ = [
     "GeoResult",
     "Geocoder",
     "GeocoderUnavailable",
+    "chinese_address",
+    "local_address",
     "parse_coordinates",
 ]
 
@@ -42,11 +45,55 @@ class CoordinatesOutOfRange(ValueError):
 
 @dataclass(frozen=True)
 class GeoResult:
-    """One place: what the bot stores for a shop or a search centre."""
+    """One place: what the bot stores for a shop or a search centre. `address` is the
+    geocoder's own one-line text (a comma list, smallest place first); `parts` its structured
+    address (Nominatim's `addressdetails`: road, house_number, city...), when it sends one."""
 
     lat: float
     lng: float
     address: str
+    parts: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Chinese addresses go from the largest place down, one name per level, no separators:
+#: 上海市 · 黄浦区 · 南京东路 · 88号 → 上海市黄浦区南京东路88号. Nominatim's keys per level,
+#: the most specific first (in China it often files the district under `suburb`).
+_CHINESE_LEVELS = (
+    ("state", "province"),
+    ("city", "municipality"),
+    ("county", "city_district", "district", "borough", "suburb"),
+    ("town", "village"),
+    ("road", "pedestrian", "street"),
+)
+#: Levels below the city: without one of them there is no street address to offer.
+_CHINESE_LOCAL = 2
+
+
+def local_address(result: GeoResult, language: str) -> str:
+    """The address as people write it in `language` (a catalogue name such as zh_Hans):
+    Chinese from the structured parts, largest place first (上海市黄浦区南京东路88号); other
+    languages, or too few parts, as the geocoder wrote it."""
+    if language.startswith("zh"):
+        return chinese_address(result.parts) or result.address
+    return result.address
+
+
+def chinese_address(parts: Mapping[str, str]) -> str:
+    """Province, city, district, town, road and number run together, repeats dropped (Shanghai
+    is both province and city); '' when nothing below the city is known."""
+    names: list[str] = []
+    local = False
+    for level, keys in enumerate(_CHINESE_LEVELS):
+        name = next((parts[k].strip() for k in keys if str(parts.get(k, "")).strip()), "")
+        if name and name not in names:
+            names.append(name)
+            local = local or level >= _CHINESE_LOCAL
+    if not local:
+        return ""
+    number = str(parts.get("house_number", "")).strip()
+    if number:
+        names.append(number + "号" if number[-1].isdigit() else number)
+    return "".join(names)
 
 
 # Errors that mean "the service did not answer usefully": geopy normalises most transport
@@ -95,6 +142,7 @@ class Geocoder:
         self._geocoder = cls(**options)
         self._language = language
         self._geocode_takes_language = _takes(self._geocoder.geocode, "language")
+        self._geocode_takes_details = _takes(self._geocoder.geocode, "addressdetails")
         self._reverse_takes_language = _takes(self._geocoder.reverse, "language")
         self._closed = False
 
@@ -127,6 +175,8 @@ class Geocoder:
         lang = language or self._language
         if lang and self._geocode_takes_language:
             kwargs["language"] = lang
+        if self._geocode_takes_details:  # the parts a local address is made of
+            kwargs["addressdetails"] = True
         return await self._call(self._geocoder.geocode, query, **kwargs)
 
     async def reverse(
@@ -153,10 +203,14 @@ class Geocoder:
             raise GeocoderUnavailable(str(exc) or type(exc).__name__) from exc
         if location is None:
             return None
+        raw = location.raw if isinstance(location.raw, dict) else {}
+        details = raw.get("address")
+        parts = {str(k): str(v) for k, v in details.items()} if isinstance(details, dict) else {}
         return GeoResult(
             lat=float(location.latitude),
             lng=float(location.longitude),
             address=location.address or "",
+            parts=parts,
         )
 
 

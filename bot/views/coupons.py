@@ -51,6 +51,15 @@ def local_time(moment: datetime, tz_name: str) -> str:
     return moment.astimezone(zone_of(tz_name)).strftime("%Y-%m-%d %H:%M")
 
 
+def coupon_name(coupon: Coupon, lang: str, tz_name: str) -> str:
+    """A coupon as lists name it (plain text): a flash deal's copy is marked with its end, so
+    it is never mistaken for the coupon whose offer it copies."""
+    if coupon.flash_ends_at is None:
+        return coupon.title
+    end = local_time(coupon.flash_ends_at, tz_name)[5:]  # `12-31 12:30`
+    return t(lang, "walk.flash_name", title=coupon.title, end=end)
+
+
 def value_text(lang: str, kind: CouponKind, value: int, config: Config) -> str:
     """The offer in a few words: `20% off` (`8折` in Chinese), `¥10.00 off`, a voucher, a gift."""
     if kind == CouponKind.PERCENT:

@@ -149,7 +149,9 @@ async def test_register_in_english_with_pin_suggestion_photo_and_preview(
 async def test_register_in_chinese_with_typed_address(
     bot, tg: FakeTelegram, nominatim: FakeNominatim
 ) -> None:
-    nominatim.add_place("南京东路88号, 黄浦区, 上海市, 中国", LAT, LNG)
+    parts = {"house_number": "88", "road": "南京东路", "suburb": "黄浦区", "city": "上海市"}
+    parts["country"] = "中国"
+    nominatim.add_place("88, 南京东路, 黄浦区, 上海市, 中国", LAT, LNG, parts)
     li = tg.user(12, first_name="李雷", language_code="zh-hans")
     await li.send("➕ 新店铺")
     assert "您的店铺叫什么名字" in (await li.reply()).text
@@ -158,9 +160,9 @@ async def test_register_in_chinese_with_typed_address(
     assert "发送我的位置" in " ".join(labels(await li.reply()))
     await li.send("南京东路88号")
     address = await li.reply()
-    assert "📍 找到了：南京东路88号, 黄浦区, 上海市, 中国" in address.text
-    assert "南京东路88号, 黄浦区, 上海市, 中国" in labels(address)
-    await li.send("上海市黄浦区南京东路88号")
+    assert "📍 找到了：上海市黄浦区南京东路88号" in address.text  # written the Chinese way
+    assert labels(address) == ["上海市黄浦区南京东路88号", "✖️ 取消"]
+    await li.send("上海市黄浦区南京东路88号")  # one tap on the suggestion
     assert "例如 131 2345 6789" in (await li.reply()).text
     await li.send("+86 138 1234 5678")
     assert "周一至周五 09:00-21:00；周六 10:00-18:00" in (await li.reply()).text

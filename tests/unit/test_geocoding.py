@@ -13,6 +13,8 @@ from bot.services.geocoding import (
     Geocoder,
     GeocoderUnavailable,
     GeoResult,
+    chinese_address,
+    local_address,
     parse_coordinates,
 )
 from tests.fakes.nominatim import FakeNominatim, closed_port_domain
@@ -47,13 +49,16 @@ async def test_geocode_finds_place_and_sends_user_agent_and_language(fake: FakeN
     async with make_geocoder(fake.domain) as geocoder:
         result = await geocoder.geocode("nanjing ROAD", language="zh-CN")
 
-    assert result == GeoResult(lat=31.235, lng=121.474, address=NOODLES)
+    assert result is not None
+    assert (result.lat, result.lng, result.address) == (31.235, 121.474, NOODLES)
+    assert result.parts == {"amenity": "Lao Wang Noodles", "country": "China"}
     [request] = fake.requests
     assert request.path == "/search"
     assert request.query["q"] == "nanjing ROAD"
     assert request.query["format"] == "json"
     assert request.query["limit"] == "1"
     assert request.query["accept-language"] == "zh-CN"
+    assert request.query["addressdetails"] == "1"  # the parts a local address is made of
     assert request.headers["User-Agent"] == USER_AGENT
 
 
@@ -132,7 +137,12 @@ async def test_reverse_returns_nearest_place(fake: FakeNominatim) -> None:
         near_beijing = await geocoder.reverse(39.93, 116.45, language="en")
         near_shanghai = await geocoder.reverse(31.0, 121.0)
 
-    assert near_beijing == GeoResult(lat=39.936, lng=116.455, address=LAUNDRY)
+    assert near_beijing == GeoResult(
+        lat=39.936,
+        lng=116.455,
+        address=LAUNDRY,
+        parts={"amenity": "Bubble Laundry", "country": "China"},
+    )
     assert near_shanghai is not None and near_shanghai.address == NOODLES
     first = fake.requests[0]
     assert first.path == "/reverse"
@@ -213,3 +223,49 @@ def test_parse_coordinates_rejects_out_of_range(text: str) -> None:
     with pytest.raises(CoordinatesOutOfRange):
         parse_coordinates(text)
     assert issubclass(CoordinatesOutOfRange, ValueError)
+
+
+# ------------------------------------------------------------------- addresses, locally
+
+
+SHANGHAI = {
+    "road": "南京东路",
+    "house_number": "88",
+    "suburb": "黄浦区",
+    "city": "上海市",
+    "state": "上海市",
+    "postcode": "200001",
+    "country": "中国",
+    "country_code": "cn",
+}
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (SHANGHAI, "上海市黄浦区南京东路88号"),  # a municipality is named once
+        (
+            {"state": "浙江省", "city": "杭州市", "county": "西湖区", "road": "文三路",
+             "house_number": "12号", "suburb": "西溪街道"},
+            "浙江省杭州市西湖区文三路12号",  # one name per level: the district, not the 街道
+        ),
+        ({"state": "云南省", "city": "大理市", "town": "喜洲镇"}, "云南省大理市喜洲镇"),
+        ({**SHANGHAI, "house_number": ""}, "上海市黄浦区南京东路"),
+        ({"city": "上海市", "state": "上海市", "country": "中国"}, ""),  # no street: none
+        ({"amenity": "老王面馆", "country": "中国"}, ""),
+    ],
+)
+def test_chinese_address_runs_from_province_to_number(
+    parts: dict[str, str], expected: str
+) -> None:
+    assert chinese_address(parts) == expected
+
+
+def test_local_address_in_chinese_else_as_the_geocoder_wrote_it() -> None:
+    western = "88, 南京东路, 黄浦区, 上海市, 200001, 中国"
+    found = GeoResult(31.2, 121.4, western, SHANGHAI)
+    assert local_address(found, "zh_Hans") == "上海市黄浦区南京东路88号"
+    assert local_address(found, "zh_Hant") == "上海市黄浦区南京东路88号"
+    assert local_address(found, "en") == western
+    bare = GeoResult(31.2, 121.4, "老王面馆, 中国", {"amenity": "老王面馆"})
+    assert local_address(bare, "zh_Hans") == "老王面馆, 中国"  # too little to rebuild it
