@@ -151,7 +151,7 @@ async def test_register_in_chinese_with_typed_address(
 ) -> None:
     parts = {"house_number": "88", "road": "南京东路", "suburb": "黄浦区", "city": "上海市"}
     parts["country"] = "中国"
-    nominatim.add_place("88, 南京东路, 黄浦区, 上海市, 中国", LAT, LNG, parts)
+    nominatim.add_place("南京东路88号, 黄浦区, 上海市, 中国", LAT, LNG, parts)
     li = tg.user(12, first_name="李雷", language_code="zh-hans")
     await li.send("➕ 新店铺")
     assert "您的店铺叫什么名字" in (await li.reply()).text
