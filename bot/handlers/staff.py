@@ -41,6 +41,7 @@ from bot.ui.base import (
     shop_to_manage,
 )
 from bot.ui.commands import publish_merchant_commands
+from bot.ui.flow import show_menu
 from bot.ui.keyboards import inline
 from bot.views.coupons import local_time
 from bot.views.operator import is_operator
@@ -213,6 +214,7 @@ async def _join(update: Update, context: Context, user: User, token: str) -> boo
     await answer(update)
     await _refresh_menu(context, user.id)  # before saying so: the menu is right when read
     await _close(query.message, t(lang, "roles.joined", shop=h(joined.shop.name)))
+    await show_menu(update, user, t(lang, "walk.counter_hint"))  # the counter row, at hand
     inviter = await User.get_or_none(id=joined.inviter_id)
     if inviter is not None:
         text = t(

@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, Messa
 
 from bot.i18n import t
 from bot.models import User
+from bot.services.staff import Permission, granted_anywhere
 from bot.ui.base import Context, current_user, say
 from bot.ui.keyboards import any_label_pattern, menu_keyboard
 
@@ -18,11 +19,12 @@ PLAIN_TEXT = filters.TEXT & ~filters.COMMAND & ~CANCEL_LABEL
 
 
 async def show_menu(update: Update, user: User, text: str) -> None:
+    counter = Permission.REDEEM in await granted_anywhere(user.id)
     await say(
         update,
         text,
         reply_markup=menu_keyboard(
-            user.language, consumer=user.is_consumer, merchant=user.is_merchant
+            user.language, consumer=user.is_consumer, merchant=user.is_merchant, counter=counter
         ),
     )
 

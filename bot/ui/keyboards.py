@@ -18,14 +18,18 @@ CONSUMER_MENU = ("menu.nearby", "menu.search", "menu.wallet", "menu.profile", "m
 MERCHANT_MENU = ("menu.redeem", "menu.myshop", "menu.newshop")
 
 
-def menu_keyboard(lang: str, *, consumer: bool, merchant: bool) -> ReplyKeyboardMarkup:
-    """The main menu, fitting the user's roles; merchants get the counter (redeeming a
-    coupon) first, as it is what they do most."""
+def menu_keyboard(
+    lang: str, *, consumer: bool, merchant: bool, counter: bool = False
+) -> ReplyKeyboardMarkup:
+    """The main menu, fitting the user's roles: the counter (redeeming a coupon) for anyone
+    who may redeem at a shop, clerks included, above the owners' shop rows."""
     rows: list[list[str]] = []
     if consumer or not merchant:
         rows += [[t(lang, "menu.nearby"), t(lang, "menu.search")], [t(lang, "menu.wallet")]]
+    if counter:
+        rows += [[t(lang, "menu.redeem")]]
     if merchant:
-        rows += [[t(lang, "menu.redeem")], [t(lang, "menu.myshop"), t(lang, "menu.newshop")]]
+        rows += [[t(lang, "menu.myshop"), t(lang, "menu.newshop")]]
     rows += [[t(lang, "menu.profile"), t(lang, "menu.settings")], [t(lang, "menu.help")]]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True)
 

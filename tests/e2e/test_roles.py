@@ -82,7 +82,7 @@ OWNER_GETS = {
     "poster": "Your poster for Lao Wang Noodles",
     "newcoupon": "New coupon for Lao Wang Noodles",
     "coupons": "Coupons — Lao Wang Noodles",
-    "redeem": "Send the coupon code",
+    "redeem": "any of three ways",
     "promo": "What would you like to tell people?",
     "flash": "Flash deal for Lao Wang Noodles",
     "results": "Results · Lao Wang Noodles",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Config
-from bot.models import CouponClaim, CouponKind, Review, User
+from bot.models import CouponClaim, CouponKind, Review, Staff, StaffRole, User
 from bot.services.reviews import write_review
 from tests.e2e.helpers import LAT, LNG, OWNER_ID, make_shop
 from tests.e2e.test_flash import launch_flash
@@ -194,6 +194,20 @@ async def test_a_published_coupon_points_to_the_counter(bot, tg: FakeTelegram) -
     done = await boss.reply()
     assert "is live" in done.text and "tap 🧾 Redeem a coupon" in done.text
     assert "🧾 Redeem a coupon" in labels(done)
+
+
+async def test_a_clerk_gets_the_counter_but_not_the_shop_rows(bot, tg: FakeTelegram) -> None:
+    shop = await make_shop("Lao Wang Noodles")
+    zhou = await customer(tg, 62, "周", "zh-hans")
+    await Staff.create(shop=shop, user_id=62, role=StaffRole.CLERK)
+    await zhou.send("/start")
+    menu = await zhou.reply()  # and no profile reminder: staff are not interrupted
+    assert ["🧾 核销优惠券"] in menu.reply_keyboard and "🏪 我的店铺" not in labels(menu)
+    await zhou.send("🧾 核销优惠券")
+    assert "三种方式" in (await zhou.reply()).text
+    await zhou.send("/help")
+    await zhou.reply()
+    assert not any("资料还缺少" in (m.text or "") for m in zhou.inbox)
 
 
 # ---------------------------------------------------------------------- 4. Chinese addresses
