@@ -36,7 +36,7 @@ async def start(update: Update, context: Context) -> None:
     if first_contact:
         await users.set_roles(user, consumer=True, merchant=user.is_merchant)
     if context.args:
-        await open_link(update, context, context.args[0])
+        await open_link(update, context, lang, context.args[0])
     if first_contact:
         await show_menu(update, user, t(lang, "walk.welcome", name=user.first_name))
     elif not context.args:
@@ -44,12 +44,11 @@ async def start(update: Update, context: Context) -> None:
         await remind_profile(update, user)
 
 
-async def open_link(update: Update, context: Context, payload: str) -> None:
+async def open_link(update: Update, context: Context, lang: str, payload: str) -> None:
     """`/start <kind>_<token>`: the opener registered for the kind (shop page, redeem...)."""
     kind, _, token = payload.partition("_")
     opener = deps(context).deep_links.get(kind)
     if opener is None or not token:
-        lang = (await current_user(update)).language
         await say(update, t(lang, "start.bad_link"))
         return
     await opener(update, context, token)
