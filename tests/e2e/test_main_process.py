@@ -17,8 +17,8 @@ async def test_the_bot_process_answers_and_stops_cleanly(tg: FakeTelegram, tmp_p
         ann = tg.user(31, first_name="Ann", language_code="en")
         await ann.send("/start")
         assert "Hello Ann" in (await ann.reply(timeout=30)).text
-        await ann.press(ann.last, text="🛍 I'm a customer")
-        assert "Nearby" in (await ann.reply()).text  # the database works across tasks
+        await ann.send("/start")
+        assert "Welcome back" in (await ann.reply()).text  # the database works across tasks
     finally:
         code = await bot.stop()
     assert code == 0, bot.log[-2000:]
