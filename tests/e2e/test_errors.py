@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.handlers import common
-from bot.services import users
-from tests.e2e.helpers import onboard
+from bot.handlers import common, nearby
+from tests.e2e.helpers import make_shop, onboard, results_for
 from tests.fakes.telegram import FakeTelegram
 
 PERSONAL = "Ann Lee +8613812345678 typed: my secret message"
@@ -65,11 +64,11 @@ async def test_a_failing_command_gets_an_apology_in_the_users_language(
 async def test_a_failing_button_is_answered_with_the_apology(
     bot, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    await make_shop("Far Noodles", north_m=3000)
     ann = tg.user(23, first_name="Ann", language_code="en")
-    await ann.send("/start")
-    welcome = await ann.reply()
-    monkeypatch.setattr(users, "set_roles", boom)
-    await ann.press(welcome, text="🛍 I'm a customer")
+    results = await results_for(ann, "✨ All")
+    monkeypatch.setattr(nearby, "nearby", boom)  # the search fails before the press is answered
+    await ann.press(results, text="🔍 Widen to 5 km")
     answer = await ann.callback_answer()
     assert "Sorry, something went wrong" in answer["text"] and answer["show_alert"]
     assert not tg.unanswered_presses
@@ -80,18 +79,14 @@ async def test_a_failing_button_is_answered_with_the_apology(
 async def test_a_button_that_fails_after_answering_gets_the_apology_as_a_message(
     bot, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    await make_shop("Near Noodles", north_m=300)
     ann = tg.user(24, first_name="Ann", language_code="en")
-    await ann.send("/start")
-    welcome = await ann.reply()
-
-    def broken(*args: Any) -> list[str]:
-        raise RuntimeError(PERSONAL)
-
-    monkeypatch.setattr(users, "missing_profile_fields", broken)  # after the press is answered
-    await ann.press(welcome, text="🛍 I'm a customer")
-    menu, apology = await ann.replies(2)
-    assert "Nearby" in menu.text
+    results = await results_for(ann, "✨ All")
+    monkeypatch.setattr(nearby, "nearby", boom)  # a category filter answers, then searches
+    await ann.press(results, text="🍜 Dining")
+    apology = await ann.reply()
     assert "Sorry, something went wrong" in apology.text
     assert "text" not in await ann.callback_answer()  # the handler's own (empty) answer
+    assert "Near Noodles" in results.text and not results.edits  # the list is unchanged
     await ann.wait_for(lambda: len(bot.errors) == 1)
     bot.errors.clear()

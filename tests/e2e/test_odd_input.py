@@ -137,7 +137,7 @@ async def test_forged_buttons_and_links_with_huge_ids_have_expired(bot, tg: Fake
 
 async def test_names_made_of_invisible_characters_are_refused(bot, tg: FakeTelegram) -> None:
     li = tg.user(40, first_name="Li", language_code="en")
-    await onboard(li, "m")
+    await onboard(li)
     await says(li, "/newshop", "called")
     for blank in ("\u200b\u200d", "\u202e\u2066\u2069", "\ufe0f\u3164", " \u2800 "):
         await says(li, blank, "The name can't be empty")
