@@ -11,7 +11,7 @@ answer came and whether every one of its messages was answered in order, and 429
 then the baseline/this ratio. Targets: others' p95 < 1 s, the flooder answered in order.
 
 The flooder sends name searches (`/search`, then a name: tests/e2e/crowd.py). The others
-start with /start and the role button, then cycle through /help, the Help and Nearby menu
+start with /start (greeted as customers), then cycle through /help, the Help and Nearby menu
 buttons, /cancel and /start, thinking 1–3 s between steps, until the flooder has every answer;
 latencies count the steps begun while the flood was still being answered.
 """
@@ -41,12 +41,11 @@ from bot.config import Config, UpdateSettings, load_config
 from bot.i18n import t
 from tests.e2e import crowd
 from tests.e2e.conftest import BotRunner
-from tests.e2e.helpers import ROLE_BUTTON
 from tests.fakes.telegram import BotMessage, FakeTelegram
 
 FLOODER = 5_000
 OTHERS_BASE = 6_000
-#: After the role choice, what a normal user does again and again: (text, answers it gets).
+#: After /start, what a normal user does again and again: (text, answers it gets).
 CYCLE = (
     ("/help", 1),
     (t("en", "menu.help"), 1),
@@ -113,8 +112,7 @@ class Person:
 
 async def use_normally(person: Person, rng: random.Random, latencies: list[float]) -> None:
     user, done = person.user, person.done
-    welcome = await person.act(lambda: user.send("/start"), 1, latencies)
-    await person.act(lambda: user.press(welcome, text=ROLE_BUTTON[("en", "c")]), 2, latencies)
+    await person.act(lambda: user.send("/start"), 1, latencies)
     while not done.is_set():
         for text, answers in CYCLE:
             with contextlib.suppress(TimeoutError):
