@@ -152,8 +152,10 @@ async def is_first_time(shop_id: int, user_id: int, *, coupon_id: int | None = N
     """Whether the person is still first-time at the shop (for `coupon_id`, if given). The
     claim transaction enforces the same rule (record_event with first_time_only)."""
     known = Customer.filter(shop_id=shop_id, user_id=user_id)
+    # Existence first: records are never deleted, so a record made between the two queries is
+    # judged by the rule (the other order refused a newcomer whose first claim landed between).
     # Not `exclude(rule)`: NOT over a NULL comparison is NULL, which would hide the row.
-    return await known.filter(first_time_rule(coupon_id)).exists() or not await known.exists()
+    return not await known.exists() or await known.filter(first_time_rule(coupon_id)).exists()
 
 
 async def is_verified(shop_id: int, user_id: int) -> bool:
