@@ -17,11 +17,20 @@ from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.telegram import FakeTelegram
 
 OPERATOR_ID = 900
+#: Telegram paces one chat at ~1 message/s with small bursts, so a 20-step story would take 20 s
+#: of waiting. Stories that are not about pacing run the fake and the bot at this faster pace
+#: per chat (the 30/s per bot, 429s and flood waits stay as Telegram has them); tests about
+#: pacing are marked `telegram_pace` and get Telegram's own per-chat limits on both sides.
+STORY_PACE = {"per_chat_rate": 20.0, "per_chat_burst": 10}
+
+
+def telegram_pace(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("telegram_pace") is not None
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
+async def tg(request: pytest.FixtureRequest) -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(**({} if telegram_pace(request) else STORY_PACE)) as fake:
         fake.user(OPERATOR_ID, first_name="Olga", language_code="en")
         yield fake
 
@@ -33,9 +42,17 @@ async def nominatim() -> AsyncIterator[FakeNominatim]:
 
 
 @pytest.fixture
-def config(tg: FakeTelegram, nominatim: FakeNominatim, db_url: str, tmp_path: Path) -> Config:
+def config(
+    tg: FakeTelegram,
+    nominatim: FakeNominatim,
+    db_url: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Config:
     base = load_config(env={})
+    broadcast = base.broadcast if telegram_pace(request) else replace(base.broadcast, **STORY_PACE)
     return base.with_(
+        broadcast=broadcast,
         token=tg.token,
         api_base_url=tg.base_url,
         api_file_url=tg.base_file_url,

@@ -16,6 +16,8 @@ from tests.e2e.test_sender import VirtualTime, call, limiter
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.telegram import FakeTelegram
 
+pytestmark = pytest.mark.telegram_pace  # this is about Telegram's per-chat pace
+
 FLOOD = 10  # answered at ~1 message/s: the flooder waits ~8 s for the last answer
 FLOODER, OTHERS = 60, (61, 62, 63)
 
