@@ -40,6 +40,7 @@ from bot.i18n import t
 from bot.models import Outbox
 from bot.services import outbox
 from bot.services.outbox import CampaignProgress, DeliveryPolicy, localized
+from bot.ui.text import CAPTION_MAX, fit_html
 
 log = logging.getLogger(__name__)
 
@@ -357,14 +358,14 @@ async def send_rendered(
         return await bot.send_photo(
             chat_id,
             message.photo,
-            caption=message.text or None,
+            caption=fit_html(message.text, CAPTION_MAX) or None,
             parse_mode=ParseMode.HTML,
             reply_markup=message.reply_markup,
             **extra,
         )
     return await bot.send_message(
         chat_id,
-        message.text,
+        fit_html(message.text),
         parse_mode=ParseMode.HTML,
         reply_markup=message.reply_markup,
         **extra,
@@ -727,7 +728,7 @@ async def edit_campaign_messages(
             try:
                 if row.payload.get("photo"):
                     await bot.edit_message_caption(
-                        caption=body,
+                        caption=fit_html(body, CAPTION_MAX),
                         parse_mode=ParseMode.HTML,
                         reply_markup=reply_markup,
                         **target,
@@ -735,7 +736,7 @@ async def edit_campaign_messages(
                     )
                 else:
                     await bot.edit_message_text(
-                        body,
+                        fit_html(body),
                         parse_mode=ParseMode.HTML,
                         reply_markup=reply_markup,
                         **target,

@@ -54,6 +54,7 @@ from bot.ui.base import (
 )
 from bot.ui.flow import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
 from bot.ui.keyboards import any_label_pattern, choice_keyboard, inline
+from bot.ui.text import CAPTION_MAX, TEXT_MAX, block, blocks, cut, fit
 
 PREFIX = "cat"
 # Conversation states (strings: they are persisted, and must survive code edits).
@@ -66,6 +67,8 @@ EDIT_STATES = {
 }
 REMOVE_DESCRIPTION = filters.Regex(any_label_pattern(["catalog.remove_description"]))
 REMOVE_PHOTO = filters.Regex(any_label_pattern(["catalog.remove_photo"]))
+#: A service's description keeps at least this much beside its photo (a caption).
+DESCRIPTION_FLOOR = 200
 NOT_TEXT = ~filters.TEXT & ~filters.COMMAND
 NOT_PHOTO = (
     ~filters.PHOTO & ~filters.COMMAND & ~filters.Regex(any_label_pattern(["common.cancel_button"]))
@@ -79,42 +82,42 @@ def list_screen(
     shop: Shop, services: list[Service], lang: str, config: Config
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The catalogue of one shop: every service with price and hidden state, one button each."""
-    lines = [t(lang, "catalog.list_title", shop=h(shop.name)), ""]
+    parts = blocks([t(lang, "catalog.list_title", shop=h(shop.name)), ""])
     if not services:
-        lines.append(t(lang, "catalog.list_empty"))
+        parts.append(block(t(lang, "catalog.list_empty")))
     for i, service in enumerate(services, 1):
         hidden = f" · {t(lang, 'catalog.hidden_mark')}" if service.hidden else ""
-        lines.append(
-            f"{i}. {h(service.name)} — {format_price(service.price_cents, config)}{hidden}"
-        )
+        price = format_price(service.price_cents, config)
+        parts.append(block(f"{i}. {h(service.name)} — {price}{hidden}", drop=1))
     if services:
-        lines += ["", t(lang, "catalog.list_hint")]
+        parts += blocks(["", t(lang, "catalog.list_hint")])
     rows = [[(_button_label(s, config), f"{PREFIX}:open:{s.id}")] for s in services]
     rows.append([(t(lang, "catalog.add_button"), f"{PREFIX}:add:{shop.id}")])
-    return "\n".join(lines), inline(rows)
+    text = fit(parts, more=lambda count: t(lang, "limits.more_below", count=count)).html
+    return text, inline(rows)
 
 
 def card_screen(
     service: Service, lang: str, config: Config, *, first: bool
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """One service as the merchant manages it (the photo, if any, is the message's picture)."""
+    """One service as the merchant manages it (the photo, if any, is the message's picture,
+    and then its description gives way to fit the caption)."""
     description = (
-        f"<i>{h(service.description)}</i>"
+        cut(service.description, DESCRIPTION_FLOOR, markup="📝 <i>", end="</i>")
         if service.description
-        else t(lang, "catalog.no_description")
+        else f"📝 {t(lang, 'catalog.no_description')}"
     )
     photo = "catalog.photo_yes" if service.photo_file_id else "catalog.photo_no"
     state = "catalog.state_hidden" if service.hidden else "catalog.state_shown"
-    text = "\n".join(
-        [
-            f"<b>{h(service.name)}</b>",
-            f"💰 {format_price(service.price_cents, config)}",
-            f"📝 {description}",
-            t(lang, photo),
-            "",
-            t(lang, state),
-        ]
-    )
+    lines = [
+        f"<b>{h(service.name)}</b>",
+        f"💰 {format_price(service.price_cents, config)}",
+        description,
+        t(lang, photo),
+        "",
+        t(lang, state),
+    ]
+    text = fit([block(*lines)], CAPTION_MAX if service.photo_file_id else TEXT_MAX).html
     sid = service.id
     toggle = (
         (t(lang, "catalog.show_button"), f"{PREFIX}:hide:{sid}:0")

@@ -81,7 +81,7 @@ from bot.ui.keyboards import (
     inline,
 )
 from bot.views.coupons import (
-    card_caption,
+    card_text,
     coupon_name,
     error_text,
     expiry_line,
@@ -510,8 +510,8 @@ async def show_preview(update: Update, context: Context, user: User) -> str:
     expiry = expiry_line(coupons.claim_expiry(coupon, now), lang, user.timezone)
     note = t(lang, "coupons.claimed_note")
     code = generate_code()
-    caption = card_caption(coupon, d["shop_name"], code, expiry, lang, config, note=note)
-    await send_card(update, context, coupon, code, caption)
+    text = card_text(coupon, d["shop_name"], code, expiry, lang, config, note=note)
+    await send_card(update, context, coupon, code, text)
     stock = (
         t(lang, "coupons.unlimited")
         if coupon.stock is None

@@ -83,6 +83,7 @@ from bot.ui.keyboards import (
     location_keyboard,
     menu_pattern,
 )
+from bot.ui.text import fit_html
 from bot.views import operator
 from bot.views.shop import card_for, card_from_draft, page_buttons, send_shop_page
 
@@ -668,7 +669,7 @@ async def shop_menu(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
             (t(lang, "myshop.poster"), f"poster:{shop.id}"),
         ]
     )
-    return text, inline(rows)
+    return fit_html(text), inline(rows)
 
 
 async def _waiting_line(shop: Shop, lang: str) -> list[str]:

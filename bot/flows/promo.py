@@ -88,6 +88,8 @@ from bot.ui.flow import (
     show_menu,
 )
 from bot.ui.keyboards import choice_keyboard, inline
+from bot.ui.text import CAPTION_MAX, Line, block, cut, fit
+from bot.ui.text import TEXT_MAX as MESSAGE_MAX
 from bot.views.coupons import local_time, value_text
 from bot.views.push import push_buttons
 from scheduler import FLASH_DEAL_ENDS, RUN_HOWEVER_LATE
@@ -101,6 +103,8 @@ TEXT, PHOTO, COUPON, AUDIENCE, CONFIRM = "pr_text", "pr_photo", "pr_coupon", "pr
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
 #: Coupons offered as buttons (newest first); older ones are rarely what a push is about.
 MAX_COUPON_BUTTONS = 8
+#: The merchant's words keep at least this much of a photo's caption.
+PUSH_TEXT_FLOOR = 200
 #: After the wallet's claim handler (group 0) has answered, check whether a flash deal sold out.
 CLAIM_FOLLOW_UP_GROUP = 1
 CLAIM_PATTERN = r"^cpn:claim:"
@@ -126,9 +130,14 @@ class Push:
 
 def push_text(push: Push, lang: str, config: Config) -> str:
     """The message (HTML): who it is from, the merchant's words as typed, the offer, a flash
-    deal's stock and end, and why the reader gets it. Fits a photo caption (1024)."""
+    deal's stock and end, and why the reader gets it. Fits a photo caption (1,024) when it
+    has a photo: the merchant's words give way if need be (the preview shows it)."""
     header = "flash.header" if push.ends_at else "promo.header"
-    lines = [t(lang, header, shop=h(push.shop.name)), "", h(push.text)]
+    lines: list[Line | str] = [
+        t(lang, header, shop=h(push.shop.name)),
+        "",
+        cut(push.text, PUSH_TEXT_FLOOR),
+    ]
     if push.offer is not None:
         offer = value_text(lang, push.offer.kind, push.offer.value, config)
         lines += ["", f"🎟 <b>{h(push.offer.title)}</b> · {offer}"]
@@ -141,7 +150,7 @@ def push_text(push: Push, lang: str, config: Config) -> str:
     category = t(lang, f"category.{push.shop.category}")
     why = t(lang, f"promo.why_{push.audience.value}", shop=h(push.shop.name), category=category)
     lines += ["", f"<i>{why}</i>"]
-    return "\n".join(lines)
+    return fit([block(*lines)], CAPTION_MAX if push.photo else MESSAGE_MAX).html
 
 
 def payload_of(push: Push, config: Config) -> dict[str, Any]:
@@ -168,7 +177,9 @@ def payload_of(push: Push, config: Config) -> dict[str, Any]:
 
 def ended_text(promotion: Promotion, shop: Shop, reason: str, lang: str) -> str:
     """What a flash deal's messages say once it is over (its claim button is gone)."""
-    return "\n".join([t(lang, f"flash.ended_{reason}", shop=h(shop.name)), "", h(promotion.text)])
+    lines = [t(lang, f"flash.ended_{reason}", shop=h(shop.name)), "", cut(promotion.text, 1)]
+    limit = CAPTION_MAX if promotion.photo_file_id else MESSAGE_MAX
+    return fit([block(*lines)], limit).html
 
 
 # ------------------------------------------------------------------------ starting

@@ -60,6 +60,7 @@ from bot.ui.flow import (
     show_menu,
 )
 from bot.ui.keyboards import any_label_pattern, choice_keyboard, inline
+from bot.ui.text import Line, block, blocks, cut, fit, fit_html, shorten
 from bot.views.reviews import PREFIX
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,10 @@ log = logging.getLogger(__name__)
 ASK_STARS, ASK_TEXT, ASK_REPLY = range(3)
 KEEP_LABEL = filters.Regex(any_label_pattern(["review.keep_text"]))
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
-# The list shows long texts clipped, so five reviews always fit in one message.
-LIST_TEXT_MAX = 450
-LIST_REPLY_MAX = 200
+# Long texts in the list give way (down to these lengths) so five reviews fit one message.
+LIST_TEXT_MIN = 300
+LIST_REPLY_MIN = 120
 NAME_MAX = 32
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def star_label(lang: str, n: int) -> str:
@@ -140,7 +137,7 @@ async def chose_stars(update: Update, context: Context) -> int | None:
     text = t(lang, "review.ask_text", max=max_len)
     keep = []
     if state["old_text"]:
-        text += "\n\n" + t(lang, "review.ask_text_keep", text=h(clip(state["old_text"], 300)))
+        text += "\n\n" + t(lang, "review.ask_text_keep", text=h(shorten(state["old_text"], 300)))
         keep = [t(lang, "review.keep_text")]
     await say(
         update,
@@ -208,7 +205,7 @@ async def notify_owner(context: Context, review: Review, *, created: bool) -> No
     await review.fetch_related("shop__owner", "user")
     shop, owner = review.shop, review.shop.owner
     lang = owner.language
-    author = clip(review.user.first_name, NAME_MAX)
+    author = shorten(review.user.first_name, NAME_MAX)
     key = "walk.review_new" if created else "walk.review_edited"
     head = t(lang, key, shop=h(shop.name), name=h(author), stars=stars(review.stars))
     if review.verified:
@@ -251,7 +248,7 @@ async def start_reply(update: Update, context: Context) -> int:
     await review.fetch_related("user")
     draft(context)["review"] = {"reply_to": review.id}
     await answer(update)
-    quoted = stars(review.stars) + (f"\n{h(clip(review.text, 300))}" if review.text else "")
+    quoted = stars(review.stars) + (f"\n{h(shorten(review.text, 300))}" if review.text else "")
     await say(
         update,
         t(lang, "review.ask_reply", name=h(review.user.first_name), review=quoted),
@@ -299,12 +296,14 @@ async def notify_reviewer(context: Context, review: Review) -> None:
     try:
         await context.bot.send_message(
             reviewer.id,
-            t(
-                lang,
-                "review.reply_notice",
-                shop=h(shop.name),
-                stars=stars(review.stars),
-                reply=h(review.reply or ""),
+            fit_html(
+                t(
+                    lang,
+                    "review.reply_notice",
+                    shop=h(shop.name),
+                    stars=stars(review.stars),
+                    reply=h(review.reply or ""),
+                )
             ),
             parse_mode=ParseMode.HTML,
             reply_markup=inline([[(t(lang, "review.see_reviews"), f"{PREFIX}:l:{shop.id}:0")]]),
@@ -317,26 +316,29 @@ async def notify_reviewer(context: Context, review: Review) -> None:
 
 
 def reviews_text(lang: str, shop: Shop, page: ReviewPage) -> str:
-    """The list as HTML: header with the average, then each review with its reply."""
+    """The list as HTML: header with the average, then each review with its reply; long texts
+    are shortened so that the page's reviews always fit one message."""
     rating = format_rating(shop.rating_sum, shop.rating_count)
     lines = [t(lang, "review.list_title", shop=h(shop.name))]
     if not page.total:
         return "\n".join([*lines, "", t(lang, "review.none_yet")])
     lines.append(f"{rating} · {t(lang, 'review.page', page=page.page + 1, pages=page.pages)}")
+    parts = blocks(lines)
     zone = ZoneInfo(shop.timezone)
     for entry in page.entries:
         head = stars(entry.stars)
         if entry.verified:
             head += f" · {t(lang, 'review.verified')}"
-        lines += ["", head]
+        review: list[Line | str] = ["", head]
         if entry.text:
-            lines.append(h(clip(entry.text, LIST_TEXT_MAX)))
+            review.append(cut(entry.text, LIST_TEXT_MIN))
         when = entry.updated_at.astimezone(zone).strftime("%Y-%m-%d")
-        lines.append(f"<i>— {h(clip(entry.author, NAME_MAX))} · {when}</i>")
+        review.append(f"<i>— {h(shorten(entry.author, NAME_MAX))} · {when}</i>")
         if entry.reply:
-            reply = h(clip(entry.reply, LIST_REPLY_MAX))
-            lines.append(f"💬 {t(lang, 'review.owner_reply')}: {reply}")
-    return "\n".join(lines)
+            label = f"💬 {t(lang, 'review.owner_reply')}: "
+            review.append(cut(entry.reply, LIST_REPLY_MIN, markup=label))
+        parts.append(block(*review))
+    return fit(parts).html
 
 
 def reviews_markup(
@@ -346,7 +348,12 @@ def reviews_markup(
     rows = []
     if owner:
         rows += [
-            [(t(lang, "review.reply_button", name=clip(e.author, NAME_MAX)), f"{PREFIX}:r:{e.id}")]
+            [
+                (
+                    t(lang, "review.reply_button", name=shorten(e.author, NAME_MAX)),
+                    f"{PREFIX}:r:{e.id}",
+                )
+            ]
             for e in page.entries
             if e.reply is None
         ]

@@ -48,6 +48,7 @@ from bot.ui.base import (
 )
 from bot.ui.flow import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
 from bot.ui.keyboards import category_buttons, inline, location_keyboard
+from bot.ui.text import block, blocks, fit
 from bot.views.push import FOLLOW_PREFIX
 
 PREFIX = FOLLOW_PREFIX
@@ -153,11 +154,13 @@ def following_screen(
     add = [(t(lang, "follow.add_category_button"), f"{PREFIX}:cat")]
     if not views:
         return t(lang, "follow.list_empty"), inline([add])
-    lines = [t(lang, "follow.list_title"), ""]
+    parts = blocks([t(lang, "follow.list_title"), ""])
     rows = []
     for n, view in enumerate(views, 1):
         line = f"{n}. {_describe(lang, view, places)}"
-        lines.append(line + (f" · {t(lang, 'follow.muted_mark')}" if view.muted else ""))
+        parts.append(
+            block(line + (f" · {t(lang, 'follow.muted_mark')}" if view.muted else ""), drop=1)
+        )
         mute_key = "follow.unmute_button" if view.muted else "follow.mute_button"
         rows.append(
             [
@@ -165,8 +168,9 @@ def following_screen(
                 (t(lang, "follow.remove_button", n=n), f"{PREFIX}:unf:{view.id}"),
             ]
         )
-    lines += ["", t(lang, "follow.list_hint")]
-    return "\n".join(lines), inline([*rows, add])
+    parts += blocks(["", t(lang, "follow.list_hint")])
+    more = fit(parts, more=lambda count: t(lang, "limits.more_below", count=count))
+    return more.html, inline([*rows, add])
 
 
 def _describe(lang: str, view: FollowView, places: list[users.SavedPlace]) -> str:

@@ -50,6 +50,7 @@ from bot.ui.keyboards import (
     location_keyboard,
     menu_pattern,
 )
+from bot.ui.text import block, blocks, fit
 from bot.views.shop import hours_open, shop_data
 
 PREFIX = "nb"
@@ -174,15 +175,18 @@ def results_text(
         last=page.offset + len(page.hits),
         total=page.total,
     )
-    lines = [title, f"{counts} · {t(lang, order)}", ""]
+    parts = blocks([title, f"{counts} · {t(lang, order)}", ""])
     distances = {hit.shop_id: hit.distance_m for hit in page.hits}
     show_category = search["kind"] == "name" or not search["category"]
     at = now()
-    lines += [
-        result_line(lang, page.offset + i, s, distances[s.id], category=show_category, at=at)
+    parts += [
+        block(
+            result_line(lang, page.offset + i, s, distances[s.id], category=show_category, at=at),
+            drop=1,
+        )
         for i, s in enumerate(shops, start=1)
     ]
-    return "\n".join(lines)
+    return fit(parts, more=lambda count: t(lang, "limits.more_below", count=count)).html
 
 
 def results_markup(

@@ -117,7 +117,7 @@ async def close_review(update: Update, shop: Shop, lang: str, *, decided_by: str
     outcome = t(lang, key, status=status_label(shop.status, lang), name=h(decided_by or ""))
     try:
         await query.edit_message_text(
-            f"{await review_text(shop, lang)}\n\n{outcome}",
+            await review_text(shop, lang, outcome),
             parse_mode=ParseMode.HTML,
             reply_markup=None,
         )

@@ -29,6 +29,7 @@ from bot.ui.base import (
     refusing,
     shop_to_manage,
 )
+from bot.ui.text import CAPTION_MAX, fit_html
 
 PREFIX = "poster"
 STATUS_NOTES = {
@@ -101,7 +102,7 @@ async def send_poster(update: Update, context: Context, user: User, shop: Shop) 
         caption += "\n\n" + t(lang, note)
     await chat.send_document(
         InputFile(png, filename=f"poster-shop-{shop.id}.png"),
-        caption=caption,
+        caption=fit_html(caption, CAPTION_MAX),
         parse_mode=ParseMode.HTML,
     )
 

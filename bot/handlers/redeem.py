@@ -50,6 +50,7 @@ from bot.ui.base import (
 )
 from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, busy, flow_fallbacks, unknown_text
 from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline, menu_pattern
+from bot.ui.text import fit_html
 from bot.views.coupons import error_text, expiry_line, local_time, offer_lines
 
 PREFIX = "rdm"
@@ -186,7 +187,7 @@ async def _close(message: object, footer: str | None) -> None:
     with suppress(TelegramError):  # too old to edit: the answer above already told
         if footer:
             text = (message.text_html or "") + "\n\n" + footer
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+            await message.edit_text(fit_html(text), parse_mode=ParseMode.HTML, reply_markup=None)
         else:
             await message.edit_reply_markup(None)
 

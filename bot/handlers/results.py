@@ -35,6 +35,7 @@ from bot.ui.base import (
     shop_to_manage,
 )
 from bot.ui.keyboards import inline
+from bot.ui.text import CAPTION_MAX, block, blocks, fit, fit_html, shorten
 from bot.views.coupons import coupon_name, local_time
 
 PREFIX = "res"
@@ -48,8 +49,7 @@ def percent(rate: float | None) -> str:
 
 
 def _snippet(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= SNIPPET else line[: SNIPPET - 1].rstrip() + "…"
+    return shorten(" ".join(text.split()), SNIPPET)
 
 
 def _sends_line(lang: str, funnel: Funnel) -> str:
@@ -118,19 +118,21 @@ def _coupon_lines(lang: str, result: CouponResult, tz: str) -> list[str]:
 def results_text(
     lang: str, shop: Shop, sent: list[PromotionResult], held: list[CouponResult]
 ) -> str:
-    """The whole report (HTML): messages newest first, then coupons, then how to read it."""
-    lines = [t(lang, "results.title", shop=h(shop.name)), "", t(lang, "results.promotions")]
+    """The whole report (HTML): messages newest first, then coupons, then how to read it; the
+    oldest messages give way first, then the last coupons (their chart buttons stay)."""
+    title = t(lang, "results.title", shop=h(shop.name))
+    parts = blocks([title, "", t(lang, "results.promotions")])
     if not sent:
-        lines.append(t(lang, "results.no_promotions"))
+        parts.append(block(t(lang, "results.no_promotions")))
     for result in sent:
-        lines += _promotion_lines(lang, result, shop.timezone)
-    lines += ["", t(lang, "results.coupons")]
+        parts.append(block(*_promotion_lines(lang, result, shop.timezone), drop=2))
+    parts += blocks(["", t(lang, "results.coupons")])
     if not held:
-        lines.append(t(lang, "results.no_coupons"))
+        parts.append(block(t(lang, "results.no_coupons")))
     for result in held:
-        lines += _coupon_lines(lang, result, shop.timezone)
-    lines += ["", t(lang, "results.hint", days=CHART_DAYS)]
-    return "\n".join(lines)
+        parts.append(block(*_coupon_lines(lang, result, shop.timezone), drop=1))
+    parts += blocks(["", t(lang, "results.hint", days=CHART_DAYS)])
+    return fit(parts, more=lambda count: t(lang, "limits.more_items", count=count)).html
 
 
 async def results_command(update: Update, context: Context) -> None:
@@ -182,13 +184,16 @@ async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
     )
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     png = await asyncio.to_thread(daily_chart_png, days, texts)
-    caption = t(
-        lang,
-        "results.chart_caption",
-        title=h(name),
-        days=CHART_DAYS,
-        claimed=sum(claimed for _, claimed, _ in days),
-        redeemed=sum(redeemed for _, _, redeemed in days),
+    caption = fit_html(
+        t(
+            lang,
+            "results.chart_caption",
+            title=h(name),
+            days=CHART_DAYS,
+            claimed=sum(claimed for _, claimed, _ in days),
+            redeemed=sum(redeemed for _, _, redeemed in days),
+        ),
+        CAPTION_MAX,
     )
     await chat.send_photo(
         InputFile(png, filename=f"coupon-{coupon.id}-{CHART_DAYS}d.png"),

@@ -42,8 +42,9 @@ from bot.ui.base import (
     say,
 )
 from bot.ui.keyboards import inline, menu_pattern
+from bot.ui.text import block, blocks, fit
 from bot.views.coupons import (
-    card_caption,
+    card_text,
     coupon_name,
     error_text,
     expiry_line,
@@ -113,7 +114,7 @@ async def _send_item(
     update: Update, context: Context, user: User, item: WalletItem, *, note: str = ""
 ) -> None:
     lang = user.language
-    caption = card_caption(
+    text = card_text(
         item.coupon,
         item.shop_name,
         item.claim.code,
@@ -122,7 +123,7 @@ async def _send_item(
         deps(context).config,
         note=note,
     )
-    await send_card(update, context, item.coupon, item.claim.code, caption)
+    await send_card(update, context, item.coupon, item.claim.code, text)
 
 
 # ----------------------------------------------------------------------------- wallet
@@ -136,33 +137,32 @@ async def wallet_command(update: Update, context: Context) -> None:
     if not any(held.values()):
         await say(update, t(lang, "coupons.wallet_empty"))
         return
-    lines = [t(lang, "coupons.wallet_title"), ""]
+    parts = blocks([t(lang, "coupons.wallet_title"), ""])
     rows = []
     if held["active"]:
-        lines.append(t(lang, "coupons.wallet_active"))
+        parts.append(block(t(lang, "coupons.wallet_active")))
     for n, item in enumerate(held["active"][:WALLET_ACTIVE_MAX], 1):
         until = expiry_line(item.expires_at, lang, tz)
         name = coupon_name(item.coupon, lang, tz)
-        lines.append(f"{n}. <b>{h(name)}</b> — {h(item.shop_name)}\n    {until}")
+        line = f"{n}. <b>{h(name)}</b> — {h(item.shop_name)}\n    {until}"
+        parts.append(block(line, drop=1))
         rows.append([(f"{n}. {name}", f"{PREFIX}:open:{item.claim.id}")])
     if len(held["active"]) > WALLET_ACTIVE_MAX:
         more = len(held["active"]) - WALLET_ACTIVE_MAX
-        lines.append(t(lang, "coupons.wallet_more", count=more))
+        parts.append(block(t(lang, "coupons.wallet_more", count=more)))
     for section in ("used", "expired"):
         if not held[section]:
             continue
-        lines += ["", t(lang, f"coupons.wallet_{section}")]
+        parts += blocks(["", t(lang, f"coupons.wallet_{section}")])
         for item in held[section]:
             moment = item.claim.redeemed_at if section == "used" else item.expires_at
             when = local_time(moment, tz) if moment else ""
             name = coupon_name(item.coupon, lang, tz)
-            lines.append(f"• {h(name)} — {h(item.shop_name)} · {when}")
-    await say(
-        update,
-        "\n".join(lines),
-        parse_mode=ParseMode.HTML,
-        reply_markup=inline(rows) if rows else None,
-    )
+            line = f"• {h(name)} — {h(item.shop_name)} · {when}"
+            parts.append(block(line, drop=2))
+    # Past coupons give way first; ready ones left out still have their buttons.
+    text = fit(parts, more=lambda count: t(lang, "limits.more_items", count=count)).html
+    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=inline(rows) if rows else None)
 
 
 async def open_press(update: Update, context: Context) -> None:

@@ -20,6 +20,7 @@ from bot.models import Shop, User
 from bot.services.geocoding import Geocoder
 from bot.services.staff import NotAllowed, Permission, require_any
 from bot.services.users import ensure_user
+from bot.ui.text import ALERT_MAX, fit_html, fit_message, shorten
 
 Context = ContextTypes.DEFAULT_TYPE
 DeepLinkOpener = Callable[[Update, Context, str], Awaitable[None]]
@@ -75,16 +76,26 @@ async def shop_to_manage(
 
 
 async def say(update: Update, text: str, **kwargs: Any) -> Message:
-    """Send a new message to the chat the update came from."""
+    """Send a new message to the chat the update came from (within Telegram's 4,096)."""
     chat = update.effective_chat
     assert chat is not None
+    text = fit_message(text, parse_mode_of(chat.get_bot(), kwargs))
     return await chat.send_message(text, **kwargs)
+
+
+def parse_mode_of(bot: Any, kwargs: dict[str, Any]) -> str | None:
+    """The parse mode a send will use: the one passed, else the bot's default."""
+    if "parse_mode" in kwargs:
+        return kwargs["parse_mode"]
+    defaults = getattr(bot, "defaults", None)
+    return getattr(defaults, "parse_mode", None)
 
 
 async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Acknowledge a button press (Telegram shows a spinner until we do)."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=alert)
+        shown = shorten(text, ALERT_MAX) if text else text
+        await update.callback_query.answer(shown, show_alert=alert)
 
 
 async def expired(update: Update, lang: str) -> None:
@@ -138,7 +149,9 @@ async def edit_in_place(
 ) -> None:
     """Edit the pressed message; a double tap that changes nothing is not an error."""
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(
+            fit_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

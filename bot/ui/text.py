@@ -240,17 +240,28 @@ def fit(
 ) -> Fitted:
     """The screen as HTML within `limit` (see the module's docstring for the order things give
     way in). `more(n)` renders the note standing where the first of n left-out blocks stood."""
-    kept = list(range(len(parts)))
-    note = ""
-    while True:
+    order = sorted(
+        (i for i, p in enumerate(parts) if p.drop > 0), key=lambda i: (-parts[i].drop, -i)
+    )
+
+    def attempt(left_out: int) -> tuple[list[int], list[Line], str, list[int | None] | None]:
+        gone = set(order[:left_out])
+        kept = [i for i in range(len(parts)) if i not in gone]
         lines = [line for i in kept for line in parts[i].lines]
-        note = more(len(parts) - len(kept)) if more and len(kept) < len(parts) else ""
+        note = more(left_out) if more and left_out else ""
         budget = limit - (units(visible(note)) + 1 if note else 0)
-        sizes = _sizes(lines, budget)
-        droppable = [i for i in kept if parts[i].drop > 0]
-        if sizes is not None or not droppable:
-            break
-        kept.remove(max(droppable, key=lambda i: (parts[i].drop, i)))
+        return kept, lines, note, _sizes(lines, budget)
+
+    kept, lines, note, sizes = attempt(0)
+    if sizes is None and order:  # the fewest blocks left out that let the rest fit
+        low, high = 1, len(order)
+        while low < high:
+            middle = (low + high) // 2
+            if attempt(middle)[3] is None:
+                low = middle + 1
+            else:
+                high = middle
+        kept, lines, note, sizes = attempt(low)
     if sizes is None:  # even the floors do not fit: floors, then the last resort below
         sizes = [
             line.floor if line.floor is not None and units(line.text) > line.floor else None

@@ -20,9 +20,11 @@ from bot.render.coupon import coupon_qr_png
 from bot.services.codes import display_code, redeem_payload
 from bot.services.coupons import CouponError
 from bot.ui.base import Context, answer, deps, say
+from bot.ui.text import ALERT_MAX, CAPTION_MAX, Block, Line, block, cut, fit, units
 
-#: Telegram shows at most 200 characters in a button's pop-up answer.
-ALERT_MAX = 200
+#: The terms keep at least this many characters in a coupon's caption (the card's full text
+#: follows the picture when they had to be shortened).
+TERMS_FLOOR = 120
 
 
 class Offer(Protocol):
@@ -33,8 +35,6 @@ class Offer(Protocol):
     value: int
     terms: str
     min_spend_cents: int
-
-
 
 
 @cache
@@ -81,17 +81,28 @@ def offer_lines(
     audience: Audience | None = None,
 ) -> list[str]:
     """Title, shop, value, minimum spend, terms and audience, one per line (HTML)."""
-    lines = [f"🎟 <b>{h(offer.title)}</b>"]
+    return [line.render() for line in offer_parts(offer, lang, config, shop_name, audience)]
+
+
+def offer_parts(
+    offer: Offer,
+    lang: str,
+    config: Config,
+    shop_name: str | None = None,
+    audience: Audience | None = None,
+) -> list[Line]:
+    """offer_lines, with the terms marked as what gives way where room is short."""
+    lines = [Line(f"🎟 <b>{h(offer.title)}</b>")]
     if shop_name:
-        lines.append(f"🏪 {h(shop_name)}")
-    lines.append(f"💰 {value_text(lang, offer.kind, offer.value, config)}")
+        lines.append(Line(f"🏪 {h(shop_name)}"))
+    lines.append(Line(f"💰 {value_text(lang, offer.kind, offer.value, config)}"))
     if offer.min_spend_cents:
         spend = format_price(offer.min_spend_cents, config)
-        lines.append(t(lang, "coupons.line_min_spend", amount=spend))
+        lines.append(Line(t(lang, "coupons.line_min_spend", amount=spend)))
     if offer.terms:
-        lines.append(f"📝 {h(offer.terms)}")
+        lines.append(cut(offer.terms, TERMS_FLOOR, markup="📝 ", name="terms"))
     if audience == Audience.NEW_CUSTOMERS:
-        lines.append(t(lang, "coupons.line_new_customers"))
+        lines.append(Line(t(lang, "coupons.line_new_customers")))
     return lines
 
 
@@ -117,7 +128,7 @@ def expiry_line(expires_at: datetime | None, lang: str, tz_name: str) -> str:
     return t(lang, "coupons.line_use_by", end=local_time(expires_at, tz_name))
 
 
-def card_caption(
+def card_text(
     coupon: Coupon,
     shop_name: str,
     code: str,
@@ -126,14 +137,14 @@ def card_caption(
     config: Config,
     *,
     note: str = "",
-) -> str:
-    """The caption under a coupon's QR card: the offer, its validity, the code, a hint."""
-    lines = [note, ""] if note else []
-    lines += offer_lines(coupon, lang, config, shop_name=shop_name, audience=coupon.audience)
+) -> list[Block]:
+    """The text of a coupon's QR card: the offer, its validity, the code, a hint."""
+    lines: list[Line | str] = [note, ""] if note else []
+    lines += offer_parts(coupon, lang, config, shop_name, coupon.audience)
     lines.append(validity)
     lines.append(t(lang, "coupons.line_code", code=display_code(code)))
     lines += ["", t(lang, "coupons.card_hint")]
-    return "\n".join(lines)
+    return [block(*lines)]
 
 
 def redeem_link(bot_username: str, code: str) -> str:
@@ -142,17 +153,23 @@ def redeem_link(bot_username: str, code: str) -> str:
 
 
 async def send_card(
-    update: Update, context: Context, coupon: Coupon, code: str, caption: str
+    update: Update, context: Context, coupon: Coupon, code: str, text: list[Block]
 ) -> None:
-    """The coupon as a picture (title, QR code, code in print) with its caption."""
+    """The coupon as a picture (title, QR code, code in print) with its text as the caption;
+    when the caption had to shorten the terms, the whole text follows as a message."""
     chat = update.effective_chat
     assert chat is not None
     link = redeem_link(deps(context).bot_username, code)
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     png = await asyncio.to_thread(coupon_qr_png, link, display_code(code), coupon.title)
+    caption = fit(text, CAPTION_MAX)
     await chat.send_photo(
-        InputFile(png, filename=f"coupon-{code}.png"), caption=caption, parse_mode=ParseMode.HTML
+        InputFile(png, filename=f"coupon-{code}.png"),
+        caption=caption.html,
+        parse_mode=ParseMode.HTML,
     )
+    if not caption.complete:
+        await say(update, fit(text).html, parse_mode=ParseMode.HTML)
 
 
 def error_text(
@@ -173,7 +190,7 @@ def error_text(
 
 async def tell(update: Update, text: str) -> None:
     """Plain text for a press: a pop-up when it fits, else a message."""
-    if update.callback_query is not None and len(text) <= ALERT_MAX:
+    if update.callback_query is not None and units(text) <= ALERT_MAX:
         await answer(update, text, alert=True)
         return
     await answer(update)

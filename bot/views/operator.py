@@ -20,11 +20,14 @@ from bot.models import Shop, ShopChange, ShopStatus, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
 from bot.ui.keyboards import inline
+from bot.ui.text import fit_html, shorten
 from bot.views.shop import ShopCard, card_for
 
 log = logging.getLogger(__name__)
 
 PREFIX = "opr"
+#: The summary quotes this much of the description (the page shows it in full).
+SUMMARY_ABOUT = 300
 
 
 def shop_summary(card: ShopCard, lang: str) -> str:
@@ -41,8 +44,7 @@ def shop_summary(card: ShopCard, lang: str) -> str:
     lines.append(f"🕘 {h('; '.join(hours))}" if hours else f"🕘 {t(lang, 'shop.no_hours')}")
     lines.append(f"📷 {t(lang, 'operator.photo_count', count=len(card.photos))}")
     if card.description:
-        text = card.description if len(card.description) <= 300 else card.description[:299] + "…"
-        lines += ["", h(text)]
+        lines += ["", h(shorten(card.description, SUMMARY_ABOUT))]
     return "\n".join(lines)
 
 
@@ -60,20 +62,20 @@ async def language_of(user_id: int, config: Config) -> str:
     return usable(user.language) if user is not None else offered().fallback
 
 
-async def review_text(shop: Shop, lang: str) -> str:
+async def review_text(shop: Shop, lang: str, outcome: str = "") -> str:
+    """What an operator decides on (HTML, within one message), with the outcome once decided."""
     owner = await User.get_or_none(id=shop.owner_id)
     who = h(owner.first_name) if owner is not None else "?"
     if owner is not None and owner.username:
         who += f" @{h(owner.username)}"
-    return "\n".join(
-        [
-            t(lang, "operator.review_title"),
-            "",
-            shop_summary(await card_for(shop), lang),
-            "",
-            t(lang, "operator.owner", owner=who, id=shop.owner_id),
-        ]
-    )
+    lines = [
+        t(lang, "operator.review_title"),
+        "",
+        shop_summary(await card_for(shop), lang),
+        "",
+        t(lang, "operator.owner", owner=who, id=shop.owner_id),
+    ]
+    return fit_html("\n".join([*lines, "", outcome] if outcome else lines))
 
 
 def review_buttons(shop_id: int, lang: str) -> InlineKeyboardMarkup:

@@ -1,4 +1,8 @@
-"""The shop page exactly as customers see it; the /newshop preview renders the same way."""
+"""The shop page exactly as customers see it; the /newshop preview renders the same way.
+
+The page always fits one message: when a long description and many services would not, the
+descriptions are shortened and the last services left out, and a 📋 All services button opens
+the services in full (pages of their own), where a 📷 button per service shows its photo."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Chat, InlineKeyboardMarkup, InputMediaPhoto
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ParseMode
 
 from bot.config import Config
@@ -20,7 +24,38 @@ from bot.services.shops import ShopDraft, photos_of
 from bot.services.staff import works_at
 from bot.ui.base import ShopPageRows
 from bot.ui.keyboards import inline
+from bot.ui.text import (
+    CAPTION_MAX,
+    TEXT_MAX,
+    Block,
+    Fitted,
+    Line,
+    block,
+    blocks,
+    cut,
+    fit,
+    measure,
+    pages,
+)
 from bot.views.reviews import review_buttons
+
+#: The shop's own description keeps at least this many characters on its page, and each
+#: service's description this many, before services are left out (they stay one tap away).
+ABOUT_FLOOR = 300
+SERVICE_FLOOR = 60
+#: Services on one page of the full list (each may bring a 📷 button).
+SERVICES_PER_PAGE = 10
+
+
+@dataclass
+class ServiceItem:
+    """A service as customers see it."""
+
+    name: str
+    price_cents: int
+    description: str = ""
+    photo: str | None = None
+    id: int | None = None
 
 
 @dataclass
@@ -37,9 +72,11 @@ class ShopCard:
     description: str
     timezone: str
     photos: list[str] = field(default_factory=list)
-    services: list[tuple[str, int, str]] = field(default_factory=list)
+    services: list[ServiceItem] = field(default_factory=list)
     rating_sum: int = 0
     rating_count: int = 0
+    #: None for a draft (the /newshop preview): no buttons lead anywhere yet
+    shop_id: int | None = None
 
 
 async def card_for(shop: Shop) -> ShopCard:
@@ -55,9 +92,13 @@ async def card_for(shop: Shop) -> ShopCard:
         description=shop.description,
         timezone=shop.timezone,
         photos=await photos_of(shop.id),
-        services=[(s.name, s.price_cents, s.description) for s in services],
+        services=[
+            ServiceItem(s.name, s.price_cents, s.description, s.photo_file_id, s.id)
+            for s in services
+        ],
         rating_sum=shop.rating_sum,
         rating_count=shop.rating_count,
+        shop_id=shop.id,
     )
 
 
@@ -85,8 +126,9 @@ def hours_open(hours: dict, timezone: str, now: datetime) -> bool:
     return WeeklyHours.from_json(hours).is_open(now.astimezone(ZoneInfo(timezone)))
 
 
-def page_text(card: ShopCard, lang: str, config: Config, now: datetime) -> str:
-    """The page body (HTML): category, hours with open-now, phone, description, services."""
+def page_blocks(card: ShopCard, lang: str, config: Config, now: datetime) -> list[Block]:
+    """The page (HTML blocks): name, category, rating, address, phone, hours with open-now,
+    description, services with prices; what gives way first is marked."""
     hours = WeeklyHours.from_json(card.hours)
     lines = [f"<b>{h(card.name)}</b>", t(lang, f"category.{card.category}")]
     rating = format_rating(card.rating_sum, card.rating_count)
@@ -99,15 +141,34 @@ def page_text(card: ShopCard, lang: str, config: Config, now: datetime) -> str:
     lines += ["", f"🕘 {t(lang, 'shop.hours')} · {status}"]
     shown = format_hours(hours, lang)
     lines += [f"  {line}" for line in shown] or [f"  {t(lang, 'shop.no_hours')}"]
+    parts = blocks(lines)
     if card.description:
-        lines += ["", h(card.description)]
+        parts += [block(""), block(cut(card.description, ABOUT_FLOOR, name="about"))]
     if card.services:
-        lines += ["", f"<b>{t(lang, 'shop.services')}</b>"]
-        for name, cents, description in card.services:
-            lines.append(f"• {h(name)} — {format_price(cents, config)}")
-            if description:
-                lines.append(f"  <i>{h(description)}</i>")
-    return "\n".join(lines)
+        parts.append(block("", f"<b>{t(lang, 'shop.services')}</b>"))
+        parts += [service_block(item, config, SERVICE_FLOOR) for item in card.services]
+    return parts
+
+
+def service_block(item: ServiceItem, config: Config, floor: int, *, camera: bool = False) -> Block:
+    """`• name — price` (📷 when it has a photo and `camera`), its description in italics."""
+    mark = " 📷" if camera and item.photo else ""
+    lines: list = [f"• {h(item.name)} — {format_price(item.price_cents, config)}{mark}"]
+    if item.description:
+        lines.append(cut(item.description, floor, markup="  <i>", end="</i>"))
+    return block(*lines, drop=1)
+
+
+def fit_page(card: ShopCard, lang: str, config: Config, now: datetime) -> Fitted:
+    """The page within one message; services left out are counted in a note."""
+    return fit(
+        page_blocks(card, lang, config, now),
+        more=lambda count: t(lang, "limits.more_services", count=count),
+    )
+
+
+def page_text(card: ShopCard, lang: str, config: Config, now: datetime) -> str:
+    return fit_page(card, lang, config, now).html
 
 
 async def send_shop_page(
@@ -118,7 +179,8 @@ async def send_shop_page(
     now: datetime,
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Map pin (venue), photos, then the page text with its buttons."""
+    """Map pin (venue), photos, then the page text with its buttons (📋 All services first
+    when the page could not hold them all, or when services have photos to see)."""
     await chat.send_venue(
         latitude=card.lat,
         longitude=card.lng,
@@ -129,9 +191,57 @@ async def send_shop_page(
         await chat.send_photo(card.photos[0])
     elif len(card.photos) > 1:
         await chat.send_media_group([InputMediaPhoto(p) for p in card.photos])
+    page = fit_page(card, lang, config, now)
     await chat.send_message(
-        page_text(card, lang, config, now), parse_mode=ParseMode.HTML, reply_markup=reply_markup
+        page.html,
+        parse_mode=ParseMode.HTML,
+        reply_markup=_with_services_button(reply_markup, card, page, lang),
     )
+
+
+def _with_services_button(
+    markup: InlineKeyboardMarkup | None, card: ShopCard, page: Fitted, lang: str
+) -> InlineKeyboardMarkup | None:
+    wanted = not page.complete or any(item.photo for item in card.services)
+    if card.shop_id is None or not card.services or not wanted:
+        return markup
+    label = t(lang, "limits.all_services", count=len(card.services))
+    row = [InlineKeyboardButton(label, callback_data=more_data("svc", card.shop_id))]
+    return InlineKeyboardMarkup([row, *(markup.inline_keyboard if markup else ())])
+
+
+def services_screen(
+    card: ShopCard, lang: str, config: Config, now: datetime, number: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Page `number` (from 0; past the end: the last) of the services in full, with the
+    shop's description first when its page had to shorten it; a 📷 button per service with a
+    photo, and previous / next."""
+    body: list[Block] = []
+    if "about" in fit_page(card, lang, config, now).cut:
+        body.append(block(Line(text=card.description), ""))
+    listed = [
+        (item, service_block(item, config, SERVICE_FLOOR, camera=True)) for item in card.services
+    ]
+    body += [part for _, part in listed]
+    widest = t(lang, "limits.services_title", shop=h(card.name), page="99/99")
+    paged = pages(body, TEXT_MAX - measure(widest) - 2, most=SERVICES_PER_PAGE)
+    number = min(max(number, 0), len(paged) - 1)
+    title = t(lang, "limits.services_title", shop=h(card.name), page=f"{number + 1}/{len(paged)}")
+    text = fit([block(title, ""), *paged[number]]).html
+    on_page = [item for item, part in listed if any(part is p for p in paged[number])]
+    rows = [
+        [(f"📷 {item.name}", more_data("pic", item.id))]
+        for item in on_page
+        if item.photo and item.id is not None
+    ]
+    nav = []
+    if number > 0:
+        nav.append((t(lang, "results.prev"), more_data("svp", card.shop_id or 0, number - 1)))
+    if number + 1 < len(paged):
+        nav.append((t(lang, "results.next"), more_data("svp", card.shop_id or 0, number + 1)))
+    if nav:
+        rows.append(nav)
+    return text, inline(rows) if rows else None
 
 
 #: Button data that opens a shop's page (the shop page handler answers it).
@@ -141,6 +251,40 @@ PREFIX = "shop"
 def shop_data(shop_id: int) -> str:
     """Callback data of a button opening the shop's page."""
     return f"{PREFIX}:{shop_id}"
+
+
+#: What the page's continuation buttons do: open the services in full (a new message), turn
+#: to another page of them (in place), show one service's photo.
+MORE_KINDS = ("svc", "svp", "pic")
+
+
+def more_data(kind: str, record_id: int | None, page: int = 0) -> str:
+    """`shop:<kind>:<shop or service id>:<page>`, the data of the buttons that continue a
+    page (see MORE_KINDS); read back by `read_more_data`."""
+    return f"{PREFIX}:{kind}:{record_id or 0}:{page}"
+
+
+def read_more_data(data: str) -> tuple[str, int, int] | None:
+    """(kind, id, page) from `more_data`'s output, or None for anything else."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] != PREFIX or parts[1] not in MORE_KINDS:
+        return None
+    record_id, page = parts[2], parts[3]
+    if not (record_id.isdigit() and page.isdigit() and len(record_id) < 12 and len(page) < 4):
+        return None
+    return parts[1], int(record_id), int(page)
+
+
+def service_caption(item: ServiceItem, shop_name: str, config: Config) -> str:
+    """A service's photo caption: name, price, shop, and its description as far as fits."""
+    lines = [
+        f"<b>{h(item.name)}</b> — {format_price(item.price_cents, config)}",
+        f"🏪 {h(shop_name)}",
+    ]
+    parts = blocks(lines)
+    if item.description:
+        parts.insert(1, block(cut(item.description, SERVICE_FLOOR, markup="<i>", end="</i>")))
+    return fit(parts, CAPTION_MAX).html
 
 
 async def page_buttons(
