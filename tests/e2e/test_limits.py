@@ -1,16 +1,22 @@
-"""A shop page that holds everything merchants may type still reaches customers in one message:
-descriptions shortened, the last services left out with a note, every service one tap away under
-📋 All services (pages of their own), and each service's photo on request."""
+"""Every message fits: a shop page that holds everything merchants may type still reaches
+customers in one message (descriptions shortened, the last services left out with a note, every
+service one tap away under 📋 All services, each service's photo on request); a coupon whose
+terms overflow its picture's caption follows it with the whole text; a pushed promotion's words
+give way to fit under its photo, exactly as the preview showed."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
+import pytest
 from PIL import Image
 
+from bot.clock import FrozenClock
 from bot.models import Service, Shop
-from tests.e2e.helpers import make_shop
-from tests.e2e.test_wallet import customer, open_page
+from tests.e2e.helpers import OWNER_ID, make_shop
+from tests.e2e.test_promo import PHOTO, compose, follower, send_now
+from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, open_page, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_markup import utf16_len
 from tests.fakes.telegram_models import BotMessage
@@ -147,4 +153,51 @@ async def test_service_photos_are_shown_on_request(bot, tg: FakeTelegram) -> Non
         await li.press_data(full.message_id, data)
         assert "已失效" in (await li.callback_answer())["text"], data
     assert len(li.inbox) == 4 and beef.id
+    tg.assert_no_errors()
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    with frozen_at(MORNING) as stopped:  # 10:00 in Shanghai: nobody's quiet hours
+        yield stopped
+
+
+#: 500 characters (within the limit) that Telegram counts as 1,000: a caption cannot hold them
+#: beside the rest of a coupon card.
+EMOJI_TERMS = "🍜" * 500
+
+
+async def test_terms_too_long_for_the_caption_follow_the_card_in_full(
+    bot, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Terms Noodles")
+    await add_coupon(shop, terms=EMOJI_TERMS)
+    ann = await customer(tg, 43)
+    page = await open_page(ann, shop)
+    await ann.press(page, text="🎟 20% off noodles")
+    card, whole = await ann.replies(2)
+
+    caption = card.caption or ""
+    assert card.method == "sendPhoto" and utf16_len(caption) <= 1024
+    assert caption.startswith("✅ Added to your wallet\n\n🎟 20% off noodles\n🏪 Terms Noodles")
+    assert "📝 🍜🍜" in caption and "🍜…\n" in caption  # the terms gave way...
+    assert "Code: " in caption and "Use by" in caption  # ...nothing else did
+    assert whole.method == "sendMessage" and f"📝 {EMOJI_TERMS}\n" in (whole.text or "")
+    tg.assert_no_errors()
+
+
+async def test_a_pushed_photo_keeps_its_caption_within_telegrams_limit(
+    bot, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Push Noodles")
+    fan = await follower(tg, 44, shop)
+    boss = await owner(tg, OWNER_ID)
+    words = "🔥" * 600  # the longest text /promo accepts, twice as long for Telegram
+    preview, confirm = await compose(boss, words, "⭐ Your followers", photo=PHOTO)
+    assert preview.method == "sendPhoto" and utf16_len(preview.caption or "") <= 1024
+    assert "🔥…" in (preview.caption or "") and "you follow Push Noodles" in (preview.caption or "")
+
+    await send_now(boss, confirm)
+    push = await fan.reply()
+    assert push.method == "sendPhoto" and push.caption == preview.caption
     tg.assert_no_errors()
