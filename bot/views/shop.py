@@ -29,7 +29,6 @@ from bot.ui.text import (
     TEXT_MAX,
     Block,
     Fitted,
-    Line,
     block,
     blocks,
     cut,
@@ -218,7 +217,7 @@ def services_screen(
     photo, and previous / next."""
     body: list[Block] = []
     if "about" in fit_page(card, lang, config, now).cut:
-        body.append(block(Line(text=card.description), ""))
+        body.append(block(cut(card.description, ABOUT_FLOOR), ""))
     listed = [
         (item, service_block(item, config, SERVICE_FLOOR, camera=True)) for item in card.services
     ]
