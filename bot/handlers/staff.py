@@ -43,6 +43,7 @@ from bot.ui.base import (
 from bot.ui.commands import publish_merchant_commands
 from bot.ui.flow import show_menu
 from bot.ui.keyboards import inline
+from bot.ui.text import block, blocks, fit
 from bot.views.coupons import local_time
 from bot.views.operator import is_operator
 
@@ -90,15 +91,16 @@ def list_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """Who works for the shop, what a clerk may do, and the buttons to invite and remove."""
     clerks = [m for m in members if m.role == StaffRole.CLERK]
-    lines = [t(lang, "roles.list_title", shop=h(shop.name)), ""]
-    lines += [_member_line(lang, m, viewer_id) for m in members]
-    lines += ["", t(lang, "roles.clerk_can" if clerks else "roles.no_clerks")]
+    parts = blocks([t(lang, "roles.list_title", shop=h(shop.name)), ""])
+    parts += [block(_member_line(lang, m, viewer_id), drop=1) for m in members]
+    parts += blocks(["", t(lang, "roles.clerk_can" if clerks else "roles.no_clerks")])
     rows = [[(t(lang, "roles.invite_button"), staff_data("inv", shop.id))]]
     rows += [
         [(t(lang, "roles.remove_button", name=m.first_name), staff_data("rm", m.staff_id))]
         for m in clerks
     ]
-    return "\n".join(lines), inline(rows)
+    text = fit(parts, more=lambda count: t(lang, "limits.more_items", count=count)).html
+    return text, inline(rows)
 
 
 async def staff_command(update: Update, context: Context) -> None:

@@ -98,7 +98,7 @@ async def test_fifty_services_leave_a_note_and_page_through(bot, tg: FakeTelegra
     shown = [n for n in range(1, 51) if f"Dish {n:02d}" in text]
     left_out = 50 - len(shown)
     assert shown == list(range(1, len(shown) + 1)) and left_out > 0  # the last ones give way
-    assert f"…and {left_out} more. Tap 📋 All services to see every one." in text
+    assert f"…and {left_out} more services. Tap 📋 All services to see every one." in text
 
     await ann.press(page, text="📋 All services (50)")
     full = await ann.reply()
