@@ -179,7 +179,7 @@ async def test_terms_too_long_for_the_caption_follow_the_card_in_full(
 
     caption = card.caption or ""
     assert card.method == "sendPhoto" and utf16_len(caption) <= 1024
-    assert caption.startswith("✅ Added to your wallet\n\n🎟 20% off noodles\n🏪 Terms Noodles")
+    assert caption.startswith("✅ Added to 🎟 My coupons\n\n🎟 20% off noodles\n🏪 Terms Noodles")
     assert "📝 🍜🍜" in caption and "🍜…\n" in caption  # the terms gave way...
     assert "Code: " in caption and "Use by" in caption  # ...nothing else did
     assert whole.method == "sendMessage" and f"📝 {EMOJI_TERMS}\n" in (whole.text or "")
