@@ -336,7 +336,7 @@ def pages(
     page: list[Block] = []
     used = 0
     for part in parts:
-        size = sum(measure(line.render()) + 1 for line in part.lines)
+        size = sum(units(visible(line.render())) + 1 for line in part.lines)
         counted = sum(1 for b in page if b.drop)
         full = most is not None and part.drop and counted >= most
         if page and (used + size > limit or full):

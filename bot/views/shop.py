@@ -29,6 +29,7 @@ from bot.ui.text import (
     TEXT_MAX,
     Block,
     Fitted,
+    Line,
     block,
     blocks,
     cut,
@@ -152,7 +153,7 @@ def page_blocks(card: ShopCard, lang: str, config: Config, now: datetime) -> lis
 def service_block(item: ServiceItem, config: Config, floor: int, *, camera: bool = False) -> Block:
     """`• name — price` (📷 when it has a photo and `camera`), its description in italics."""
     mark = " 📷" if camera and item.photo else ""
-    lines: list = [f"• {h(item.name)} — {format_price(item.price_cents, config)}{mark}"]
+    lines: list[Line | str] = [f"• {h(item.name)} — {format_price(item.price_cents, config)}{mark}"]
     if item.description:
         lines.append(cut(item.description, floor, markup="  <i>", end="</i>"))
     return block(*lines, drop=1)
