@@ -26,6 +26,7 @@ from bot.config import Config
 from bot.models import CouponClaim, CouponKind, Review, Service, Shop, User
 from bot.services import coupons, follows, reviews
 from bot.services.users import ensure_user, set_roles
+from bot.services.visible import is_blank
 from tests.e2e.conftest import OPERATOR_ID
 from tests.e2e.helpers import LAT, LNG, make_shop
 from tests.e2e.test_wallet import MORNING, frozen_at
@@ -46,10 +47,14 @@ EXAMPLES = 6
 
 
 def exactly(length: int) -> st.SearchStrategy[str]:
-    """Text of exactly `length` characters (as the bot counts them), no whitespace."""
-    return st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map(
-        lambda pieces: ("".join(pieces) * length)[:length]
-    )
+    """Text of exactly `length` characters (as the bot counts them), no whitespace, something
+    in it visible (the bot refuses blank answers)."""
+
+    def text(pieces: list[str]) -> str:
+        tiled = ("".join(pieces) * length)[:length]
+        return ("a" + tiled)[:length] if is_blank(tiled) else tiled
+
+    return st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map(text)
 
 
 @dataclass(frozen=True)
@@ -307,8 +312,8 @@ async def merchant_screens(tg: FakeTelegram, w: World) -> None:
     audience = await until(boss, lambda m: data_with(m, "promo:aud:") is not None)
     await boss.press(audience, data="promo:aud:followers")
     await until(boss, lambda m: m.method == "sendPhoto")
-    confirm = await until(boss, lambda m: "promo:send" in m.callback_data)
-    await boss.press(confirm, data="promo:send")
+    confirm = await until(boss, lambda m: data_with(m, "promo:send") is not None)
+    await boss.press(confirm, data=data_with(confirm, "promo:send"))
     push = await until(w.customer, lambda m: f"cpn:claim:{w.coupon_id}" in str(m.callback_data))
     assert push.method == "sendPhoto"
 
