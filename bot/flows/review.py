@@ -222,7 +222,10 @@ async def notify_owner(context: Context, review: Review, *, created: bool) -> No
     )
     try:
         await context.bot.send_message(
-            owner.id, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=inline(rows)
+            owner.id,
+            fit_html("\n".join(lines)),
+            parse_mode=ParseMode.HTML,
+            reply_markup=inline(rows),
         )
     except (Forbidden, BadRequest) as exc:  # blocked the bot, or never started it
         log.info("review notice to owner %s not delivered: %s", owner.id, exc)
