@@ -1,0 +1,150 @@
+"""Button-data codecs: what goes out comes back, nothing else gets in."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.models import PromotionAudience
+from bot.ui.callbacks import MAX_BYTES, REGISTRY, CallbackData, CallbackDataError, Id
+
+
+class Sample(CallbackData, prefix="tsmp"):
+    pass
+
+
+class Move(Sample, action="mv"):
+    shop_id: Id
+    index: int
+    hidden: bool
+    side: Literal["l", "r"]
+    audience: PromotionAudience
+    promotion_id: Id | None = None
+
+
+class Note(Sample, action="note"):
+    text: str
+
+
+class Single(CallbackData, prefix="tsgl"):
+    shop_id: Id
+
+
+ids = st.integers(min_value=1, max_value=2**31 - 1)
+
+
+@given(
+    shop_id=ids,
+    index=st.integers(min_value=0, max_value=2**31 - 1),
+    hidden=st.booleans(),
+    side=st.sampled_from(["l", "r"]),
+    audience=st.sampled_from(list(PromotionAudience)),
+    promotion_id=st.none() | ids,
+)
+def test_round_trip(**values: Any) -> None:
+    button = Move(**values)
+    data = button.pack()
+    assert len(data.encode()) <= MAX_BYTES
+    assert Move.unpack(data) == button
+    assert Sample.unpack(data) == button  # the feature's root unpacks any of its kinds
+    assert CallbackData.unpack(data) == button
+    assert Note.unpack(data) is None  # another kind of the same feature
+    assert Move.pattern()(data) and not Note.pattern()(data)
+
+
+def test_wire_format_is_short_and_readable() -> None:
+    move = Move(shop_id=3, index=0, hidden=True, side="l", audience=PromotionAudience.CATEGORY)
+    assert move.pack() == "tsmp:mv:3:0:1:l:category:"
+    assert Single(shop_id=42).pack() == "tsgl:42"
+    assert Single.unpack("tsgl:42") == Single(shop_id=42)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "tsgl:0",  # ids are positive
+        "tsgl:-1",
+        "tsgl:2147483648",  # would overflow a 32-bit column
+        "tsgl:99999999999999999999",
+        "tsgl:007",  # not how we write numbers: forged
+        "tsgl:+7",
+        "tsgl:7 ",
+        "tsgl:²",  # a Unicode digit
+        "tsgl:1e3",
+        "tsgl:",
+        "tsgl",
+        "tsgl:1:2",  # too many fields
+        "tsmp:mv:3:0:1:l",  # too few
+        "tsmp:mv:3:0:2:l:category:",  # bool is 0 or 1
+        "tsmp:mv:3:0:1:x:category:",  # not a choice
+        "tsmp:mv:3:0:1:l:everyone:",  # not an audience
+        "tsmp:mv:3:0:1:l:category:0",
+        "tsmp:zap:1",  # no such action
+        "tsmp",
+        "nope:1",  # no such feature
+        "",
+        ":",
+        "tsmp:note:" + "x" * 33,  # longer than a str field may be
+        "tsmp:note:a b",
+        None,
+        123,
+    ],
+)
+def test_malformed_or_forged_data_is_refused(data: object) -> None:
+    assert CallbackData.unpack(data) is None
+    assert not Single.pattern()(data) and not Sample.pattern()(data)
+
+
+def test_packing_refuses_what_could_not_come_back() -> None:
+    with pytest.raises(ValueError):
+        Single(shop_id=2**31).pack()
+    with pytest.raises(ValueError):
+        Single(shop_id=0).pack()
+    with pytest.raises(ValueError):
+        Note(text="has:colon").pack()
+
+
+def test_data_longer_than_telegram_allows_is_refused_both_ways() -> None:
+    class Long(Sample, action="long"):
+        a: str
+        b: str
+
+    fits = Long(a="a" * 25, b="b" * 25)  # tsmp:long: + 25 + : + 25 = 61 bytes
+    assert Long.unpack(fits.pack()) == fits
+    with pytest.raises(ValueError, match="64 bytes"):
+        Long(a="a" * 30, b="b" * 30).pack()
+    assert Long.unpack("tsmp:long:" + "a" * 30 + ":" + "b" * 30) is None
+
+
+def test_a_prefix_or_action_is_taken_once() -> None:
+    with pytest.raises(CallbackDataError, match="already"):
+
+        class Clash(CallbackData, prefix="tsgl"):
+            other: int
+
+    with pytest.raises(CallbackDataError, match="already"):
+
+        class AlsoMove(Sample, action="mv"):
+            pass
+
+    assert REGISTRY["tsgl"] is Single
+
+
+def test_declaration_mistakes_fail_at_import() -> None:
+    with pytest.raises(CallbackDataError, match="unsupported"):
+
+        class Floaty(CallbackData, prefix="tflt"):
+            value: float
+
+    with pytest.raises(CallbackDataError, match="prefix"):
+
+        class Shouting(CallbackData, prefix="LOUD"):
+            pass
+
+    with pytest.raises(CallbackDataError, match="root without fields"):
+
+        class UnderSingle(Single, action="x"):
+            pass
