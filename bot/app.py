@@ -9,11 +9,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ContextTypes,
+    Defaults,
     PersistenceInput,
     PicklePersistence,
+    TypeHandler,
 )
 
 import scheduler
@@ -24,7 +29,7 @@ from bot.flows import promo
 from bot.handlers import common, errors, wallet
 from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
 from bot.services.geocoding import Geocoder
-from bot.ui.base import Deps
+from bot.ui.base import LOAD_USER_GROUP, BotContext, Deps, load_user
 from bot.ui.commands import publish_default_commands, publish_operator_menus
 from bot.updates import update_processor
 
@@ -47,6 +52,10 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
         .base_url(config.api_base_url)
         .base_file_url(config.api_file_url)
         .persistence(persistence)
+        # Every text is HTML: user content goes through bot.formatting.h.
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        # One context per update, carrying the sender's row (loaded once, see load_user).
+        .context_types(ContextTypes(context=BotContext))
         # One budget for replies and broadcasts; replies go first (see bot.sender).
         .rate_limiter(PriorityRateLimiter.from_settings(config.broadcast))
         # Chats side by side, each chat's updates in order (see bot.updates).
@@ -66,6 +75,7 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
 
 def _register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deps: Deps = app.bot_data["deps"]
+    app.add_handler(TypeHandler(Update, load_user), group=LOAD_USER_GROUP)
     common.register(app)
     for module in _feature_modules():
         module.register(app, deps)

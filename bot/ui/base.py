@@ -1,6 +1,6 @@
-"""What every handler needs: the app's dependencies, the current user and their language,
-replies that work for both messages and button presses, the 'expired button' answer, and the
-polite refusal of a merchant action the user's role does not allow."""
+"""What every handler needs: the app's dependencies, the current user (loaded once per update)
+and their language, replies that work for both messages and button presses, the 'expired
+button' answer, and the polite refusal of a merchant action the user's role does not allow."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.i18n import t
@@ -20,12 +19,36 @@ from bot.models import Shop, User
 from bot.services.geocoding import Geocoder
 from bot.services.staff import NotAllowed, Permission, require_any
 from bot.services.users import ensure_user
+from bot.ui.callbacks import CallbackData
 from bot.ui.text import ALERT_MAX, fit_html, fit_message, shorten
 
-Context = ContextTypes.DEFAULT_TYPE
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context of one update (PTB builds one per update and hands it to every handler):
+    it carries the sender's row, loaded once by `load_user` before any other handler runs."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self._db_user: User | None = None
+
+    @property
+    def user(self) -> User:
+        """The sender's row. Services that change it (language, roles) change this very
+        object, so the rest of the update sees the change."""
+        if self._db_user is None:
+            raise LookupError("this update has no user (or load_user did not run)")
+        return self._db_user
+
+
+Context = BotContext
 DeepLinkOpener = Callable[[Update, Context, str], Awaitable[None]]
 #: Extra inline rows for a shop page (coupons, follow...): (shop_id, viewer) -> rows
-ShopPageRows = Callable[[int, User], Awaitable[list[list[tuple[str, str]]]]]
+ShopPageRows = Callable[[int, User], Awaitable[list[list[tuple[str, CallbackData]]]]]
 
 
 @dataclass
@@ -45,6 +68,23 @@ def deps(context: Context) -> Deps:
     return context.application.bot_data["deps"]
 
 
+#: The group `load_user` runs in: before every handler of the features (group 0 and later).
+LOAD_USER_GROUP = -1
+
+
+async def load_user(update: object, context: Context) -> None:
+    """Ensure the sender's row (created on first contact) and keep it on the context.
+
+    Membership updates (the user blocked or unblocked the bot) are not the user writing to
+    us, and updates without a user (channel posts, polls) have no row to load."""
+    if not isinstance(update, Update) or update.my_chat_member or update.chat_member:
+        return
+    tg = update.effective_user
+    if tg is None or tg.is_bot:
+        return
+    context._db_user = await ensure_user(tg.id, tg.first_name or "", tg.username, tg.language_code)
+
+
 async def current_user(update: Update) -> User:
     """The sender's row, created on first contact."""
     tg = update.effective_user
@@ -58,7 +98,7 @@ async def shop_to_manage(
     *,
     permission: Permission,
     choose_key: str,
-    choice_data: Callable[[Shop], str],
+    choice_data: Callable[[Shop], CallbackData],
 ) -> Shop | None:
     """The shop a merchant command acts on: the only one where the user's role grants
     `permission`, or None after asking which one (buttons carry `choice_data(shop)`) or saying
@@ -70,7 +110,9 @@ async def shop_to_manage(
         return None
     if len(shops) == 1:
         return shops[0]
-    rows = [[InlineKeyboardButton(shop.name, callback_data=choice_data(shop))] for shop in shops]
+    rows = [
+        [InlineKeyboardButton(shop.name, callback_data=choice_data(shop).pack())] for shop in shops
+    ]
     await say(update, t(user.language, choose_key), reply_markup=InlineKeyboardMarkup(rows))
     return None
 
@@ -149,9 +191,7 @@ async def edit_in_place(
 ) -> None:
     """Edit the pressed message; a double tap that changes nothing is not an error."""
     try:
-        await query.edit_message_text(
-            fit_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
-        )
+        await query.edit_message_text(fit_html(text), reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -13,6 +13,7 @@ from telegram import (
 )
 
 from bot.i18n import LANGUAGES, t
+from bot.ui.callbacks import CallbackData
 
 CONSUMER_MENU = ("menu.nearby", "menu.search", "menu.wallet", "menu.profile", "menu.settings")
 MERCHANT_MENU = ("menu.redeem", "menu.myshop", "menu.newshop")
@@ -70,14 +71,19 @@ def choice_keyboard(lang: str, labels: Sequence[str], *, skip: bool = False) -> 
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
-def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback data)."""
+def inline(rows: Sequence[Sequence[tuple[str, CallbackData]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, button data)."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=data.pack()) for label, data in row]
+            for row in rows
+        ]
     )
 
 
-def category_buttons(lang: str, categories: Sequence[str], prefix: str) -> InlineKeyboardMarkup:
-    """Categories two per row, callback `prefix:<index>` (short and not free text)."""
-    buttons = [(t(lang, f"category.{c}"), f"{prefix}:{i}") for i, c in enumerate(categories)]
+def category_buttons(
+    lang: str, categories: Sequence[str], data: Callable[[int], CallbackData]
+) -> InlineKeyboardMarkup:
+    """Categories two per row; a button carries the category's index (short, not free text)."""
+    buttons = [(t(lang, f"category.{c}"), data(i)) for i, c in enumerate(categories)]
     return inline([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
