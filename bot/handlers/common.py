@@ -17,20 +17,22 @@ from telegram.ext import (
     filters,
 )
 
+from bot.formatting import h
 from bot.i18n import t
 from bot.models import User
 from bot.services import users
 from bot.services.staff import granted_anywhere
-from bot.ui.base import Context, current_user, deps, expired, say
+from bot.ui.base import Context, deps, expired, say
+from bot.ui.buttons.profile import CompleteProfile
 from bot.ui.commands import CONSUMER_COMMANDS, merchant_commands
-from bot.ui.flow import show_menu, unknown_text
+from bot.ui.flow import busy_press, show_menu, unknown_text, waiting_flow_wants
 from bot.ui.keyboards import inline, menu_pattern
 
 
 async def start(update: Update, context: Context) -> None:
     """/start: a first contact is a customer (shop owners become merchants with /newshop) and
     is greeted with the main menu, after the page a deep link opened; nobody is asked a role."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     first_contact = not user.role_chosen
     if first_contact:
@@ -38,9 +40,9 @@ async def start(update: Update, context: Context) -> None:
     if context.args:
         await open_link(update, context, lang, context.args[0])
     if first_contact:
-        await show_menu(update, user, t(lang, "walk.welcome", name=user.first_name))
+        await show_menu(update, user, t(lang, "walk.welcome", name=h(user.first_name)))
     elif not context.args:
-        await show_menu(update, user, t(lang, "start.welcome_back", name=user.first_name))
+        await show_menu(update, user, t(lang, "start.welcome_back", name=h(user.first_name)))
         await remind_profile(update, user)
 
 
@@ -65,13 +67,13 @@ async def remind_profile(update: Update, user: User) -> None:
     await say(
         update,
         t(lang, "profile.reminder", fields=fields),
-        reply_markup=inline([[(t(lang, "profile.complete_button"), "profile:edit")]]),
+        reply_markup=inline([[(t(lang, "profile.complete_button"), CompleteProfile())]]),
     )
     await users.mark_profile_reminded(user)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     lines = [t(lang, "help.intro"), ""]
     lines += [f"/{name} — {t(lang, f'cmd.{name}')}" for name in CONSUMER_COMMANDS]
@@ -85,20 +87,22 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def cancel_outside_flow(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     await show_menu(update, user, t(user.language, "common.nothing_to_cancel"))
 
 
 async def stale_button(update: Update, context: Context) -> None:
-    """Any button press no handler claimed: it is stale or forged."""
-    user = await current_user(update)
-    await expired(update, user.language)
+    """Any button press no handler claimed: stale, forged or in an old format — unless a flow
+    waiting under a newer one would take it once that one ends."""
+    if waiting_flow_wants(context.application, update):
+        await busy_press(update, context)
+        return
+    await expired(update, context.user.language)
 
 
 async def edited_message(update: Update, context: Context) -> None:
     """An edited message, whatever the conversation: say it changed nothing; no flow sees it."""
-    user = await current_user(update)
-    await say(update, t(user.language, "guards.edited_message"))
+    await say(update, t(context.user.language, "guards.edited_message"))
     raise ApplicationHandlerStop
 
 

@@ -18,6 +18,5 @@ from bot.ui.buttons import (  # noqa: F401  (registration)
     reviews,
     settings,
     shop,
-    start,
     wallet,
 )
