@@ -15,7 +15,10 @@ typed fields (like aiogram's `CallbackData`):
     CouponButton.unpack("cpn:pause:3:7")            -> the PauseCoupon (any kind of the feature)
     CallbackQueryHandler(pause, pattern=PauseCoupon.pattern())
 
-A feature with one kind of button puts its fields on the root (`shop:<id>`). Field types:
+A feature with one kind of button puts its fields on the root (`poster:<id>`); a feature's
+main button may instead be its `default=True` kind, written without an action (`shop:<id>`
+beside `shop:svp:<id>:<page>`; its first field must be a number, so it never reads as an
+action). Field types:
 `Id` (a database id: 1 … 2**31-1, so a forged huge id never reaches a 32-bit column), `int`
 (0 … 2**31-1), `bool`, `str` (letters, digits, `_`, `-`, `.`), `Literal[...]` and str enums
 (by value), and any of them `| None` (packed as an empty field). `unpack` returns None for
@@ -75,6 +78,8 @@ class _Codec:
 
     encode: Callable[[Any], str | None]
     decode: Callable[[str], Any]
+    #: digits only: never mistaken for an action's name
+    number: bool = False
 
 
 def _number_codec(low: int) -> _Codec:
@@ -88,7 +93,7 @@ def _number_codec(low: int) -> _Codec:
         value = int(raw)
         return value if low <= value < INT_LIMIT else _INVALID
 
-    return _Codec(encode, decode)
+    return _Codec(encode, decode, number=True)
 
 
 def _bool_encode(value: Any) -> str | None:
@@ -161,7 +166,12 @@ class CallbackData:
     __codecs__: ClassVar[tuple[tuple[str, _Codec], ...]] = ()
 
     def __init_subclass__(
-        cls, *, prefix: str | None = None, action: str | None = None, **kwargs: Any
+        cls,
+        *,
+        prefix: str | None = None,
+        action: str | None = None,
+        default: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
         dataclass(frozen=True)(cls)
@@ -170,7 +180,7 @@ class CallbackData:
         cls.__codecs__ = tuple((f.name, _codec_for(hints[f.name], where)) for f in fields(cls))
         if prefix is not None:
             _register_feature(cls, prefix, where)
-        elif action is not None:
+        elif action is not None or default:
             _register_kind(cls, action, where)
         else:
             raise CallbackDataError(f"{where}: give a prefix (a feature) or an action (a kind)")
@@ -200,10 +210,10 @@ class CallbackData:
         root = REGISTRY.get(head)
         if root is None:
             return None
-        if None in root.__kinds__:
-            kind: type[CallbackData] | None = root.__kinds__[None]
+        if rest and rest[0] in root.__kinds__:
+            kind: type[CallbackData] | None = root.__kinds__[rest.pop(0)]
         else:
-            kind = root.__kinds__.get(rest.pop(0)) if rest else None
+            kind = root.__kinds__.get(None)  # the root's own fields, or its default kind
         if kind is None or not issubclass(kind, cls) or len(rest) != len(kind.__codecs__):
             return None
         values = {}
@@ -246,15 +256,19 @@ def _register_feature(cls: type[CallbackData], prefix: str, where: str) -> None:
     REGISTRY[prefix] = cls
 
 
-def _register_kind(cls: type[CallbackData], action: str, where: str) -> None:
+def _register_kind(cls: type[CallbackData], action: str | None, where: str) -> None:
+    """A kind of button of a feature: `action` names it; None is the feature's default kind."""
     root = REGISTRY.get(getattr(cls, "__prefix__", ""))
-    if root is None or None in root.__kinds__:
+    if root is None or root.__codecs__:
         raise CallbackDataError(f"{where}: an action needs a feature root without fields")
-    if not _NAME.fullmatch(action):
+    if action is not None and not _NAME.fullmatch(action):
         raise CallbackDataError(f"{where}: action {action!r} must match {_NAME.pattern}")
+    if action is None and not (cls.__codecs__ and cls.__codecs__[0][1].number):
+        raise CallbackDataError(f"{where}: a default kind starts with a number field")
     taken = root.__kinds__.get(action)
     if taken is not None and _name_of(taken) != where:
-        raise CallbackDataError(f"{where}: {root.__prefix__}:{action} is already {_name_of(taken)}")
+        shown = action or "(default)"
+        raise CallbackDataError(f"{where}: {root.__prefix__}:{shown} is already {_name_of(taken)}")
     cls.__action__ = action
     root.__kinds__[action] = cls
 

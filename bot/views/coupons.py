@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import InputFile, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 
 from bot.config import Config
 from bot.formatting import format_price, h
@@ -163,13 +163,9 @@ async def send_card(
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     png = await asyncio.to_thread(coupon_qr_png, link, display_code(code), coupon.title)
     caption = fit(text, CAPTION_MAX)
-    await chat.send_photo(
-        InputFile(png, filename=f"coupon-{code}.png"),
-        caption=caption.html,
-        parse_mode=ParseMode.HTML,
-    )
+    await chat.send_photo(InputFile(png, filename=f"coupon-{code}.png"), caption=caption.html)
     if not caption.complete:
-        await say(update, fit(text).html, parse_mode=ParseMode.HTML)
+        await say(update, fit(text).html)
 
 
 def error_text(
@@ -189,9 +185,10 @@ def error_text(
 
 
 async def tell(update: Update, text: str) -> None:
-    """Plain text for a press: a pop-up when it fits, else a message."""
+    """Plain text for a press: a pop-up when it fits, else a message (escaped: messages are
+    HTML)."""
     if update.callback_query is not None and units(text) <= ALERT_MAX:
         await answer(update, text, alert=True)
         return
     await answer(update)
-    await say(update, text)
+    await say(update, h(text))

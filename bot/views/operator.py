@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.config import Config
@@ -19,13 +18,13 @@ from bot.i18n import offered, t, usable
 from bot.models import Shop, ShopChange, ShopStatus, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
+from bot.ui.buttons.operator import ApproveShop, RejectShop, ViewPendingShop
 from bot.ui.keyboards import inline
 from bot.ui.text import fit_html, shorten
 from bot.views.shop import ShopCard, card_for
 
 log = logging.getLogger(__name__)
 
-PREFIX = "opr"
 #: The summary quotes this much of the description (the page shows it in full).
 SUMMARY_ABOUT = 300
 
@@ -82,10 +81,10 @@ def review_buttons(shop_id: int, lang: str) -> InlineKeyboardMarkup:
     return inline(
         [
             [
-                (t(lang, "operator.approve"), f"{PREFIX}:ok:{shop_id}"),
-                (t(lang, "operator.reject"), f"{PREFIX}:no:{shop_id}"),
+                (t(lang, "operator.approve"), ApproveShop(shop_id=shop_id)),
+                (t(lang, "operator.reject"), RejectShop(shop_id=shop_id)),
             ],
-            [(t(lang, "operator.view_page"), f"{PREFIX}:view:{shop_id}")],
+            [(t(lang, "operator.view_page"), ViewPendingShop(shop_id=shop_id))],
         ]
     )
 
@@ -193,7 +192,6 @@ async def notify_operators(bot: Bot, config: Config, shop: Shop) -> None:
             await bot.send_message(
                 operator_id,
                 await review_text(shop, lang),
-                parse_mode=ParseMode.HTML,
                 reply_markup=review_buttons(shop.id, lang),
             )
         except TelegramError as exc:

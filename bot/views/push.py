@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import LANGUAGES, t
 from bot.models import PromotionAudience
-
-#: Button data of the follows feature (its handler answers these presses).
-FOLLOW_PREFIX = "fol"
+from bot.ui.buttons.follows import LeavePushedCategory, LeavePushedShop
 
 
 def push_buttons(audience: PromotionAudience, shop_id: int, category_index: int) -> list[dict]:
@@ -18,10 +16,15 @@ def push_buttons(audience: PromotionAudience, shop_id: int, category_index: int)
         return {lang: t(lang, key) for lang in LANGUAGES}
 
     if audience == PromotionAudience.CUSTOMERS:
-        mute_shop = f"{FOLLOW_PREFIX}:mute:s{shop_id}"
+        mute_shop = LeavePushedShop(leave="mute", shop_id=shop_id).pack()
         return [{"text": label("follow.push_mute_shop"), "callback_data": mute_shop}]
-    target = f"s{shop_id}" if audience == PromotionAudience.FOLLOWERS else f"c{category_index}"
+    if audience == PromotionAudience.FOLLOWERS:
+        mute = LeavePushedShop(leave="mute", shop_id=shop_id).pack()
+        unfollow = LeavePushedShop(leave="unf", shop_id=shop_id).pack()
+    else:
+        mute = LeavePushedCategory(leave="mute", index=category_index).pack()
+        unfollow = LeavePushedCategory(leave="unf", index=category_index).pack()
     return [
-        {"text": label("follow.push_mute"), "callback_data": f"{FOLLOW_PREFIX}:mute:{target}"},
-        {"text": label("follow.push_unfollow"), "callback_data": f"{FOLLOW_PREFIX}:unf:{target}"},
+        {"text": label("follow.push_mute"), "callback_data": mute},
+        {"text": label("follow.push_unfollow"), "callback_data": unfollow},
     ]

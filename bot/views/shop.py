@@ -11,7 +11,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from telegram.constants import ParseMode
 
 from bot.config import Config
 from bot.formatting import format_hours, format_price, format_rating, h
@@ -23,6 +22,8 @@ from bot.services.reviews import review_of
 from bot.services.shops import ShopDraft, photos_of
 from bot.services.staff import works_at
 from bot.ui.base import ShopPageRows
+from bot.ui.buttons.shop import AllServices, ServicePhoto, ServicesPage
+from bot.ui.callbacks import CallbackData
 from bot.ui.keyboards import inline
 from bot.ui.text import (
     CAPTION_MAX,
@@ -194,7 +195,6 @@ async def send_shop_page(
     page = fit_page(card, lang, config, now)
     await chat.send_message(
         page.html,
-        parse_mode=ParseMode.HTML,
         reply_markup=_with_services_button(reply_markup, card, page, lang),
     )
 
@@ -206,7 +206,8 @@ def _with_services_button(
     if card.shop_id is None or not card.services or not wanted:
         return markup
     label = t(lang, "limits.all_services", count=len(card.services))
-    row = [InlineKeyboardButton(label, callback_data=more_data("svc", card.shop_id))]
+    data = AllServices(shop_id=card.shop_id, page=0).pack()
+    row = [InlineKeyboardButton(label, callback_data=data)]
     return InlineKeyboardMarkup([row, *(markup.inline_keyboard if markup else ())])
 
 
@@ -229,50 +230,20 @@ def services_screen(
     title = t(lang, "limits.services_title", shop=h(card.name), page=f"{number + 1}/{len(paged)}")
     text = fit([block(title, ""), *paged[number]]).html
     on_page = [item for item, part in listed if any(part is p for p in paged[number])]
-    rows = [
-        [(f"📷 {item.name}", more_data("pic", item.id))]
+    rows: list[list[tuple[str, CallbackData]]] = [
+        [(f"📷 {item.name}", ServicePhoto(service_id=item.id))]
         for item in on_page
         if item.photo and item.id is not None
     ]
-    nav = []
+    nav: list[tuple[str, CallbackData]] = []
+    assert card.shop_id is not None  # a saved shop: a draft has no services to page through
     if number > 0:
-        nav.append((t(lang, "results.prev"), more_data("svp", card.shop_id or 0, number - 1)))
+        nav.append((t(lang, "results.prev"), ServicesPage(shop_id=card.shop_id, page=number - 1)))
     if number + 1 < len(paged):
-        nav.append((t(lang, "results.next"), more_data("svp", card.shop_id or 0, number + 1)))
+        nav.append((t(lang, "results.next"), ServicesPage(shop_id=card.shop_id, page=number + 1)))
     if nav:
         rows.append(nav)
     return text, inline(rows) if rows else None
-
-
-#: Button data that opens a shop's page (the shop page handler answers it).
-PREFIX = "shop"
-
-
-def shop_data(shop_id: int) -> str:
-    """Callback data of a button opening the shop's page."""
-    return f"{PREFIX}:{shop_id}"
-
-
-#: What the page's continuation buttons do: open the services in full (a new message), turn
-#: to another page of them (in place), show one service's photo.
-MORE_KINDS = ("svc", "svp", "pic")
-
-
-def more_data(kind: str, record_id: int | None, page: int = 0) -> str:
-    """`shop:<kind>:<shop or service id>:<page>`, the data of the buttons that continue a
-    page (see MORE_KINDS); read back by `read_more_data`."""
-    return f"{PREFIX}:{kind}:{record_id or 0}:{page}"
-
-
-def read_more_data(data: str) -> tuple[str, int, int] | None:
-    """(kind, id, page) from `more_data`'s output, or None for anything else."""
-    parts = data.split(":")
-    if len(parts) != 4 or parts[0] != PREFIX or parts[1] not in MORE_KINDS:
-        return None
-    record_id, page = parts[2], parts[3]
-    if not (record_id.isdigit() and page.isdigit() and len(record_id) < 12 and len(page) < 4):
-        return None
-    return parts[1], int(record_id), int(page)
 
 
 def service_caption(item: ServiceItem, shop_name: str, config: Config) -> str:
