@@ -5,29 +5,41 @@ shows the profile with a button per field."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot import clock
+from bot.formatting import h
 from bot.i18n import t
 from bot.models import User
 from bot.services import users
 from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
-from bot.ui.base import Context, Deps, answer, callback_args, current_user, deps, expired, say
-from bot.ui.flow import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
+from bot.ui.base import Context, Deps, answer, deps, say
+from bot.ui.buttons.profile import CompleteProfile, EditProfileField, ProfileField
+from bot.ui.flow import (
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    Flow,
+    add_flow,
+    draft,
+    flow_fallbacks,
+    new_draft,
+    show_menu,
+)
 from bot.ui.keyboards import choice_keyboard, contact_keyboard, inline, menu_pattern
 
-NAME, PHONE, BIRTHDAY = range(3)
-FIELDS = ("name", "phone", "birthday")
+FLOW = "profile"
+NAME, PHONE, BIRTHDAY = "profile.name", "profile.phone", "profile.birthday"
+FIELDS: tuple[ProfileField, ...] = get_args(ProfileField)
 STATE_OF = {"name": NAME, "phone": PHONE, "birthday": BIRTHDAY}
 
 
@@ -36,46 +48,40 @@ def summary(user: User, lang: str) -> str:
     return t(
         lang,
         "profile.summary",
-        name=user.name or none,
+        name=h(user.name) if user.name else none,
         phone=format_phone(user.phone) if user.phone else none,
         birthday=user.birthday.isoformat() if user.birthday else none,
     )
 
 
 async def show_profile(update: Update, context: Context) -> int:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    buttons = [[(t(lang, f"profile.edit_{f}"), f"profile:field:{f}")] for f in FIELDS]
+    buttons = [[(t(lang, f"profile.edit_{f}"), EditProfileField(field=f))] for f in FIELDS]
     await say(update, summary(user, lang), reply_markup=inline(buttons))
     return END
 
 
-async def start_missing(update: Update, context: Context) -> int:
+async def start_missing(update: Update, context: Context) -> str | int:
     """From the reminder: ask each missing field in turn."""
     await answer(update)
-    user = await current_user(update)
+    user = context.user
     queue = users.missing_profile_fields(user)
     if not queue:
         await say(update, t(user.language, "profile.complete"))
         return END
-    draft(context)["queue"] = queue
+    new_draft(context, FLOW, queue=queue)
     return await ask(update, context, user, queue[0])
 
 
-async def start_field(update: Update, context: Context) -> int:
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, "profile", 2)
-    if args is None or args[0] != "field" or args[1] not in FIELDS:
-        await expired(update, user.language)
-        return END
+async def start_field(update: Update, context: Context) -> str:
+    field = EditProfileField.pressed(update).field
     await answer(update)
-    draft(context)["queue"] = [args[1]]
-    return await ask(update, context, user, args[1])
+    new_draft(context, FLOW, queue=[field])
+    return await ask(update, context, context.user, field)
 
 
-async def ask(update: Update, context: Context, user: User, field: str) -> int:
+async def ask(update: Update, context: Context, user: User, field: str) -> str:
     lang = user.language
     if field == "name":
         await say(update, t(lang, "profile.ask_name"), reply_markup=choice_keyboard(lang, []))
@@ -95,21 +101,20 @@ async def ask(update: Update, context: Context, user: User, field: str) -> int:
     return STATE_OF[field]
 
 
-async def advance(update: Update, context: Context, user: User) -> int:
+async def advance(update: Update, context: Context, user: User) -> str | int:
     """Next missing field, or the finished profile."""
-    queue: list[str] = draft(context).get("queue", [])
+    queue: list[str] = draft(context, FLOW).get("queue", [])
     if queue:
         queue.pop(0)
     if queue:
         return await ask(update, context, user, queue[0])
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     await say(update, summary(user, user.language), reply_markup=ReplyKeyboardRemove())
     await show_menu(update, user, t(user.language, "profile.saved"))
     return END
 
 
-async def got_name(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_name(update: Update, context: Context) -> str | int:
+    user = context.user
     assert update.message is not None and update.message.text is not None
     try:
         await users.update_profile(user, name=update.message.text)
@@ -119,14 +124,14 @@ async def got_name(update: Update, context: Context) -> int:
     return await advance(update, context, user)
 
 
-async def got_phone_text(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_phone_text(update: Update, context: Context) -> str | int:
+    user = context.user
     assert update.message is not None and update.message.text is not None
     return await _save_phone(update, context, user, update.message.text)
 
 
-async def got_contact(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_contact(update: Update, context: Context) -> str | int:
+    user = context.user
     assert update.message is not None and update.message.contact is not None
     contact = update.message.contact
     if contact.user_id != user.id:
@@ -135,7 +140,7 @@ async def got_contact(update: Update, context: Context) -> int:
     return await _save_phone(update, context, user, contact.phone_number)
 
 
-async def _save_phone(update: Update, context: Context, user: User, raw: str) -> int:
+async def _save_phone(update: Update, context: Context, user: User, raw: str) -> str | int:
     region = deps(context).config.phone_region
     try:
         phone = normalize_phone(raw, region)
@@ -146,8 +151,8 @@ async def _save_phone(update: Update, context: Context, user: User, raw: str) ->
     return await advance(update, context, user)
 
 
-async def got_birthday(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_birthday(update: Update, context: Context) -> str | int:
+    user = context.user
     assert update.message is not None and update.message.text is not None
     try:
         born = users.parse_birthday(update.message.text, clock.now().date())
@@ -158,27 +163,24 @@ async def got_birthday(update: Update, context: Context) -> int:
     return await advance(update, context, user)
 
 
-async def skip_birthday(update: Update, context: Context) -> int:
-    user = await current_user(update)
-    return await advance(update, context, user)
+async def skip_birthday(update: Update, context: Context) -> str | int:
+    return await advance(update, context, context.user)
 
 
-async def not_text(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
-    await say(update, t(user.language, "profile.expected_text"))
-    return None
+async def not_text(update: Update, context: Context) -> None:
+    await say(update, t(context.user.language, "profile.expected_text"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     app.add_handler(CommandHandler("profile", show_profile))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.profile")), show_profile))
-    app.add_handler(
-        ConversationHandler(
-            name="profile",
-            persistent=True,
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             entry_points=[
-                CallbackQueryHandler(start_missing, pattern=r"^profile:edit$"),
-                CallbackQueryHandler(start_field, pattern=r"^profile:field:"),
+                CallbackQueryHandler(start_missing, pattern=CompleteProfile.pattern()),
+                CallbackQueryHandler(start_field, pattern=EditProfileField.pattern()),
             ],
             states={
                 NAME: [MessageHandler(PLAIN_TEXT, got_name)],
@@ -195,5 +197,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
                 *flow_fallbacks(),
                 MessageHandler(~filters.COMMAND, not_text),
             ],
-        )
+        ),
     )
