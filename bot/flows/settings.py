@@ -9,7 +9,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -18,21 +17,31 @@ from bot.formatting import format_distance
 from bot.i18n import offered, t
 from bot.models import User
 from bot.services import users
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    expired,
-    int_arg,
-    say,
+from bot.ui.base import Context, Deps, answer, deps, expired, say
+from bot.ui.buttons.settings import (
+    ChooseLanguage,
+    ChooseQuietHours,
+    ChooseRadius,
+    DeletePlace,
+    SetPlace,
+    SettingsButton,
+    SettingsSection,
 )
-from bot.ui.flow import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
+from bot.ui.callbacks import CallbackData
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    Flow,
+    add_flow,
+    draft,
+    flow_fallbacks,
+    new_draft,
+    show_menu,
+)
 from bot.ui.keyboards import inline, location_keyboard, menu_pattern
 
-PLACE = 0
+FLOW = "settings_place"
+PLACE = "settings_place.location"
 
 
 def _place_name(lang: str, label: str) -> str:
@@ -58,122 +67,114 @@ def _quiet_label(lang: str, start: int, end: int) -> str:
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
-def _menu_buttons(lang: str) -> list[list[tuple[str, str]]]:
+def _menu_buttons(lang: str) -> list[list[tuple[str, CallbackData]]]:
     return [
-        [(t(lang, "settings.language_button"), "set:lang:menu")],
-        [(t(lang, "settings.places_button"), "set:places:menu")],
-        [(t(lang, "settings.radius_button"), "set:radius:menu")],
-        [(t(lang, "settings.quiet_button"), "set:quiet:menu")],
+        [(t(lang, "settings.language_button"), SettingsSection(section="lang"))],
+        [(t(lang, "settings.places_button"), SettingsSection(section="places"))],
+        [(t(lang, "settings.radius_button"), SettingsSection(section="radius"))],
+        [(t(lang, "settings.quiet_button"), SettingsSection(section="quiet"))],
     ]
 
 
 async def show_settings(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     await say(
         update, await _menu_text(user, context), reply_markup=inline(_menu_buttons(user.language))
     )
 
 
 async def on_button(update: Update, context: Context) -> None:
-    """Every settings button except 'set a place' (which starts a short flow)."""
-    user = await current_user(update)
+    """Every settings button except 'set a place' (which starts a short flow); a choice we
+    do not offer (forged, or from an older configuration) changes nothing."""
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, "set", 2)
     config = deps(context).config
     radii = [round(km * 1000) for km in config.search.radii_km]
-    if args is None:
-        await expired(update, lang)
-        return
-    kind, value = args
-    if kind == "lang" and value == "menu":
-        await answer(update)
-        choices = offered().languages
-        buttons = [[(t(code, f"language.{code}"), f"set:lang:{code}")] for code in choices]
-        await query.edit_message_text(
-            t(lang, "settings.choose_language"), reply_markup=inline(buttons)
-        )
-    elif kind == "lang" and value in offered().languages:
-        await users.set_language(user, value)
-        await answer(update)
-        await query.edit_message_reply_markup(None)
-        await show_menu(update, user, t(value, "settings.language_set"))
-    elif kind == "radius" and value == "menu":
-        await answer(update)
-        buttons = [[(format_distance(r, lang), f"set:radius:{r}") for r in radii]]
-        await query.edit_message_text(
-            t(lang, "settings.choose_radius"), reply_markup=inline(buttons)
-        )
-    elif kind == "radius" and (radius := int_arg(value)) is not None and radius in radii:
-        await users.set_default_radius(user, radius)
-        await answer(update)
-        await query.edit_message_text(
-            t(lang, "settings.radius_set", radius=format_distance(radius, lang))
-        )
-    elif kind == "quiet" and value == "menu":
-        await answer(update)
-        buttons = [
-            [(_quiet_label(lang, start, end), f"set:quiet:{start}-{end}")]
-            for start, end in users.QUIET_CHOICES
-        ]
-        await query.edit_message_text(
-            t(lang, "settings.choose_quiet"), reply_markup=inline(buttons)
-        )
-    elif kind == "quiet" and (quiet := _quiet_choice(value)) is not None:
-        start, end = quiet
-        await users.set_quiet_hours(user, start, end)
-        await answer(update)
-        await query.edit_message_text(
-            t(lang, "settings.quiet_set", quiet=_quiet_label(lang, start, end))
-        )
-    elif kind == "places" and value == "menu":
-        await answer(update)
-        await query.edit_message_text(
-            t(lang, "settings.places"), reply_markup=inline(await _place_buttons(user))
-        )
-    elif kind == "delplace" and value in users.PLACE_LABELS:
-        if await users.delete_place(user.id, value):
+    match SettingsButton.pressed(update):
+        case SettingsSection(section="lang"):
+            await answer(update)
+            choices = offered().languages
+            buttons = [
+                [(t(code, f"language.{code}"), ChooseLanguage(code=code))] for code in choices
+            ]
+            await query.edit_message_text(
+                t(lang, "settings.choose_language"), reply_markup=inline(buttons)
+            )
+        case ChooseLanguage(code=code) if code in offered().languages:
+            await users.set_language(user, code)
+            await answer(update)
+            await query.edit_message_reply_markup(None)
+            await show_menu(update, user, t(user.language, "settings.language_set"))
+        case SettingsSection(section="radius"):
+            await answer(update)
+            buttons = [[(format_distance(r, lang), ChooseRadius(metres=r)) for r in radii]]
+            await query.edit_message_text(
+                t(lang, "settings.choose_radius"), reply_markup=inline(buttons)
+            )
+        case ChooseRadius(metres=metres) if metres in radii:
+            await users.set_default_radius(user, metres)
             await answer(update)
             await query.edit_message_text(
-                t(lang, "settings.place_deleted", place=_place_name(lang, value))
+                t(lang, "settings.radius_set", radius=format_distance(metres, lang))
             )
-        else:
+        case SettingsSection(section="quiet"):
+            await answer(update)
+            buttons = [
+                [(_quiet_label(lang, start, end), ChooseQuietHours(start=start, end=end))]
+                for start, end in users.QUIET_CHOICES
+            ]
+            await query.edit_message_text(
+                t(lang, "settings.choose_quiet"), reply_markup=inline(buttons)
+            )
+        case ChooseQuietHours(start=start, end=end) if (start, end) in users.QUIET_CHOICES:
+            await users.set_quiet_hours(user, start, end)
+            await answer(update)
+            await query.edit_message_text(
+                t(lang, "settings.quiet_set", quiet=_quiet_label(lang, start, end))
+            )
+        case SettingsSection(section="places"):
+            await answer(update)
+            await query.edit_message_text(
+                t(lang, "settings.places"), reply_markup=inline(await _place_buttons(user))
+            )
+        case DeletePlace(label=label) if label in users.PLACE_LABELS:
+            if await users.delete_place(user.id, label):
+                await answer(update)
+                await query.edit_message_text(
+                    t(lang, "settings.place_deleted", place=_place_name(lang, label))
+                )
+            else:
+                await expired(update, lang)
+        case _:
             await expired(update, lang)
-    else:
-        await expired(update, lang)
 
 
-def _quiet_choice(value: str) -> tuple[int, int] | None:
-    """A quiet-hours button's window, only if it is one we offer (forged data is refused)."""
-    start, _, end = value.partition("-")
-    return next((c for c in users.QUIET_CHOICES if (int_arg(start), int_arg(end)) == c), None)
-
-
-async def _place_buttons(user: User) -> list[list[tuple[str, str]]]:
+async def _place_buttons(user: User) -> list[list[tuple[str, CallbackData]]]:
     lang = user.language
     saved = {p.label for p in await users.places_of(user.id)}
-    rows = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     for label in users.PLACE_LABELS:
         name = _place_name(lang, label)
-        row = [(t(lang, "settings.set_place", place=name), f"set:place:{label}")]
+        row: list[tuple[str, CallbackData]] = [
+            (t(lang, "settings.set_place", place=name), SetPlace(label=label))
+        ]
         if label in saved:
-            row.append((t(lang, "settings.delete_place", place=name), f"set:delplace:{label}"))
+            row.append((t(lang, "settings.delete_place", place=name), DeletePlace(label=label)))
         rows.append(row)
     return rows
 
 
-async def ask_place(update: Update, context: Context) -> int:
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, "set", 2)
-    if args is None or args[1] not in users.PLACE_LABELS:
+async def ask_place(update: Update, context: Context) -> str | int:
+    user = context.user
+    label = SetPlace.pressed(update).label
+    if label not in users.PLACE_LABELS:
         await expired(update, user.language)
         return END
     await answer(update)
-    draft(context)["place"] = args[1]
-    place = _place_name(user.language, args[1])
+    new_draft(context, FLOW, place=label)
+    place = _place_name(user.language, label)
     await say(
         update,
         t(user.language, "settings.ask_place", place=place),
@@ -182,37 +183,35 @@ async def ask_place(update: Update, context: Context) -> int:
     return PLACE
 
 
-async def got_place(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_place(update: Update, context: Context) -> str | int:
+    user = context.user
     assert update.message is not None and update.message.location is not None
-    label = draft(context).get("place", "home")
+    label = draft(context, FLOW).get("place", "home")
     loc = update.message.location
     try:
         await users.save_place(user.id, label, loc.latitude, loc.longitude)
     except users.InvalidProfileValue:
         await say(update, t(user.language, "settings.bad_location"))
         return PLACE
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     await say(update, "✅", reply_markup=ReplyKeyboardRemove())
     place = _place_name(user.language, label)
     await show_menu(update, user, t(user.language, "settings.place_saved", place=place))
     return END
 
 
-async def not_location(update: Update, context: Context) -> int:
-    user = await current_user(update)
-    await say(update, t(user.language, "settings.expected_location"))
+async def not_location(update: Update, context: Context) -> str:
+    await say(update, t(context.user.language, "settings.expected_location"))
     return PLACE
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     app.add_handler(CommandHandler("settings", show_settings))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.settings")), show_settings))
-    app.add_handler(
-        ConversationHandler(
-            name="settings_place",
-            persistent=True,
-            entry_points=[CallbackQueryHandler(ask_place, pattern=r"^set:place:")],
+    add_flow(
+        app,
+        Flow(
+            FLOW,
+            entry_points=[CallbackQueryHandler(ask_place, pattern=SetPlace.pattern())],
             states={
                 PLACE: [
                     MessageHandler(filters.LOCATION, got_place),
@@ -220,6 +219,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
                 ]
             },
             fallbacks=flow_fallbacks(),
-        )
+        ),
     )
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^set:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=SettingsButton.pattern()))
