@@ -1,7 +1,7 @@
 """/newshop registers a shop step by step; /myshop edits one field at a time through the very
 same steps.
 
-One persistent conversation serves both. Its draft (`draft(context)`) holds a `mode`:
+One persistent conversation serves both. Its draft (`draft(context, FLOW)`) holds a `mode`:
 `new` walks every step in order and ends on a preview; `fix` changes one field from the
 preview and returns to it; `edit` changes one field of a saved shop and saves it at once.
 Each step validates its input and re-asks, changing nothing, until the answer is usable.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from itertools import pairwise
-from typing import Any
+from typing import Any, get_args
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -20,20 +20,18 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot import clock
 from bot.config import Config
-from bot.formatting import format_hours
+from bot.formatting import format_hours, h
 from bot.i18n import t
 from bot.models import Shop, ShopStatus, User
 from bot.services import shops, users
@@ -47,29 +45,34 @@ from bot.services.hours import HoursSyntaxError, WeeklyHours, parse_hours
 from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
 from bot.services.shops import ShopDraft, ShopError
 from bot.services.staff import NotAllowed, Permission, require, require_any, shop_if_allowed
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    expired,
-    int_arg,
-    refuse,
-    refusing,
-    say,
+from bot.ui.base import Context, Deps, answer, deps, expired, refuse, refusing, say
+from bot.ui.buttons.catalog import ServiceList
+from bot.ui.buttons.newshop import (
+    EditMyShop,
+    FixField,
+    NewShopButton,
+    PickMyShop,
+    PreviewChoice,
+    ShopCategory,
+    ShopField,
+    ViewMyShop,
 )
+from bot.ui.buttons.poster import PosterButton
+from bot.ui.callbacks import CallbackData
 from bot.ui.commands import publish_merchant_commands
 from bot.ui.flow import (
     CANCEL_LABEL,
     END,
     PLAIN_TEXT,
     SKIP_LABEL,
+    Flow,
+    add_flow,
     busy,
+    busy_press,
     cancel,
     draft,
     flow_fallbacks,
+    new_draft,
     show_menu,
 )
 from bot.ui.keyboards import (
@@ -87,16 +90,16 @@ from bot.ui.text import fit_html
 from bot.views import operator
 from bot.views.shop import card_for, card_from_draft, page_buttons, send_shop_page
 
-NAME, CATEGORY, LOCATION, ADDRESS, PHONE, HOURS, DESCRIPTION, PHOTOS, PREVIEW = range(9)
-FIELDS = ("name", "category", "location", "address", "phone", "hours", "description", "photos")
-STATE_OF = dict(zip(FIELDS, range(len(FIELDS)), strict=True))
+FLOW = "newshop"
+FIELDS: tuple[ShopField, ...] = get_args(ShopField)
+#: Conversation states (strings: persisted, so a new step never shifts the others).
+STATE_OF = {field: f"{FLOW}.{field}" for field in FIELDS}
+NAME, CATEGORY, LOCATION, ADDRESS, PHONE, HOURS, DESCRIPTION, PHOTOS = STATE_OF.values()
+PREVIEW = f"{FLOW}.preview"
 #: The step after each one while registering; after the photos comes the preview.
 NEXT = dict(pairwise(FIELDS))
 #: Fields whose current value a step shows when it is changed later.
 SHOWN_CURRENT = ("name", "address", "phone", "hours", "description")
-
-FLOW = "nshop"  # buttons inside the flow: category, preview
-MENU = "myshop"  # buttons of the /myshop menu
 
 MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "menu.help"]))
 #: Only new messages answer a step (edits are answered before any flow, see handlers.common).
@@ -107,7 +110,7 @@ DONE_LABEL = filters.Regex(any_label_pattern(["newshop.photos_done"]))
 REMOVE_PHOTOS_LABEL = filters.Regex(any_label_pattern(["newshop.remove_photos"]))
 REMOVE_DESCRIPTION_LABEL = filters.Regex(any_label_pattern(["newshop.remove_description"]))
 
-Step = Callable[[Update, Context], Awaitable[int | None]]
+Step = Callable[[Update, Context], Awaitable[str | None]]
 
 
 # --- draft ------------------------------------------------------------------------------
@@ -115,7 +118,7 @@ Step = Callable[[Update, Context], Awaitable[int | None]]
 
 def values(context: Context) -> dict[str, Any]:
     """The page fields collected so far (in `edit` mode: only the changed ones)."""
-    return draft(context).setdefault("shop", {})
+    return draft(context, FLOW).setdefault("shop", {})
 
 
 def shop_draft(collected: dict[str, Any], config: Config) -> ShopDraft:
@@ -140,7 +143,7 @@ def is_complete(collected: dict[str, Any]) -> bool:
 
 async def current_values(context: Context, user: User) -> dict[str, Any] | None:
     """What a step changes now: the saved shop (`edit`), the draft (`fix`), nothing (`new`)."""
-    d = draft(context)
+    d = draft(context, FLOW)
     if d.get("mode") == "fix":
         return values(context)
     if d.get("mode") != "edit":
@@ -186,13 +189,14 @@ def geocoder_language(lang: str) -> str:
 # --- asking -----------------------------------------------------------------------------
 
 
-async def ask(update: Update, context: Context, user: User, field: str, note: str = "") -> int:
+async def ask(update: Update, context: Context, user: User, field: str, note: str = "") -> str:
     """Send the step's question (after an optional note) and wait in its state."""
     lang = user.language
     current = await current_values(context, user)
-    text, markup = prompt(field, lang, deps(context).config, draft(context), current)
+    text, markup = prompt(field, lang, deps(context).config, draft(context, FLOW), current)
     if current and field in SHOWN_CURRENT and current.get(field):
-        text += "\n\n" + t(lang, "newshop.current", value=shown_value(field, current[field], lang))
+        shown = h(shown_value(field, current[field], lang))
+        text += "\n\n" + t(lang, "newshop.current", value=shown)
     if field == "photos":
         values(context)["photos"] = []
     await say(update, f"{note}\n\n{text}" if note else text, reply_markup=markup)
@@ -208,7 +212,7 @@ def prompt(
     if field == "name":
         return t(lang, "newshop.ask_name", max=limits.name_max), choice_keyboard(lang, [])
     if field == "category":
-        keyboard = category_buttons(lang, config.categories, f"{FLOW}:cat")
+        keyboard = category_buttons(lang, config.categories, lambda i: ShopCategory(index=i))
         return t(lang, "newshop.ask_category"), keyboard
     if field == "location":
         return t(lang, "newshop.ask_location"), location_keyboard(lang)
@@ -247,9 +251,8 @@ def prompt(
 def reask(key: str) -> Step:
     """A handler for input of the wrong kind: explain what the step needs, stay in it."""
 
-    async def handler(update: Update, context: Context) -> int | None:
-        user = await current_user(update)
-        await say(update, t(user.language, key))
+    async def handler(update: Update, context: Context) -> str | None:
+        await say(update, t(context.user.language, key))
         return None
 
     return handler
@@ -265,9 +268,9 @@ async def accept(
     field: str,
     changes: dict[str, Any],
     note: str = "",
-) -> int:
+) -> str:
     """A valid answer: keep it, then go where the mode leads."""
-    d = draft(context)
+    d = draft(context, FLOW)
     values(context).update(changes)
     if field == "location":  # the address follows the pin, in every mode
         return await ask(update, context, user, "address", note)
@@ -280,7 +283,7 @@ async def accept(
     return await ask(update, context, user, NEXT[field], note)
 
 
-async def show_preview(update: Update, context: Context, user: User, note: str = "") -> int:
+async def show_preview(update: Update, context: Context, user: User, note: str = "") -> str:
     """The page exactly as customers will see it, then Publish / Change / Cancel under it."""
     lang = user.language
     config = deps(context).config
@@ -292,7 +295,7 @@ async def show_preview(update: Update, context: Context, user: User, note: str =
     sent = await say(
         update, f"{note}\n\n{question}" if note else question, reply_markup=preview_buttons(lang)
     )
-    d = draft(context)
+    d = draft(context, FLOW)
     d.update(mode="new", preview_msg=sent.message_id)
     d.pop("before", None)
     return PREVIEW
@@ -301,64 +304,65 @@ async def show_preview(update: Update, context: Context, user: User, note: str =
 def preview_buttons(lang: str) -> InlineKeyboardMarkup:
     return inline(
         [
-            [(t(lang, "newshop.publish"), f"{FLOW}:ok")],
-            [(t(lang, "newshop.change"), f"{FLOW}:fix")],
-            [(t(lang, "newshop.cancel"), f"{FLOW}:cancel")],
+            [(t(lang, "newshop.publish"), PreviewChoice(choice="ok"))],
+            [(t(lang, "newshop.change"), PreviewChoice(choice="fix"))],
+            [(t(lang, "newshop.cancel"), PreviewChoice(choice="cancel"))],
         ]
     )
 
 
 def fix_buttons(lang: str) -> InlineKeyboardMarkup:
-    fields = [(t(lang, f"myshop.field_{f}"), f"{FLOW}:fix:{f}") for f in FIELDS]
+    fields: list[tuple[str, CallbackData]] = [
+        (t(lang, f"myshop.field_{f}"), FixField(field=f)) for f in FIELDS
+    ]
     rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
-    rows.append([(t(lang, "newshop.start_over"), f"{FLOW}:restart")])
-    rows.append([(t(lang, "common.back"), f"{FLOW}:back")])
+    rows.append([(t(lang, "newshop.start_over"), PreviewChoice(choice="restart"))])
+    rows.append([(t(lang, "common.back"), PreviewChoice(choice="back"))])
     return inline(rows)
 
 
-async def preview_press(update: Update, context: Context) -> int | None:
+async def preview_press(update: Update, context: Context) -> str | int | None:
     """A button under the latest preview; older previews have expired."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    d = draft(context)
+    d = draft(context, FLOW)
     if query.message is None or query.message.message_id != d.get("preview_msg"):
         await expired(update, lang)
         return None
-    action = (query.data or "").removeprefix(f"{FLOW}:")
-    if action == "ok":
-        return await publish(update, context, user)
-    if action in ("fix", "back"):
-        await answer(update)
-        markup = fix_buttons(lang) if action == "fix" else preview_buttons(lang)
-        await query.edit_message_reply_markup(markup)
-        return None
-    if action == "cancel":
-        await query.edit_message_reply_markup(None)
-        return await cancel(update, context)
-    if action == "restart":
-        await answer(update)
-        await query.edit_message_reply_markup(None)
-        context.user_data["draft"] = {"mode": "new", "shop": {}}  # type: ignore[index]
-        return await ask(update, context, user, "name")
-    field = action.removeprefix("fix:")
-    if not action.startswith("fix:") or field not in FIELDS:
-        await expired(update, lang)
-        return None
-    await answer(update)
-    await query.edit_message_reply_markup(None)
-    d.update(mode="fix", before=copy.deepcopy(values(context)))
-    return await ask(update, context, user, field)
+    match NewShopButton.pressed(update):
+        case PreviewChoice(choice="ok"):
+            return await publish(update, context, user)
+        case PreviewChoice(choice="fix" | "back" as choice):
+            await answer(update)
+            markup = fix_buttons(lang) if choice == "fix" else preview_buttons(lang)
+            await query.edit_message_reply_markup(markup)
+            return None
+        case PreviewChoice(choice="cancel"):
+            await query.edit_message_reply_markup(None)
+            return await cancel(update, context)
+        case PreviewChoice(choice="restart"):
+            await answer(update)
+            await query.edit_message_reply_markup(None)
+            new_draft(context, FLOW, mode="new", shop={})
+            return await ask(update, context, user, "name")
+        case FixField(field=field):
+            await answer(update)
+            await query.edit_message_reply_markup(None)
+            d.update(mode="fix", before=copy.deepcopy(values(context)))
+            return await ask(update, context, user, field)
+    await expired(update, lang)  # a category button of this flow, pressed at its preview
+    return None
 
 
-async def cancel_step(update: Update, context: Context) -> int:
+async def cancel_step(update: Update, context: Context) -> str | int:
     """/cancel: while changing a field from the preview, drop just that change and show the
     preview again; anywhere else, leave the flow (nothing is saved)."""
-    d = draft(context)
+    d = draft(context, FLOW)
     if d.get("mode") != "fix" or "before" not in d:
         return await cancel(update, context)
-    user = await current_user(update)
+    user = context.user
     d["shop"] = d.pop("before")
     return await show_preview(update, context, user, note=t(user.language, "myshop.unchanged"))
 
@@ -378,13 +382,11 @@ async def publish(update: Update, context: Context, user: User) -> int | None:
     shop = await shops.create_shop(
         user.id, shop_draft(collected, config), require_approval=config.shops.require_approval
     )
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     if not user.role_chosen:  # /newshop before any /start: a customer too, like everybody
         await users.set_roles(user, consumer=True, merchant=True)
-    user = await current_user(update)
     pending = shop.status == ShopStatus.PENDING
     key = "newshop.created_pending" if pending else "newshop.created_live"
-    await show_menu(update, user, t(lang, key, name=shop.name))
+    await show_menu(update, user, t(lang, key, name=h(shop.name)))
     chat = update.effective_chat
     assert chat is not None
     await publish_merchant_commands(
@@ -401,9 +403,8 @@ async def save_edit(update: Update, context: Context, user: User, note: str = ""
     the merchant is told, the operators get it to approve."""
     lang = user.language
     config = deps(context).config
-    d = draft(context)
+    d = draft(context, FLOW)
     changes = dict(values(context))
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     shop = await shop_if_allowed(user.id, d.get("shop_id", 0), Permission.EDIT_SHOP)
     if shop is None:
         await show_menu(update, user, t(lang, "common.not_allowed"))
@@ -427,14 +428,14 @@ async def save_edit(update: Update, context: Context, user: User, note: str = ""
 # --- the steps --------------------------------------------------------------------------
 
 
-async def start_new(update: Update, context: Context) -> int:
-    user = await current_user(update)
-    context.user_data["draft"] = {"mode": "new", "shop": {}}  # type: ignore[index]
+async def start_new(update: Update, context: Context) -> str:
+    user = context.user
+    new_draft(context, FLOW, mode="new", shop={})
     return await ask(update, context, user, "name", note=t(user.language, "newshop.intro"))
 
 
-async def got_name(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_name(update: Update, context: Context) -> str:
+    user = context.user
     limit = deps(context).config.shops.name_max
     try:
         name = shops.clean_text(_text(update), limit)
@@ -444,14 +445,13 @@ async def got_name(update: Update, context: Context) -> int:
     return await accept(update, context, user, "name", {"name": name})
 
 
-async def got_category(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
+async def got_category(update: Update, context: Context) -> str | None:
+    user = context.user
     categories = deps(context).config.categories
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, FLOW, 2)
-    index = int_arg(args[1]) if args is not None and args[0] == "cat" else None
-    if index is None or index >= len(categories):
+    index = ShopCategory.pressed(update).index
+    if index >= len(categories):
         await expired(update, user.language)
         return None
     await answer(update)
@@ -461,15 +461,15 @@ async def got_category(update: Update, context: Context) -> int | None:
     return await accept(update, context, user, "category", {"category": category})
 
 
-async def category_again(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def category_again(update: Update, context: Context) -> str:
+    user = context.user
     note = t(user.language, "newshop.expect_category")
     return await ask(update, context, user, "category", note=note)
 
 
-async def got_location(update: Update, context: Context) -> int:
+async def got_location(update: Update, context: Context) -> str:
     """The location button (a pin) or a venue picked in Telegram's attachment menu."""
-    user = await current_user(update)
+    user = context.user
     message = update.message
     assert message is not None and message.location is not None
     lat, lng = message.location.latitude, message.location.longitude
@@ -480,9 +480,9 @@ async def got_location(update: Update, context: Context) -> int:
     return await located(update, context, user, lat, lng, suggestion)
 
 
-async def location_text(update: Update, context: Context) -> int:
+async def location_text(update: Update, context: Context) -> str:
     """Typed `lat, lng`, else an address looked up with the geocoder."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     text = _text(update)
     try:
@@ -494,7 +494,7 @@ async def location_text(update: Update, context: Context) -> int:
         suggestion = await address_at(context, *point, lang)
         return await located(update, context, user, *point, suggestion)
     if len(text) > deps(context).config.shops.address_max:  # no address is that long
-        await say(update, t(lang, "newshop.place_not_found", text=text[:40] + "…"))
+        await say(update, t(lang, "newshop.place_not_found", text=h(text[:40]) + "…"))
         return LOCATION
     geocoder = deps(context).geocoder
     try:
@@ -505,10 +505,10 @@ async def location_text(update: Update, context: Context) -> int:
         await say(update, t(lang, "newshop.geocoder_down"), reply_markup=location_keyboard(lang))
         return LOCATION
     if found is None:
-        await say(update, t(lang, "newshop.place_not_found", text=text))
+        await say(update, t(lang, "newshop.place_not_found", text=h(text)))
         return LOCATION
     address = local_address(found, lang)
-    note = t(lang, "newshop.place_found", address=address)
+    note = t(lang, "newshop.place_found", address=h(address))
     return await located(update, context, user, found.lat, found.lng, address, note)
 
 
@@ -533,14 +533,14 @@ async def located(
     lng: float,
     suggestion: str,
     note: str = "",
-) -> int:
+) -> str:
     limit = deps(context).config.shops.address_max
-    draft(context)["suggest"] = fit_address(suggestion.strip(), limit)
+    draft(context, FLOW)["suggest"] = fit_address(suggestion.strip(), limit)
     return await accept(update, context, user, "location", {"lat": lat, "lng": lng}, note)
 
 
-async def got_address(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_address(update: Update, context: Context) -> str:
+    user = context.user
     limit = deps(context).config.shops.address_max
     try:
         address = shops.clean_text(_text(update), limit)
@@ -550,18 +550,18 @@ async def got_address(update: Update, context: Context) -> int:
     return await accept(update, context, user, "address", {"address": address})
 
 
-async def got_phone_text(update: Update, context: Context) -> int:
+async def got_phone_text(update: Update, context: Context) -> str:
     return await take_phone(update, context, _text(update), shared=False)
 
 
-async def got_contact(update: Update, context: Context) -> int:
+async def got_contact(update: Update, context: Context) -> str:
     """Telegram's contact button: the number always carries its country code."""
     assert update.message is not None and update.message.contact is not None
     return await take_phone(update, context, update.message.contact.phone_number, shared=True)
 
 
-async def take_phone(update: Update, context: Context, raw: str, *, shared: bool) -> int:
-    user = await current_user(update)
+async def take_phone(update: Update, context: Context, raw: str, *, shared: bool) -> str:
+    user = context.user
     region = deps(context).config.phone_region
     try:
         phone = normalize_phone(raw, region, international=shared)
@@ -572,8 +572,8 @@ async def take_phone(update: Update, context: Context, raw: str, *, shared: bool
     return await accept(update, context, user, "phone", {"phone": phone})
 
 
-async def got_hours(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_hours(update: Update, context: Context) -> str:
+    user = context.user
     lang = user.language
     try:
         hours = parse_hours(_text(update))
@@ -588,11 +588,11 @@ def hours_problem(err: HoursSyntaxError, lang: str) -> str:
     """Why the hours were refused, quoting the troublesome part, with a good example."""
     reason = "missing_time" if err.reason == "bad_time" and not err.fragment else err.reason
     example = t(lang, "newshop.hours_example")
-    return t(lang, f"newshop.hours_{reason}", fragment=err.fragment, example=example)
+    return t(lang, f"newshop.hours_{reason}", fragment=h(err.fragment), example=example)
 
 
-async def got_description(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_description(update: Update, context: Context) -> str:
+    user = context.user
     limit = deps(context).config.shops.description_max
     try:
         text = shops.clean_text(_text(update), limit, multiline=True)
@@ -602,13 +602,13 @@ async def got_description(update: Update, context: Context) -> int:
     return await accept(update, context, user, "description", {"description": text})
 
 
-async def no_description(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def no_description(update: Update, context: Context) -> str:
+    user = context.user
     return await accept(update, context, user, "description", {"description": ""})
 
 
-async def got_photo(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def got_photo(update: Update, context: Context) -> str:
+    user = context.user
     lang = user.language
     limit = deps(context).config.shops.max_photos
     assert update.message is not None
@@ -627,16 +627,16 @@ def largest(sizes: tuple[PhotoSize, ...]) -> PhotoSize:
     return max(sizes, key=lambda size: (size.width * size.height, size.file_size or 0))
 
 
-async def photos_done(update: Update, context: Context) -> int:
+async def photos_done(update: Update, context: Context) -> str:
     """Done (or Skip). Editing a saved shop, no new photo means: keep the old ones."""
-    user = await current_user(update)
-    if draft(context).get("mode") == "edit" and not values(context).get("photos"):
+    user = context.user
+    if draft(context, FLOW).get("mode") == "edit" and not values(context).get("photos"):
         values(context).pop("photos", None)
     return await accept(update, context, user, "photos", {})
 
 
-async def remove_photos(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def remove_photos(update: Update, context: Context) -> str:
+    user = context.user
     return await accept(update, context, user, "photos", {"photos": []})
 
 
@@ -660,13 +660,15 @@ async def shop_menu(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
             t(lang, "myshop.what_to_change"),
         ]
     )
-    fields = [(t(lang, f"myshop.field_{f}"), f"{MENU}:edit:{shop.id}:{f}") for f in FIELDS]
+    fields: list[tuple[str, CallbackData]] = [
+        (t(lang, f"myshop.field_{f}"), EditMyShop(shop_id=shop.id, field=f)) for f in FIELDS
+    ]
     rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
-    rows.append([(t(lang, "myshop.view_page"), f"{MENU}:view:{shop.id}")])
+    rows.append([(t(lang, "myshop.view_page"), ViewMyShop(shop_id=shop.id))])
     rows.append(
         [
-            (t(lang, "myshop.services"), f"cat:list:{shop.id}"),
-            (t(lang, "myshop.poster"), f"poster:{shop.id}"),
+            (t(lang, "myshop.services"), ServiceList(shop_id=shop.id)),
+            (t(lang, "myshop.poster"), PosterButton(shop_id=shop.id)),
         ]
     )
     return fit_html(text), inline(rows)
@@ -682,12 +684,12 @@ async def _waiting_line(shop: Shop, lang: str) -> list[str]:
 
 async def send_shop_menu(update: Update, shop: Shop, lang: str) -> None:
     text, markup = await shop_menu(shop, lang)
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await say(update, text, reply_markup=markup)
 
 
 async def my_shop(update: Update, context: Context) -> None:
     """/myshop: the menu of the user's shop, or a choice when they manage several."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     try:
         managed = await require_any(user.id, Permission.EDIT_SHOP)
@@ -698,60 +700,50 @@ async def my_shop(update: Update, context: Context) -> None:
         await send_shop_menu(update, managed[0], lang)
         return
     rows = [
-        [(f"{shop.name} · {operator.status_label(shop.status, lang)}", f"{MENU}:pick:{shop.id}")]
+        [(f"{shop.name} · {operator.status_label(shop.status, lang)}", PickMyShop(shop_id=shop.id))]
         for shop in managed
     ]
     await say(update, t(lang, "myshop.pick"), reply_markup=inline(rows))
 
 
 @refusing
-async def menu_press(update: Update, context: Context) -> None:
-    """`myshop:pick|view:<shop_id>`, only for a shop the presser manages; the view is the page
-    with the buttons customers get (the reviews, where the owner answers them)."""
-    user = await current_user(update)
-    lang = user.language
+async def pick_press(update: Update, context: Context) -> None:
+    """One of several shops picked: its menu, only for a shop the presser manages."""
+    lang = context.user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, MENU, 2)
-    shop_id = int_arg(args[1]) if args is not None else None
-    shop = await require(user.id, shop_id, Permission.EDIT_SHOP) if shop_id is not None else None
-    if args is None or shop is None or args[0] not in ("pick", "view"):
-        await expired(update, lang)
-        return
+    pressed = PickMyShop.pressed(update)
+    shop = await require(context.user.id, pressed.shop_id, Permission.EDIT_SHOP)
     await answer(update)
-    if args[0] == "pick":
-        text, markup = await shop_menu(shop, lang)
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        return
+    text, markup = await shop_menu(shop, lang)
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+@refusing
+async def view_press(update: Update, context: Context) -> None:
+    """The shop's page with the buttons customers get (the reviews, where the owner answers
+    them), for a shop the presser manages."""
+    lang = context.user.language
+    pressed = ViewMyShop.pressed(update)
+    shop = await require(context.user.id, pressed.shop_id, Permission.EDIT_SHOP)
+    await answer(update)
     chat = update.effective_chat
     assert chat is not None
-    buttons = await page_buttons(shop, user, deps(context).shop_page_buttons)
+    buttons = await page_buttons(shop, context.user, deps(context).shop_page_buttons)
     await send_shop_page(
         chat, await card_for(shop), lang, deps(context).config, clock.now(), reply_markup=buttons
     )
 
 
 @refusing
-async def start_edit(update: Update, context: Context) -> int:
-    """`myshop:edit:<shop_id>:<field>`: change one field through its registration step."""
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, MENU, 3)
-    shop_id = int_arg(args[1]) if args is not None and args[0] == "edit" else None
-    shop = await require(user.id, shop_id, Permission.EDIT_SHOP) if shop_id is not None else None
-    if args is None or shop is None or args[2] not in FIELDS:
-        await expired(update, user.language)
-        return END
+async def start_edit(update: Update, context: Context) -> str | int:
+    """Change one field of a saved shop through its registration step."""
+    user = context.user
+    pressed = EditMyShop.pressed(update)
+    shop = await require(user.id, pressed.shop_id, Permission.EDIT_SHOP)
     await answer(update)
-    context.user_data["draft"] = {"mode": "edit", "shop_id": shop.id, "shop": {}}  # type: ignore[index]
-    return await ask(update, context, user, args[2])
-
-
-async def busy_press(update: Update, context: Context) -> None:
-    """An edit button while a step waits for an answer: finish or cancel that first."""
-    user = await current_user(update)
-    await answer(update, t(user.language, "common.finish_or_cancel"), alert=True)
+    new_draft(context, FLOW, mode="edit", shop_id=shop.id, shop={})
+    return await ask(update, context, user, pressed.field)
 
 
 # --- wiring -----------------------------------------------------------------------------
@@ -761,7 +753,7 @@ def states() -> dict[object, list[BaseHandler[Any, Any, Any]]]:
     return {
         NAME: [MessageHandler(TEXT, got_name), _other("newshop.expect_name")],
         CATEGORY: [
-            CallbackQueryHandler(got_category, pattern=rf"^{FLOW}:cat:"),
+            CallbackQueryHandler(got_category, pattern=ShopCategory.pattern()),
             MessageHandler(ANYTHING_ELSE, category_again),
         ],
         LOCATION: [
@@ -788,7 +780,7 @@ def states() -> dict[object, list[BaseHandler[Any, Any, Any]]]:
             _other("newshop.expect_photo"),
         ],
         PREVIEW: [
-            CallbackQueryHandler(preview_press, pattern=rf"^{FLOW}:"),
+            CallbackQueryHandler(preview_press, pattern=NewShopButton.pattern()),
             _other("newshop.expect_preview"),
         ],
     }
@@ -799,14 +791,14 @@ def _other(key: str) -> MessageHandler[Any, Any]:
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
-    app.add_handler(
-        ConversationHandler(
-            name="newshop",
-            persistent=True,
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             entry_points=[
                 CommandHandler("newshop", start_new),
                 MessageHandler(filters.Regex(menu_pattern("menu.newshop")), start_new),
-                CallbackQueryHandler(start_edit, pattern=rf"^{MENU}:edit:"),
+                CallbackQueryHandler(start_edit, pattern=EditMyShop.pattern()),
             ],
             states=states(),
             fallbacks=[
@@ -814,10 +806,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
                 MessageHandler(CANCEL_LABEL, cancel_step),
                 *flow_fallbacks(),
                 MessageHandler(MENU_LABELS, busy),
-                CallbackQueryHandler(busy_press, pattern=rf"^{MENU}:edit:"),
+                CallbackQueryHandler(busy_press, pattern=EditMyShop.pattern()),
             ],
-        )
+        ),
     )
     app.add_handler(CommandHandler("myshop", my_shop))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.myshop")), my_shop))
-    app.add_handler(CallbackQueryHandler(menu_press, pattern=rf"^{MENU}:(pick|view):"))
+    app.add_handler(CallbackQueryHandler(pick_press, pattern=PickMyShop.pattern()))
+    app.add_handler(CallbackQueryHandler(view_press, pattern=ViewMyShop.pattern()))
