@@ -1,16 +1,9 @@
-"""Services and products a merchant sells: /services (or the `cat:list:<shop_id>` button of the
-shop menu) lists them; buttons open one to edit, hide, move or delete it; adding one and editing
-a field are steps of one persistent conversation, so a restart mid-step resumes it.
+"""Services and products a merchant sells: /services (or the shop menu's `ServiceList` button)
+lists them; buttons open one to edit, hide, move or delete it; adding one and editing a field
+are steps of one persistent conversation, so a restart mid-step resumes it.
 
-Callback data, each validated on every press (record exists, presser may edit its catalogue):
-  cat:list:<shop>   the list as a new message (entry from other screens)
-  cat:shop:<shop>   the list in place of the pressed catalogue message
-  cat:add:<shop>    add a service (flow)
-  cat:open:<svc>    a service's card
-  cat:edit:<svc>:<field>   change name | price | desc | photo (flow)
-  cat:hide:<svc>:<1|0>     hide from / show on the customer page
-  cat:up:<svc>      move one place up
-  cat:del:<svc>     ask to confirm deletion;  cat:delok:<svc>  delete
+Button data: bot/ui/buttons/catalog.py, each press validated (record exists, presser may edit
+its catalogue).
 """
 
 from __future__ import annotations
@@ -19,14 +12,12 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -43,27 +34,48 @@ from bot.ui.base import (
     Context,
     Deps,
     answer,
-    callback_args,
-    current_user,
     deps,
     expired,
-    int_arg,
     refusing,
     say,
     shop_to_manage,
 )
-from bot.ui.flow import END, PLAIN_TEXT, SKIP_LABEL, draft, flow_fallbacks, show_menu
+from bot.ui.buttons.catalog import (
+    AddService,
+    CatalogButton,
+    ConfirmDeleteService,
+    DeleteService,
+    EditService,
+    HideService,
+    MoveServiceUp,
+    OpenService,
+    ServiceList,
+    ServiceListInPlace,
+)
+from bot.ui.callbacks import CallbackData
+from bot.ui.flow import (
+    END,
+    PLAIN_TEXT,
+    SKIP_LABEL,
+    Flow,
+    add_flow,
+    draft,
+    flow_fallbacks,
+    new_draft,
+    show_menu,
+)
 from bot.ui.keyboards import any_label_pattern, choice_keyboard, inline
 from bot.ui.text import CAPTION_MAX, TEXT_MAX, block, blocks, cut, fit
 
-PREFIX = "cat"
+FLOW = "catalog"
 # Conversation states (strings: they are persisted, and must survive code edits).
-NAME, PRICE, DESCRIPTION, PHOTO = "add_name", "add_price", "add_description", "add_photo"
+NAME, PRICE = "catalog.add_name", "catalog.add_price"
+DESCRIPTION, PHOTO = "catalog.add_description", "catalog.add_photo"
 EDIT_STATES = {
-    "name": "edit_name",
-    "price": "edit_price",
-    "desc": "edit_desc",
-    "photo": "edit_photo",
+    "name": "catalog.edit_name",
+    "price": "catalog.edit_price",
+    "desc": "catalog.edit_desc",
+    "photo": "catalog.edit_photo",
 }
 REMOVE_DESCRIPTION = filters.Regex(any_label_pattern(["catalog.remove_description"]))
 REMOVE_PHOTO = filters.Regex(any_label_pattern(["catalog.remove_photo"]))
@@ -91,8 +103,10 @@ def list_screen(
         parts.append(block(f"{i}. {h(service.name)} — {price}{hidden}", drop=1))
     if services:
         parts += blocks(["", t(lang, "catalog.list_hint")])
-    rows = [[(_button_label(s, config), f"{PREFIX}:open:{s.id}")] for s in services]
-    rows.append([(t(lang, "catalog.add_button"), f"{PREFIX}:add:{shop.id}")])
+    rows: list[list[tuple[str, CallbackData]]] = [
+        [(_button_label(s, config), OpenService(service_id=s.id))] for s in services
+    ]
+    rows.append([(t(lang, "catalog.add_button"), AddService(shop_id=shop.id))])
     text = fit(parts, more=lambda count: t(lang, "limits.more_below", count=count)).html
     return text, inline(rows)
 
@@ -119,24 +133,25 @@ def card_screen(
     ]
     text = fit([block(*lines)], CAPTION_MAX if service.photo_file_id else TEXT_MAX).html
     sid = service.id
-    toggle = (
-        (t(lang, "catalog.show_button"), f"{PREFIX}:hide:{sid}:0")
+    toggle: tuple[str, CallbackData] = (
+        (t(lang, "catalog.show_button"), HideService(service_id=sid, hidden=False))
         if service.hidden
-        else (t(lang, "catalog.hide_button"), f"{PREFIX}:hide:{sid}:1")
+        else (t(lang, "catalog.hide_button"), HideService(service_id=sid, hidden=True))
     )
-    third = [toggle] if first else [toggle, (t(lang, "catalog.up_button"), f"{PREFIX}:up:{sid}")]
+    up = (t(lang, "catalog.up_button"), MoveServiceUp(service_id=sid))
+    third = [toggle] if first else [toggle, up]
     rows = [
         [
-            (t(lang, "catalog.edit_name"), f"{PREFIX}:edit:{sid}:name"),
-            (t(lang, "catalog.edit_price"), f"{PREFIX}:edit:{sid}:price"),
+            (t(lang, "catalog.edit_name"), EditService(service_id=sid, field="name")),
+            (t(lang, "catalog.edit_price"), EditService(service_id=sid, field="price")),
         ],
         [
-            (t(lang, "catalog.edit_description"), f"{PREFIX}:edit:{sid}:desc"),
-            (t(lang, "catalog.edit_photo"), f"{PREFIX}:edit:{sid}:photo"),
+            (t(lang, "catalog.edit_description"), EditService(service_id=sid, field="desc")),
+            (t(lang, "catalog.edit_photo"), EditService(service_id=sid, field="photo")),
         ],
         third,
-        [(t(lang, "catalog.delete_button"), f"{PREFIX}:del:{sid}")],
-        [(t(lang, "common.back"), f"{PREFIX}:shop:{service.shop_id}")],
+        [(t(lang, "catalog.delete_button"), DeleteService(service_id=sid))],
+        [(t(lang, "common.back"), ServiceListInPlace(shop_id=service.shop_id))],
     ]
     return text, inline(rows)
 
@@ -145,8 +160,8 @@ def confirm_delete_screen(service: Service, lang: str) -> tuple[str, InlineKeybo
     text = t(lang, "catalog.delete_confirm", name=h(service.name))
     rows = [
         [
-            (t(lang, "catalog.delete_yes"), f"{PREFIX}:delok:{service.id}"),
-            (t(lang, "catalog.delete_no"), f"{PREFIX}:open:{service.id}"),
+            (t(lang, "catalog.delete_yes"), ConfirmDeleteService(service_id=service.id)),
+            (t(lang, "catalog.delete_no"), OpenService(service_id=service.id)),
         ]
     ]
     return text, inline(rows)
@@ -175,9 +190,9 @@ async def _show(
     chat = update.effective_chat
     assert chat is not None
     if photo is None:
-        await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await chat.send_message(text, reply_markup=markup)
     else:
-        await chat.send_photo(photo, caption=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await chat.send_photo(photo, caption=text, reply_markup=markup)
     if isinstance(old, Message):
         with suppress(BadRequest):  # too old to delete (48 h): it just stays
             await old.delete()
@@ -189,9 +204,9 @@ async def _edit(
     """Edit the message into the screen if it is of the same kind; False if it cannot be."""
     try:
         if photo is None and message.text is not None:
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await message.edit_text(text, reply_markup=markup)
         elif photo is not None and message.photo:
-            await message.edit_caption(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await message.edit_caption(text, reply_markup=markup)
         else:
             return False
     except BadRequest as error:
@@ -218,13 +233,13 @@ async def _show_card(update: Update, context: Context, lang: str, service: Servi
 
 async def services_command(update: Update, context: Context) -> None:
     """/services: the catalogue of the user's shop, or a choice when they manage several."""
-    user = await current_user(update)
+    user = context.user
     shop = await shop_to_manage(
         update,
         user,
         permission=Permission.MANAGE_SERVICES,
         choose_key="catalog.pick_shop",
-        choice_data=lambda s: f"{PREFIX}:shop:{s.id}",
+        choice_data=lambda s: ServiceListInPlace(shop_id=s.id),
     )
     if shop is not None:
         await _show_list(update, context, user.language, shop, replace=False)
@@ -232,110 +247,62 @@ async def services_command(update: Update, context: Context) -> None:
 
 @refusing
 async def on_button(update: Update, context: Context) -> None:
-    """Every `cat:` press outside the add/edit flow; forged or stale data changes nothing."""
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    action, _, rest = (query.data or "").removeprefix(f"{PREFIX}:").partition(":")
-    handler = _BUTTONS.get(action)
-    if handler is None or not await handler(update, context, user, rest.split(":")):
+    """Every catalogue press outside the add/edit flow; stale data changes nothing."""
+    user = context.user
+    if not await _press(update, context, user, CatalogButton.pressed(update)):
         await expired(update, user.language)
 
 
-async def _list_new(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    return await _list(update, context, user, args, replace=False)
-
-
-async def _list_in_place(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    return await _list(update, context, user, args, replace=True)
-
-
-async def _list(
-    update: Update, context: Context, user: User, args: list[str], *, replace: bool
-) -> bool:
-    shop = await _managed_shop(user, args)
-    if shop is None:
-        return False
-    await answer(update)
-    await _show_list(update, context, user.language, shop, replace=replace)
+async def _press(update: Update, context: Context, user: User, pressed: CatalogButton) -> bool:
+    """Act on a press for a shop or service the presser manages; False if it is not theirs
+    (or gone, or a flow's button pressed outside it)."""
+    lang = user.language
+    match pressed:
+        case ServiceList(shop_id=shop_id) | ServiceListInPlace(shop_id=shop_id):
+            shop = await require(user.id, shop_id, Permission.MANAGE_SERVICES)
+            await answer(update)
+            replace = isinstance(pressed, ServiceListInPlace)
+            await _show_list(update, context, lang, shop, replace=replace)
+            return True
+        case OpenService(service_id=service_id):
+            service = await catalog.managed_service(user.id, service_id)
+            if service is None:
+                return False
+            await answer(update)
+        case HideService(service_id=service_id, hidden=hidden):
+            service = await catalog.managed_service(user.id, service_id)
+            if service is None:
+                return False
+            await catalog.set_hidden(service, hidden)
+            await answer(update, t(lang, "catalog.hidden_done" if hidden else "catalog.shown_done"))
+        case MoveServiceUp(service_id=service_id):
+            service = await catalog.managed_service(user.id, service_id)
+            if service is None:
+                return False
+            await catalog.move_up(service)
+            await answer(update, t(lang, "catalog.moved_up"))
+        case DeleteService(service_id=service_id):
+            service = await catalog.managed_service(user.id, service_id)
+            if service is None:
+                return False
+            await answer(update)
+            text, markup = confirm_delete_screen(service, lang)
+            await _show(update, text, markup, photo=service.photo_file_id)
+            return True
+        case ConfirmDeleteService(service_id=service_id):
+            service = await catalog.managed_service(user.id, service_id)
+            if service is None:
+                return False
+            shop = await get_shop(service.shop_id)
+            await catalog.delete_service(service)
+            await answer(update, t(lang, "catalog.deleted", name=service.name))
+            if shop is not None:
+                await _show_list(update, context, lang, shop, replace=True)
+            return True
+        case _:
+            return False
+    await _show_card(update, context, lang, service)
     return True
-
-
-async def _open(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    service = await _managed_service(user, args, 1)
-    if service is None:
-        return False
-    await answer(update)
-    await _show_card(update, context, user.language, service)
-    return True
-
-
-async def _hide(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    service = await _managed_service(user, args, 2)
-    if service is None or args[1] not in ("0", "1"):
-        return False
-    hidden = args[1] == "1"
-    await catalog.set_hidden(service, hidden)
-    await answer(
-        update, t(user.language, "catalog.hidden_done" if hidden else "catalog.shown_done")
-    )
-    await _show_card(update, context, user.language, service)
-    return True
-
-
-async def _up(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    service = await _managed_service(user, args, 1)
-    if service is None:
-        return False
-    await catalog.move_up(service)
-    await answer(update, t(user.language, "catalog.moved_up"))
-    await _show_card(update, context, user.language, service)
-    return True
-
-
-async def _ask_delete(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    service = await _managed_service(user, args, 1)
-    if service is None:
-        return False
-    await answer(update)
-    text, markup = confirm_delete_screen(service, user.language)
-    await _show(update, text, markup, photo=service.photo_file_id)
-    return True
-
-
-async def _delete(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    service = await _managed_service(user, args, 1)
-    if service is None:
-        return False
-    shop = await get_shop(service.shop_id)
-    await catalog.delete_service(service)
-    await answer(update, t(user.language, "catalog.deleted", name=service.name))
-    if shop is not None:
-        await _show_list(update, context, user.language, shop, replace=True)
-    return True
-
-
-_BUTTONS = {
-    "list": _list_new,
-    "shop": _list_in_place,
-    "open": _open,
-    "hide": _hide,
-    "up": _up,
-    "del": _ask_delete,
-    "delok": _delete,
-}
-
-
-async def _managed_shop(user: User, args: list[str]) -> Shop | None:
-    """The shop named by `<shop>` (None if malformed) if the user may change its catalogue
-    (NotAllowed otherwise)."""
-    shop_id = int_arg(args[0]) if len(args) == 1 else None
-    return None if shop_id is None else await require(user.id, shop_id, Permission.MANAGE_SERVICES)
-
-
-async def _managed_service(user: User, args: list[str], count: int) -> Service | None:
-    service_id = int_arg(args[0]) if len(args) == count else None
-    return None if service_id is None else await catalog.managed_service(user.id, service_id)
 
 
 # ------------------------------------------------------------------------------ add flow
@@ -343,27 +310,21 @@ async def _managed_service(user: User, args: list[str], count: int) -> Service |
 
 @refusing
 async def start_add(update: Update, context: Context) -> str | int:
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, PREFIX, 2) or ["", ""]
-    shop = await _managed_shop(user, [args[1]]) if args[0] == "add" else None
-    if shop is None:
-        await expired(update, user.language)
-        return END
+    user = context.user
+    shop = await require(user.id, AddService.pressed(update).shop_id, Permission.MANAGE_SERVICES)
     if len(await catalog.services_of(shop.id)) >= catalog.MAX_SERVICES:
         full = CatalogError("too_many", max=catalog.MAX_SERVICES)
         await answer(update, _error(user.language, full, context), alert=True)
         return END
     await answer(update)
-    context.user_data["draft"] = {"shop_id": shop.id}  # type: ignore[index]
+    new_draft(context, FLOW, shop_id=shop.id)
     await _ask(update, user, "catalog.ask_name", max=_limits(context).name_max)
     return NAME
 
 
 async def add_name(update: Update, context: Context) -> str:
-    user = await current_user(update)
-    state = draft(context)
+    user = context.user
+    state = draft(context, FLOW)
     try:
         name = _limits(context).name(_text(update))
         await catalog.ensure_name_free(state["shop_id"], name)
@@ -376,13 +337,13 @@ async def add_name(update: Update, context: Context) -> str:
 
 
 async def add_price(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     try:
         cents = _limits(context).price(_text(update))
     except CatalogError as error:
         await _reask(update, user, error, context)
         return PRICE
-    draft(context)["price_cents"] = cents
+    draft(context, FLOW)["price_cents"] = cents
     await _ask(
         update, user, "catalog.ask_description", skip=True, max=_limits(context).description_max
     )
@@ -390,20 +351,20 @@ async def add_price(update: Update, context: Context) -> str:
 
 
 async def add_description(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     try:
         description = _limits(context).description(_text(update))
     except CatalogError as error:
         await _reask(update, user, error, context)
         return DESCRIPTION
-    draft(context)["description"] = description
+    draft(context, FLOW)["description"] = description
     await _ask(update, user, "catalog.ask_photo", skip=True)
     return PHOTO
 
 
 async def skip_description(update: Update, context: Context) -> str:
-    user = await current_user(update)
-    draft(context)["description"] = ""
+    user = context.user
+    draft(context, FLOW)["description"] = ""
     await _ask(update, user, "catalog.ask_photo", skip=True)
     return PHOTO
 
@@ -419,10 +380,9 @@ async def skip_photo(update: Update, context: Context) -> int:
 
 
 async def _finish_add(update: Update, context: Context, photo_file_id: str | None) -> int:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    state = draft(context)
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    state = draft(context, FLOW)
     shop = await shop_if_allowed(user.id, state["shop_id"], Permission.MANAGE_SERVICES)
     if shop is None:
         await show_menu(update, user, t(lang, "common.not_allowed"))
@@ -437,7 +397,7 @@ async def _finish_add(update: Update, context: Context, photo_file_id: str | Non
         await show_menu(update, user, t(lang, "common.cancelled"))
         return END
     price = format_price(service.price_cents, deps(context).config)
-    await show_menu(update, user, t(lang, "catalog.added", name=service.name, price=price))
+    await show_menu(update, user, t(lang, "catalog.added", name=h(service.name), price=price))
     await _show_list(update, context, lang, shop, replace=False)
     return END
 
@@ -447,20 +407,18 @@ async def _finish_add(update: Update, context: Context, photo_file_id: str | Non
 
 @refusing
 async def start_edit(update: Update, context: Context) -> str | int:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, PREFIX, 3) or ["", "", ""]
-    field = args[2]
-    service = None
-    if args[0] == "edit" and field in EDIT_STATES:
-        service = await _managed_service(user, [args[1]], 1)
+    pressed = EditService.pressed(update)
+    field = pressed.field
+    service = await catalog.managed_service(user.id, pressed.service_id)
     if service is None:
         await expired(update, lang)
         return END
     await answer(update)
-    context.user_data["draft"] = {"service_id": service.id}  # type: ignore[index]
+    new_draft(context, FLOW, service_id=service.id)
     config = deps(context).config
     name = h(service.name)
     if field == "name":
@@ -533,15 +491,14 @@ async def _save(
     update: Update, context: Context, state: str, changes: Callable[[Limits], dict[str, object]]
 ) -> str | int:
     """Apply one field change; a bad value re-asks (same state), success shows the card."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    service_id = draft(context).get("service_id")
+    service_id = draft(context, FLOW).get("service_id")
     try:
         service = await catalog.managed_service(user.id, service_id) if service_id else None
     except NotAllowed:
         service = None
     if service is None:
-        context.user_data.pop("draft", None)  # type: ignore[union-attr]
         await show_menu(update, user, t(lang, "catalog.gone"))
         return END
     limits = _limits(context)
@@ -550,7 +507,6 @@ async def _save(
     except CatalogError as error:
         await _reask(update, user, error, context)
         return state
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     await show_menu(update, user, t(lang, "common.saved"))
     await _show_card(update, context, lang, service)
     return END
@@ -572,23 +528,22 @@ async def _ask(
     await say(
         update,
         t(lang, key, **params),
-        parse_mode=ParseMode.HTML,
         reply_markup=choice_keyboard(lang, extra or [], skip=skip),
     )
 
 
 async def _reask(update: Update, user: User, error: CatalogError, context: Context) -> None:
     """Say what was wrong; the keyboard of the step stays as it was."""
-    await say(update, _error(user.language, error, context), parse_mode=ParseMode.HTML)
+    await say(update, _error(user.language, error, context))
 
 
 async def not_text(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     await say(update, t(user.language, "catalog.error_not_text"))
 
 
 async def not_photo(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     await say(update, t(user.language, "catalog.error_not_photo"))
 
 
@@ -641,10 +596,11 @@ def _photo_step(
 
 
 def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
-    flow = ConversationHandler(
+    flow = Flow(
+        FLOW,
         entry_points=[
-            CallbackQueryHandler(start_add, pattern=rf"^{PREFIX}:add:"),
-            CallbackQueryHandler(start_edit, pattern=rf"^{PREFIX}:edit:"),
+            CallbackQueryHandler(start_add, pattern=AddService.pattern()),
+            CallbackQueryHandler(start_edit, pattern=EditService.pattern()),
         ],
         states={
             NAME: _step(add_name),
@@ -660,10 +616,8 @@ def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
             EDIT_STATES["photo"]: _photo_step(edit_photo, remove_photo, REMOVE_PHOTO),
         },
         fallbacks=flow_fallbacks(),
-        name="catalog",
-        persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(flow)
+    add_flow(app, flow)
     app.add_handler(CommandHandler("services", services_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=CatalogButton.pattern()))
