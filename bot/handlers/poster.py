@@ -1,4 +1,4 @@
-"""/poster and the `poster:<shop_id>` button: the shop's deep link and a printable QR poster.
+"""/poster and the shop menu's poster button: the shop's deep link and a printable QR poster.
 
 Scanning the code with a phone camera opens the bot with `/start shop_<id>` (the `shop` deep
 link, bot/handlers/shop_page.py), which shows the shop page once the shop is approved.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import InputFile, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.formatting import h
@@ -17,21 +17,10 @@ from bot.i18n import FALLBACK, has, t
 from bot.models import Shop, ShopStatus, User
 from bot.render import Poster, poster_png, renders
 from bot.services.staff import Permission, require
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    expired,
-    int_arg,
-    refusing,
-    shop_to_manage,
-)
+from bot.ui.base import Context, Deps, answer, deps, refusing, shop_to_manage
+from bot.ui.buttons.poster import PosterButton
 from bot.ui.text import CAPTION_MAX, fit_html
 
-PREFIX = "poster"
 STATUS_NOTES = {
     ShopStatus.PENDING: "poster.note_pending",
     ShopStatus.REJECTED: "poster.note_rejected",
@@ -61,13 +50,13 @@ def _poster_texts(shop: Shop, lang: str) -> tuple[str, str, str]:
 
 async def poster_command(update: Update, context: Context) -> None:
     """/poster: the poster of the user's shop, or a choice when they manage several."""
-    user = await current_user(update)
+    user = context.user
     shop = await shop_to_manage(
         update,
         user,
         permission=Permission.POSTER,
         choose_key="poster.pick_shop",
-        choice_data=lambda s: f"{PREFIX}:{s.id}",
+        choice_data=lambda s: PosterButton(shop_id=s.id),
     )
     if shop is not None:
         await send_poster(update, context, user, shop)
@@ -75,15 +64,8 @@ async def poster_command(update: Update, context: Context) -> None:
 
 @refusing
 async def poster_button(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, PREFIX, 1)
-    shop_id = int_arg(args[0]) if args else None
-    shop = await require(user.id, shop_id, Permission.POSTER) if shop_id is not None else None
-    if shop is None:
-        await expired(update, user.language)
-        return
+    user = context.user
+    shop = await require(user.id, PosterButton.pressed(update).shop_id, Permission.POSTER)
     await answer(update)
     await send_poster(update, context, user, shop)
 
@@ -103,10 +85,9 @@ async def send_poster(update: Update, context: Context, user: User, shop: Shop) 
     await chat.send_document(
         InputFile(png, filename=f"poster-shop-{shop.id}.png"),
         caption=fit_html(caption, CAPTION_MAX),
-        parse_mode=ParseMode.HTML,
     )
 
 
 def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("poster", poster_command))
-    app.add_handler(CallbackQueryHandler(poster_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(poster_button, pattern=PosterButton.pattern()))
