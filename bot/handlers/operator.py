@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 from telegram import Bot, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -19,19 +18,18 @@ from bot.formatting import h
 from bot.i18n import t
 from bot.models import Shop, ShopChange, ShopStatus
 from bot.services import shops
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    expired,
-    int_arg,
-    say,
+from bot.ui.base import Context, Deps, answer, deps, expired, say
+from bot.ui.buttons.operator import (
+    ApproveChange,
+    ApproveShop,
+    OperatorButton,
+    RejectChange,
+    RejectShop,
+    ShowChangeLocation,
+    ViewPendingShop,
 )
+from bot.ui.callbacks import any_of
 from bot.views.operator import (
-    PREFIX,
     change_buttons,
     change_labels,
     change_review_text,
@@ -47,7 +45,6 @@ log = logging.getLogger(__name__)
 
 #: How many pending shops /pending shows at once (one message each).
 PENDING_PAGE = 10
-_VERDICT = {"ok": True, "no": False}
 
 
 async def notify_owner(bot: Bot, config: Config, shop: Shop) -> None:
@@ -59,33 +56,27 @@ async def notify_owner(bot: Bot, config: Config, shop: Shop) -> None:
         else "operator.owner_rejected"
     )
     try:
-        await bot.send_message(
-            shop.owner_id, t(lang, key, name=h(shop.name)), parse_mode=ParseMode.HTML
-        )
+        await bot.send_message(shop.owner_id, t(lang, key, name=h(shop.name)))
     except TelegramError as exc:
         log.warning("could not tell the owner of shop %s the decision: %s", shop.id, exc)
 
 
 async def review_press(update: Update, context: Context) -> None:
-    """`opr:ok|no|view:<shop_id>` from a review message; operators only."""
-    user = await current_user(update)
+    """Approve, reject or view a new shop from a review message; operators only."""
+    user = context.user
     lang = user.language
     config = deps(context).config
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    shop_id = int_arg(args[1]) if args is not None else None
-    if args is None or shop_id is None or args[0] not in (*_VERDICT, "view"):
-        await expired(update, lang)
-        return
+    pressed = OperatorButton.pressed(update)
+    assert isinstance(pressed, ApproveShop | RejectShop | ViewPendingShop)
     if not is_operator(config, user.id):
         await answer(update, t(lang, "common.not_allowed"), alert=True)
         return
-    if args[0] == "view":
+    shop_id = pressed.shop_id
+    if isinstance(pressed, ViewPendingShop):
         await show_page(update, context, shop_id, lang)
         return
     try:
-        shop = await shops.decide(shop_id, _VERDICT[args[0]])
+        shop = await shops.decide(shop_id, isinstance(pressed, ApproveShop))
     except shops.ShopError as err:
         await decision_refused(update, err.reason, shop_id, lang)
         return
@@ -116,11 +107,7 @@ async def close_review(update: Update, shop: Shop, lang: str, *, decided_by: str
     key = "operator.decided_by" if decided_by else "operator.decided"
     outcome = t(lang, key, status=status_label(shop.status, lang), name=h(decided_by or ""))
     try:
-        await query.edit_message_text(
-            await review_text(shop, lang, outcome),
-            parse_mode=ParseMode.HTML,
-            reply_markup=None,
-        )
+        await query.edit_message_text(await review_text(shop, lang, outcome), reply_markup=None)
     except BadRequest as exc:  # deleted meanwhile, or already showing this outcome
         log.info("review message for shop %s not updated: %s", shop.id, exc)
 
@@ -136,29 +123,21 @@ async def show_page(update: Update, context: Context, shop_id: int, lang: str) -
     )
 
 
-#: The change actions of a review message (see bot.views.operator.change_data).
-_CHANGE_ACTIONS = ("cok", "cno", "cmap")
-
-
 async def change_press(update: Update, context: Context) -> None:
-    """`opr:cok|cno|cmap:<change>` from a change's review message; operators only."""
-    user = await current_user(update)
+    """Approve, reject or see the new pin of a live shop's change; operators only."""
+    user = context.user
     lang = user.language
     config = deps(context).config
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    change_id = int_arg(args[1]) if args is not None and args[0] in _CHANGE_ACTIONS else None
-    if args is None or change_id is None:
-        await expired(update, lang)
-        return
+    pressed = OperatorButton.pressed(update)
+    assert isinstance(pressed, ApproveChange | RejectChange | ShowChangeLocation)
+    change_id = pressed.change_id
     if not is_operator(config, user.id):
         await answer(update, t(lang, "common.not_allowed"), alert=True)
         return
-    if args[0] == "cmap":
+    if isinstance(pressed, ShowChangeLocation):
         await show_new_location(update, change_id, lang)
         return
-    approve = args[0] == "cok"
+    approve = isinstance(pressed, ApproveChange)
     try:
         shop, change = await shops.decide_change(change_id, approve)
     except shops.ShopError:
@@ -194,7 +173,7 @@ async def _close(update: Update, outcome: str | None, lang: str) -> None:
     try:
         if outcome:
             text = f"{message.text_html}\n\n{outcome}"
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+            await message.edit_text(text, reply_markup=None)
         else:
             await message.edit_reply_markup(None)
     except BadRequest as exc:  # deleted meanwhile, or already closed
@@ -209,7 +188,7 @@ async def notify_owner_of_change(
     key = "guards.change_approved" if approved else "guards.change_rejected"
     text = t(lang, key, shop=h(shop.name), fields=change_labels(change, lang))
     try:
-        await bot.send_message(shop.owner_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(shop.owner_id, text)
     except TelegramError as exc:
         log.warning(
             "could not tell the owner of shop %s about change %s: %s", shop.id, change.id, exc
@@ -218,7 +197,7 @@ async def notify_owner_of_change(
 
 async def pending_command(update: Update, context: Context) -> None:
     """/pending: the oldest shops and changes waiting for a decision, each with its buttons."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     if not is_operator(deps(context).config, user.id):
         await say(update, t(lang, "operator.only"))
@@ -236,7 +215,6 @@ async def pending_command(update: Update, context: Context) -> None:
         await say(
             update,
             await change_review_text(change.shop, change, lang),
-            parse_mode=ParseMode.HTML,
             reply_markup=change_buttons(change, lang),
         )
     if len(changes) > PENDING_PAGE:
@@ -249,7 +227,6 @@ async def _list_pending_shops(update: Update, waiting: list[Shop], lang: str) ->
         await say(
             update,
             await review_text(shop, lang),
-            parse_mode=ParseMode.HTML,
             reply_markup=review_buttons(shop.id, lang),
         )
     if len(waiting) > PENDING_PAGE:
@@ -258,5 +235,8 @@ async def _list_pending_shops(update: Update, waiting: list[Shop], lang: str) ->
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     app.add_handler(CommandHandler("pending", pending_command))
-    app.add_handler(CallbackQueryHandler(change_press, pattern=rf"^{PREFIX}:c(ok|no|map):"))
-    app.add_handler(CallbackQueryHandler(review_press, pattern=rf"^{PREFIX}:"))
+    changes = any_of(ApproveChange, RejectChange, ShowChangeLocation)
+    app.add_handler(CallbackQueryHandler(change_press, pattern=changes))
+    app.add_handler(
+        CallbackQueryHandler(review_press, pattern=any_of(ApproveShop, RejectShop, ViewPendingShop))
+    )

@@ -1,9 +1,6 @@
 """What operators review and how a shop's state reads: the summary an operator decides on
 (also the top of the owner's /myshop menu), the review message with its buttons, and the
-notification that sends it to every operator — for new shops and for changes of live ones.
-
-Callback data of a change's review (parsed in bot/handlers/operator.py, built by change_data):
-  opr:cok:<change>   approve      opr:cno:<change>   reject      opr:cmap:<change>   new pin"""
+notification that sends it to every operator — for new shops and for changes of live ones."""
 
 from __future__ import annotations
 
@@ -18,7 +15,15 @@ from bot.i18n import offered, t, usable
 from bot.models import Shop, ShopChange, ShopStatus, User
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
-from bot.ui.buttons.operator import ApproveShop, RejectShop, ViewPendingShop
+from bot.ui.buttons.operator import (
+    ApproveChange,
+    ApproveShop,
+    RejectChange,
+    RejectShop,
+    ShowChangeLocation,
+    ViewPendingShop,
+)
+from bot.ui.callbacks import CallbackData
 from bot.ui.keyboards import inline
 from bot.ui.text import fit_html, shorten
 from bot.views.shop import ShopCard, card_for
@@ -147,20 +152,15 @@ async def change_review_text(shop: Shop, change: ShopChange, lang: str) -> str:
     )
 
 
-def change_data(action: str, change_id: int) -> str:
-    """Button data of a change's review: action is ok, no or map."""
-    return f"{PREFIX}:c{action}:{change_id}"
-
-
 def change_buttons(change: ShopChange, lang: str) -> InlineKeyboardMarkup:
-    rows = [
+    rows: list[list[tuple[str, CallbackData]]] = [
         [
-            (t(lang, "operator.approve"), change_data("ok", change.id)),
-            (t(lang, "operator.reject"), change_data("no", change.id)),
+            (t(lang, "operator.approve"), ApproveChange(change_id=change.id)),
+            (t(lang, "operator.reject"), RejectChange(change_id=change.id)),
         ]
     ]
     if change.lat is not None:
-        rows.append([(t(lang, "guards.change_map"), change_data("map", change.id))])
+        rows.append([(t(lang, "guards.change_map"), ShowChangeLocation(change_id=change.id))])
     return inline(rows)
 
 
@@ -174,7 +174,6 @@ async def notify_operators_of_change(
             await bot.send_message(
                 operator_id,
                 await change_review_text(shop, change, lang),
-                parse_mode=ParseMode.HTML,
                 reply_markup=change_buttons(change, lang),
             )
         except TelegramError as exc:

@@ -19,3 +19,19 @@ class RejectShop(OperatorButton, action="no"):
 
 class ViewPendingShop(OperatorButton, action="view"):
     shop_id: Id
+
+
+class ApproveChange(OperatorButton, action="cok"):
+    """A live shop's waiting change of name, category or location."""
+
+    change_id: Id
+
+
+class RejectChange(OperatorButton, action="cno"):
+    change_id: Id
+
+
+class ShowChangeLocation(OperatorButton, action="cmap"):
+    """The pin a waiting change would move the shop to."""
+
+    change_id: Id
