@@ -1,18 +1,12 @@
 """Merchants' coupons: /newcoupon, a guided flow that ends on a preview of the coupon exactly as
 a customer gets it, and /coupons, the list with live counts and pause / resume / end early.
 
-The flow is one persistent conversation; its draft (`draft(context)`) holds plain values, so a
-restart mid-flow resumes it. Every step validates and re-asks, changing nothing, until the
-answer is usable; the coupon service has the last word when the coupon is published.
+The flow is one persistent conversation; its draft (`draft(context, FLOW)`) holds plain
+values, so a restart mid-flow resumes it. Every step validates and re-asks, changing nothing,
+until the answer is usable; the coupon service has the last word when the coupon is published.
 
-Callback data, validated on every press (the presser's role must allow it — a clerk only sees
-the list —, the coupon must be that shop's, the preview the latest one):
-  cpn:new:<shop>                     /newcoupon for that shop (shop choice, list button)
-  cpn:pub | cpn:redo | cpn:drop      under the preview: publish, start over, cancel
-  cpn:list:<shop>                    the list as a new message
-  cpn:back:<shop>                    the list in place of the pressed message
-  cpn:pause:<shop>:<coupon>          cpn:resume:<shop>:<coupon>
-  cpn:end:<shop>:<coupon>            ask to confirm;   cpn:endok:<shop>:<coupon>   end it
+Button data: bot/ui/buttons/coupons.py, validated on every press (the presser's role must allow
+it — a clerk only sees the list —, the coupon must be that shop's, the preview the latest one).
 """
 
 from __future__ import annotations
@@ -26,13 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -52,25 +44,39 @@ from bot.ui.base import (
     Context,
     Deps,
     answer,
-    callback_args,
-    current_user,
     deps,
     edit_in_place,
     expired,
-    int_arg,
     refusing,
     say,
     shop_to_manage,
 )
+from bot.ui.buttons.coupons import (
+    ConfirmEndCoupon,
+    CouponButton,
+    CouponList,
+    CouponListInPlace,
+    DiscardCoupon,
+    EndCoupon,
+    NewCoupon,
+    PauseCoupon,
+    PublishCoupon,
+    RedoCoupon,
+    ResumeCoupon,
+)
+from bot.ui.callbacks import CallbackData, any_of
 from bot.ui.flow import (
     CANCEL_LABEL,
     END,
     PLAIN_TEXT,
     SKIP_LABEL,
+    Flow,
+    add_flow,
     busy,
     cancel,
     draft,
     flow_fallbacks,
+    new_draft,
     show_menu,
 )
 from bot.ui.keyboards import (
@@ -91,11 +97,16 @@ from bot.views.coupons import (
     zone_of,
 )
 
-PREFIX = "cpn"
+FLOW = "newcoupon"
 # Conversation states (strings: they are persisted and must survive code edits).
-KIND, VALUE, TITLE, TERMS = "cpn_kind", "cpn_value", "cpn_title", "cpn_terms"
-MIN_SPEND, STOCK, LIMIT = "cpn_min_spend", "cpn_stock", "cpn_limit"
-VALIDITY, AUDIENCE, PREVIEW = "cpn_validity", "cpn_audience", "cpn_preview"
+KIND, VALUE, TITLE, TERMS = (
+    "newcoupon.kind",
+    "newcoupon.value",
+    "newcoupon.title",
+    "newcoupon.terms",
+)
+MIN_SPEND, STOCK, LIMIT = "newcoupon.min_spend", "newcoupon.stock", "newcoupon.limit"
+VALIDITY, AUDIENCE, PREVIEW = "newcoupon.validity", "newcoupon.audience", "newcoupon.preview"
 STEPS = (KIND, VALUE, TITLE, TERMS, MIN_SPEND, STOCK, LIMIT, VALIDITY, AUDIENCE)
 
 KINDS = {
@@ -278,19 +289,14 @@ def prompt(step: str, lang: str, d: dict[str, Any], config: Config) -> tuple[str
 async def ask(update: Update, context: Context, user: User, step: str) -> str:
     """Ask for `step` with its keyboard; returns the state waiting for the answer."""
     lang = user.language
-    text, buttons, skip = prompt(step, lang, draft(context), deps(context).config)
-    await say(
-        update,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=choice_keyboard(lang, buttons, skip=skip),
-    )
+    text, buttons, skip = prompt(step, lang, draft(context, FLOW), deps(context).config)
+    await say(update, text, reply_markup=choice_keyboard(lang, buttons, skip=skip))
     return step
 
 
 async def accept(update: Update, context: Context, user: User, step: str, **values: Any) -> str:
     """A valid answer: keep it and ask the next question (the value is skipped for a gift)."""
-    d = draft(context)
+    d = draft(context, FLOW)
     d.update(values)
     following = STEPS[STEPS.index(step) + 1 :]
     for nxt in following:
@@ -302,7 +308,7 @@ async def accept(update: Update, context: Context, user: User, step: str, **valu
 
 async def reask(update: Update, user: User, key: str, **params: Any) -> None:
     """Say what was wrong; the step's keyboard stays as it was."""
-    await say(update, t(user.language, key, **params), parse_mode=ParseMode.HTML)
+    await say(update, t(user.language, key, **params))
 
 
 def _zone(d: dict[str, Any]) -> ZoneInfo:
@@ -329,43 +335,34 @@ def _text(update: Update) -> str:
 
 async def new_command(update: Update, context: Context) -> str | int:
     """/newcoupon: for the user's shop, or a choice of shop when they run several."""
-    user = await current_user(update)
+    user = context.user
     shop = await shop_to_manage(
         update,
         user,
         permission=Permission.CREATE_COUPONS,
         choose_key="coupons.pick_shop_new",
-        choice_data=lambda s: f"{PREFIX}:new:{s.id}",
+        choice_data=lambda s: NewCoupon(shop_id=s.id),
     )
     return END if shop is None else await begin(update, context, user, shop)
 
 
 @refusing
 async def new_press(update: Update, context: Context) -> str | int:
-    """`cpn:new:<shop>` (shop choice, or ➕ under the list)."""
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, PREFIX, 2) or ["", ""]
-    shop = await _shop_arg(user, args[1:], Permission.CREATE_COUPONS) if args[0] == "new" else None
-    if shop is None:
-        await expired(update, user.language)
-        return END
+    """➕ under the list, or the shop picked for /newcoupon."""
+    user = context.user
+    shop_id = NewCoupon.pressed(update).shop_id
+    shop = await require(user.id, shop_id, Permission.CREATE_COUPONS)
     await answer(update)
     return await begin(update, context, user, shop)
 
 
 async def begin(update: Update, context: Context, user: User, shop: Shop) -> str:
-    context.user_data["draft"] = {  # type: ignore[index]
-        "shop_id": shop.id,
-        "shop_name": shop.name,
-        "tz": shop.timezone,
-    }
+    new_draft(context, FLOW, shop_id=shop.id, shop_name=shop.name, tz=shop.timezone)
     return await ask(update, context, user, KIND)
 
 
 async def got_kind(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     kind = _labels(KINDS).get(_text(update).strip())
     if kind is None:
         await reask(update, user, "coupons.choose_button")
@@ -374,8 +371,8 @@ async def got_kind(update: Update, context: Context) -> str:
 
 
 async def got_value(update: Update, context: Context) -> str:
-    user = await current_user(update)
-    kind = CouponKind(draft(context)["kind"])
+    user = context.user
+    kind = CouponKind(draft(context, FLOW)["kind"])
     text = _text(update).strip()
     if kind == CouponKind.PERCENT:
         zhe = t(user.language, "coupons.percent_style") == "paid"
@@ -393,7 +390,7 @@ async def got_value(update: Update, context: Context) -> str:
 
 
 async def got_title(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     try:
         title = coupons.clean_title(_text(update))
     except CouponError:
@@ -403,7 +400,7 @@ async def got_title(update: Update, context: Context) -> str:
 
 
 async def got_terms(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     text = "" if is_blank(_text(update)) else _text(update)
     terms = "\n".join(line.rstrip() for line in text.strip().splitlines())
     if len(terms) > coupons.TERMS_MAX:
@@ -413,11 +410,11 @@ async def got_terms(update: Update, context: Context) -> str:
 
 
 async def skip_terms(update: Update, context: Context) -> str:
-    return await accept(update, context, await current_user(update), TERMS, terms="")
+    return await accept(update, context, context.user, TERMS, terms="")
 
 
 async def got_min_spend(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     cents = parse_price(_text(update), coupons.MAX_CENTS // 100)
     if cents is None:
         await reask(update, user, "coupons.create_bad_min_spend")
@@ -426,11 +423,11 @@ async def got_min_spend(update: Update, context: Context) -> str:
 
 
 async def skip_min_spend(update: Update, context: Context) -> str:
-    return await accept(update, context, await current_user(update), MIN_SPEND, min_spend=0)
+    return await accept(update, context, context.user, MIN_SPEND, min_spend=0)
 
 
 async def got_stock(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     text = _text(update).strip()
     if text in _labels({"coupons.unlimited": None}):
         return await accept(update, context, user, STOCK, stock=None)
@@ -442,7 +439,7 @@ async def got_stock(update: Update, context: Context) -> str:
 
 
 async def got_limit(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     limit = parse_whole(_text(update))
     if limit is None or not 1 <= limit <= coupons.MAX_PER_USER:
         await reask(update, user, "coupons.create_bad_limit", max=coupons.MAX_PER_USER)
@@ -451,8 +448,8 @@ async def got_limit(update: Update, context: Context) -> str:
 
 
 async def got_validity(update: Update, context: Context) -> str:
-    user = await current_user(update)
-    d = draft(context)
+    user = context.user
+    d = draft(context, FLOW)
     text = _text(update).strip()
     quick = _quick_days().get(text)
     zone = _zone(d)
@@ -483,7 +480,7 @@ async def got_validity(update: Update, context: Context) -> str:
 
 
 async def got_audience(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     audience = _labels(AUDIENCES).get(_text(update).strip())
     if audience is None:
         await reask(update, user, "coupons.choose_button")
@@ -493,7 +490,7 @@ async def got_audience(update: Update, context: Context) -> str:
 
 async def expect_text(update: Update, context: Context) -> None:
     """A photo, sticker or location where a typed answer is due: ask again, same step."""
-    await reask(update, await current_user(update), "coupons.expect_text")
+    await reask(update, context.user, "coupons.expect_text")
 
 
 # ------------------------------------------------------------------------------ preview
@@ -504,7 +501,7 @@ async def show_preview(update: Update, context: Context, user: User) -> str:
     code), then the settings customers don't see, and Publish / Start over / Cancel."""
     lang = user.language
     config = deps(context).config
-    d = draft(context)
+    d = draft(context, FLOW)
     coupon = draft_coupon(d)
     now = clock.now()
     expiry = expiry_line(coupons.claim_expiry(coupon, now), lang, user.timezone)
@@ -527,9 +524,7 @@ async def show_preview(update: Update, context: Context, user: User) -> str:
         validity=validity_line(coupon, lang, user.timezone),
         audience=audience,
     )
-    sent = await say(
-        update, summary, parse_mode=ParseMode.HTML, reply_markup=_preview_buttons(lang)
-    )
+    sent = await say(update, summary, reply_markup=_preview_buttons(lang))
     d["preview_msg"] = sent.message_id
     return PREVIEW
 
@@ -537,33 +532,32 @@ async def show_preview(update: Update, context: Context, user: User) -> str:
 def _preview_buttons(lang: str) -> InlineKeyboardMarkup:
     return inline(
         [
-            [(t(lang, "coupons.publish"), f"{PREFIX}:pub")],
-            [(t(lang, "coupons.start_over"), f"{PREFIX}:redo")],
-            [(t(lang, "coupons.discard"), f"{PREFIX}:drop")],
+            [(t(lang, "coupons.publish"), PublishCoupon())],
+            [(t(lang, "coupons.start_over"), RedoCoupon())],
+            [(t(lang, "coupons.discard"), DiscardCoupon())],
         ]
     )
 
 
 async def preview_press(update: Update, context: Context) -> str | int | None:
     """A button under the latest preview; older previews have expired."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    d = draft(context)
+    d = draft(context, FLOW)
     if query.message is None or query.message.message_id != d.get("preview_msg"):
         await expired(update, lang)
         return None
-    action = (query.data or "").removeprefix(f"{PREFIX}:")
+    pressed = CouponButton.pressed(update)
     await query.edit_message_reply_markup(None)
-    if action == "drop":
+    if isinstance(pressed, DiscardCoupon):
         return await cancel(update, context)
     await answer(update)
-    if action == "redo":
+    if isinstance(pressed, RedoCoupon):
         shop = await shop_if_allowed(user.id, d["shop_id"], Permission.CREATE_COUPONS)
         if shop is not None:
             return await begin(update, context, user, shop)
-        context.user_data.pop("draft", None)  # type: ignore[union-attr]
         await show_menu(update, user, t(lang, "common.not_allowed"))
         return END
     return await publish(update, context, user)
@@ -571,8 +565,7 @@ async def preview_press(update: Update, context: Context) -> str | int | None:
 
 async def publish(update: Update, context: Context, user: User) -> int:
     lang = user.language
-    d = draft(context)
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    d = draft(context, FLOW)
     shop = await shop_if_allowed(user.id, d.get("shop_id", 0), Permission.CREATE_COUPONS)
     if shop is None or not _is_complete(d):
         await show_menu(update, user, t(lang, "common.not_allowed"))
@@ -594,10 +587,10 @@ async def publish(update: Update, context: Context, user: User) -> int:
             audience=proposed.audience,
         )
     except CouponError as error:
-        text = error_text(lang, "create", error, user.timezone, html=False)
+        text = error_text(lang, "create", error, user.timezone)
         await show_menu(update, user, text)
         return END
-    text = t(lang, "coupons.published", title=coupon.title)
+    text = t(lang, "coupons.published", title=h(coupon.title))
     if shop.status != ShopStatus.APPROVED:
         text += "\n\n" + t(lang, "coupons.published_pending")
     text += "\n\n" + t(lang, "walk.counter_hint")
@@ -606,7 +599,7 @@ async def publish(update: Update, context: Context, user: User) -> int:
 
 
 async def expect_preview(update: Update, context: Context) -> None:
-    await reask(update, await current_user(update), "coupons.expect_preview")
+    await reask(update, context.user, "coupons.expect_preview")
 
 
 # ----------------------------------------------------------------------------- the list
@@ -614,17 +607,17 @@ async def expect_preview(update: Update, context: Context) -> None:
 
 async def list_command(update: Update, context: Context) -> None:
     """/coupons: the shop's coupons with live counts, or a choice of shop."""
-    user = await current_user(update)
+    user = context.user
     shop = await shop_to_manage(
         update,
         user,
         permission=Permission.VIEW_COUPONS,
         choose_key="coupons.pick_shop_list",
-        choice_data=lambda s: f"{PREFIX}:list:{s.id}",
+        choice_data=lambda s: CouponList(shop_id=s.id),
     )
     if shop is not None:
         text, markup = await list_screen(shop, user, deps(context).config)
-        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await say(update, text, reply_markup=markup)
 
 
 async def list_screen(
@@ -636,7 +629,7 @@ async def list_screen(
     granted = await permissions_at(user.id, shop.id)
     manage = Permission.MANAGE_COUPONS in granted
     lines = [t(lang, "coupons.list_title", shop=h(shop.name)), ""]
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     listed = (await coupons.list_coupons(shop.id))[:LIST_MAX]
     if not listed:
         lines.append(t(lang, "coupons.list_empty"))
@@ -656,51 +649,56 @@ async def list_screen(
     if listed:
         lines += ["", t(lang, "coupons.list_hint" if manage else "roles.coupons_read_only")]
     if Permission.CREATE_COUPONS in granted:
-        rows.append([(t(lang, "coupons.new_button"), f"{PREFIX}:new:{shop.id}")])
+        rows.append([(t(lang, "coupons.new_button"), NewCoupon(shop_id=shop.id))])
     return "\n".join(lines), inline(rows) if rows else None
 
 
-def _coupon_buttons(coupon: Coupon, n: int, lang: str) -> list[list[tuple[str, str]]]:
-    ids = f"{coupon.shop_id}:{coupon.id}"
+def _coupon_buttons(coupon: Coupon, n: int, lang: str) -> list[list[tuple[str, CallbackData]]]:
+    ids = {"shop_id": coupon.shop_id, "coupon_id": coupon.id}
     if coupon.status == CouponStatus.ENDED:
         return []
-    toggle = (
-        (t(lang, "coupons.resume_button", n=n), f"{PREFIX}:resume:{ids}")
+    toggle: tuple[str, CallbackData] = (
+        (t(lang, "coupons.resume_button", n=n), ResumeCoupon(**ids))
         if coupon.status == CouponStatus.PAUSED
-        else (t(lang, "coupons.pause_button", n=n), f"{PREFIX}:pause:{ids}")
+        else (t(lang, "coupons.pause_button", n=n), PauseCoupon(**ids))
     )
-    return [[toggle, (t(lang, "coupons.end_button", n=n), f"{PREFIX}:end:{ids}")]]
+    return [[toggle, (t(lang, "coupons.end_button", n=n), EndCoupon(**ids))]]
 
 
 @refusing
 async def list_press(update: Update, context: Context) -> None:
-    """Every list button; forged or stale data changes nothing."""
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    action, *args = (query.data or "").split(":")[1:]
-    act = _ACTIONS.get(action)
-    if act is None or not await act(update, context, user, args):
+    """Every list button; a coupon or shop the presser does not manage changes nothing."""
+    user = context.user
+    if not await _list_action(update, context, user, CouponButton.pressed(update)):
         await expired(update, user.language)
 
 
-async def _list_new(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    shop = await _shop_arg(user, args, Permission.VIEW_COUPONS)
-    if shop is None:
-        return False
-    await answer(update)
-    text, markup = await list_screen(shop, user, deps(context).config)
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    return True
-
-
-async def _list_in_place(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    shop = await _shop_arg(user, args, Permission.VIEW_COUPONS)
-    if shop is None:
-        return False
-    await answer(update)
-    await _refresh(update, context, user, shop)
-    return True
+async def _list_action(update: Update, context: Context, user: User, pressed: CouponButton) -> bool:
+    match pressed:
+        case CouponList(shop_id=shop_id) | CouponListInPlace(shop_id=shop_id):
+            shop = await require(user.id, shop_id, Permission.VIEW_COUPONS)
+            await answer(update)
+            if isinstance(pressed, CouponListInPlace):
+                await _refresh(update, context, user, shop)
+            else:
+                text, markup = await list_screen(shop, user, deps(context).config)
+                await say(update, text, reply_markup=markup)
+            return True
+        case PauseCoupon(shop_id=shop_id, coupon_id=coupon_id):
+            return await _change(
+                update, context, user, shop_id, coupon_id, coupons.pause, "coupons.paused_toast"
+            )
+        case ResumeCoupon(shop_id=shop_id, coupon_id=coupon_id):
+            return await _change(
+                update, context, user, shop_id, coupon_id, coupons.resume, "coupons.resumed_toast"
+            )
+        case ConfirmEndCoupon(shop_id=shop_id, coupon_id=coupon_id):
+            return await _change(
+                update, context, user, shop_id, coupon_id, coupons.end, "coupons.ended_toast"
+            )
+        case EndCoupon(shop_id=shop_id, coupon_id=coupon_id):
+            return await _ask_end(update, context, user, shop_id, coupon_id)
+    return False  # a flow's button pressed outside the flow
 
 
 async def _refresh(update: Update, context: Context, user: User, shop: Shop) -> None:
@@ -711,31 +709,18 @@ async def _refresh(update: Update, context: Context, user: User, shop: Shop) -> 
     await edit_in_place(query, text, markup)
 
 
-async def _pause(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    return await _change(update, context, user, args, coupons.pause, "coupons.paused_toast")
-
-
-async def _resume(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    return await _change(update, context, user, args, coupons.resume, "coupons.resumed_toast")
-
-
-async def _end(update: Update, context: Context, user: User, args: list[str]) -> bool:
-    return await _change(update, context, user, args, coupons.end, "coupons.ended_toast")
-
-
 async def _change(
     update: Update,
     context: Context,
     user: User,
-    args: list[str],
+    shop_id: int,
+    coupon_id: int,
     change: Callable[[int, int], Awaitable[Coupon]],
     toast: str,
 ) -> bool:
-    """Pause, resume or end one coupon, then show the list again in place."""
-    found = await _coupon_arg(user, args)
-    if found is None:
-        return False
-    shop, coupon_id = found
+    """Pause, resume or end one coupon of a shop whose coupons the user may manage (the
+    service checks the coupon is the shop's), then show the list again in place."""
+    shop = await require(user.id, shop_id, Permission.MANAGE_COUPONS)
     lang = user.language
     try:
         coupon = await change(coupon_id, shop.id)
@@ -750,12 +735,11 @@ async def _change(
     return True
 
 
-async def _ask_end(update: Update, context: Context, user: User, args: list[str]) -> bool:
+async def _ask_end(
+    update: Update, context: Context, user: User, shop_id: int, coupon_id: int
+) -> bool:
     """Ending is for good: ask first, in place of the list."""
-    found = await _coupon_arg(user, args)
-    if found is None:
-        return False
-    shop, coupon_id = found
+    shop = await require(user.id, shop_id, Permission.MANAGE_COUPONS)
     coupon = next((c for c in await coupons.list_coupons(shop.id) if c.id == coupon_id), None)
     if coupon is None:
         return False
@@ -764,43 +748,15 @@ async def _ask_end(update: Update, context: Context, user: User, args: list[str]
     if coupon.status == CouponStatus.ENDED:
         await _refresh(update, context, user, shop)
         return True
-    ids = f"{shop.id}:{coupon.id}"
     markup = inline(
         [
-            [(t(lang, "coupons.end_yes"), f"{PREFIX}:endok:{ids}")],
-            [(t(lang, "common.back"), f"{PREFIX}:back:{shop.id}")],
+            [(t(lang, "coupons.end_yes"), ConfirmEndCoupon(shop_id=shop.id, coupon_id=coupon.id))],
+            [(t(lang, "common.back"), CouponListInPlace(shop_id=shop.id))],
         ]
     )
     text = t(lang, "coupons.end_confirm", title=h(coupon.title))
     await edit_in_place(update.callback_query, text, markup)  # type: ignore[arg-type]
     return True
-
-
-_ACTIONS = {
-    "list": _list_new,
-    "back": _list_in_place,
-    "pause": _pause,
-    "resume": _resume,
-    "end": _ask_end,
-    "endok": _end,
-}
-
-
-async def _shop_arg(user: User, args: list[str], permission: Permission) -> Shop | None:
-    """The shop named by `<shop>` (None if malformed) if the user's role there grants the
-    permission (NotAllowed otherwise)."""
-    shop_id = int_arg(args[0]) if len(args) == 1 else None
-    return None if shop_id is None else await require(user.id, shop_id, permission)
-
-
-async def _coupon_arg(user: User, args: list[str]) -> tuple[Shop, int] | None:
-    """`<shop>:<coupon>` when the user may manage the shop's coupons (the service checks the
-    coupon is the shop's)."""
-    if len(args) != 2:
-        return None
-    shop = await _shop_arg(user, args[:1], Permission.MANAGE_COUPONS)
-    coupon_id = int_arg(args[1])
-    return None if shop is None or coupon_id is None else (shop, coupon_id)
 
 
 # ------------------------------------------------------------------------------- wiring
@@ -818,11 +774,13 @@ def _text_step(on_text: Callback, *, skip: Callback | None = None) -> list[BaseH
 
 
 def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        ConversationHandler(
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             entry_points=[
                 CommandHandler("newcoupon", new_command),
-                CallbackQueryHandler(new_press, pattern=rf"^{PREFIX}:new:"),
+                CallbackQueryHandler(new_press, pattern=NewCoupon.pattern()),
             ],
             states={
                 KIND: _text_step(got_kind),
@@ -835,17 +793,15 @@ def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
                 VALIDITY: _text_step(got_validity),
                 AUDIENCE: _text_step(got_audience),
                 PREVIEW: [
-                    CallbackQueryHandler(preview_press, pattern=rf"^{PREFIX}:(pub|redo|drop)$"),
+                    CallbackQueryHandler(
+                        preview_press, pattern=any_of(PublishCoupon, RedoCoupon, DiscardCoupon)
+                    ),
                     MessageHandler(ANYTHING_ELSE, expect_preview),
                 ],
             },
             fallbacks=[*flow_fallbacks(), MessageHandler(MENU_LABELS, busy)],
-            name="newcoupon",
-            persistent=True,
             allow_reentry=True,
-        )
+        ),
     )
     app.add_handler(CommandHandler("coupons", list_command))
-    app.add_handler(
-        CallbackQueryHandler(list_press, pattern=rf"^{PREFIX}:(list|back|pause|resume|end|endok):")
-    )
+    app.add_handler(CallbackQueryHandler(list_press, pattern=CouponButton.pattern()))

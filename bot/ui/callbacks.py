@@ -244,6 +244,11 @@ class CallbackData:
         return found
 
 
+def any_of(*kinds: type[CallbackData]) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern for several kinds of button sharing one callback."""
+    return lambda data: any(kind.unpack(data) is not None for kind in kinds)
+
+
 def _register_feature(cls: type[CallbackData], prefix: str, where: str) -> None:
     if not _NAME.fullmatch(prefix):
         raise CallbackDataError(f"{where}: prefix {prefix!r} must match {_NAME.pattern}")
