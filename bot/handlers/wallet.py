@@ -5,9 +5,8 @@ expires (scheduler/reminders.py decides when; bot/app.py passes it `reminder_pay
 It also holds the coupon texts every coupon screen shares, so the merchant's preview, the
 customer's card and the staff's confirmation describe a coupon in the very same words.
 
-Callback data, validated on every press:
-  cpn:claim:<coupon>[:<promotion>]   put one in the presser's wallet
-  cpn:open:<claim>                   one of the presser's own coupons, as its QR card
+Button data (prefix `wlt`, bot/ui/buttons/wallet.py), validated on every press: ClaimCoupon
+(from the shop page, or a push naming its promotion) and OpenCoupon (one's own coupon).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -30,17 +28,9 @@ from bot.i18n import LANGUAGES, t
 from bot.models import ClaimStatus, Promotion, User
 from bot.services import coupons
 from bot.services.coupons import CouponError, WalletItem
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    expired,
-    int_arg,
-    say,
-)
+from bot.ui.base import Context, Deps, answer, deps, expired, say
+from bot.ui.buttons.wallet import ClaimCoupon, OpenCoupon
+from bot.ui.callbacks import CallbackData
 from bot.ui.keyboards import inline, menu_pattern
 from bot.ui.text import block, blocks, fit
 from bot.views.coupons import (
@@ -53,7 +43,6 @@ from bot.views.coupons import (
     tell,
 )
 
-PREFIX = "cpn"
 #: Coupons ready to use listed (each with a button), and used or expired ones under them.
 WALLET_ACTIVE_MAX = 20
 WALLET_HISTORY = 5
@@ -64,32 +53,26 @@ HIDDEN_ON_PAGE = frozenset({"ended", "paused", "expired", "sold_out"})
 # --------------------------------------------------------------------------- claiming
 
 
-async def shop_page_coupon_rows(shop_id: int, user: User) -> list[list[tuple[str, str]]]:
+async def shop_page_coupon_rows(shop_id: int, user: User) -> list[list[tuple[str, CallbackData]]]:
     """One `🎟 <title>` claim button per coupon of the shop that can still be claimed (flash
     deals' copies are offered by their pushes only)."""
-    rows = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     for coupon in await coupons.page_coupons(shop_id):
         try:
             await coupons.ensure_claimable(coupon, user.id, now=clock.now())
         except CouponError as error:
             if error.reason in HIDDEN_ON_PAGE:
                 continue
-        rows.append([(f"🎟 {coupon.title}", f"{PREFIX}:claim:{coupon.id}")])
+        rows.append([(f"🎟 {coupon.title}", ClaimCoupon(coupon_id=coupon.id))])
     return rows
 
 
 async def claim_press(update: Update, context: Context) -> None:
-    """`cpn:claim:<coupon>[:<promotion>]`: claim it and send its QR card."""
-    user = await current_user(update)
+    """Claim the coupon (from a push: counted for its promotion) and send its QR card."""
+    user = context.user
     lang = user.language
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")[2:]
-    ids = [int_arg(part) for part in parts]
-    if not 1 <= len(ids) <= 2 or None in ids:
-        await expired(update, lang)
-        return
-    coupon_id, promotion_id = ids[0], ids[1] if len(ids) == 2 else None
+    pressed = ClaimCoupon.pressed(update)
+    coupon_id, promotion_id = pressed.coupon_id, pressed.promotion_id
     if promotion_id is not None and not await Promotion.exists(
         id=promotion_id, coupon_id=coupon_id
     ):
@@ -131,14 +114,14 @@ async def _send_item(
 
 async def wallet_command(update: Update, context: Context) -> None:
     """/wallet and 🎟 My coupons: ready to use (tap to show), then recently used and expired."""
-    user = await current_user(update)
+    user = context.user
     lang, tz = user.language, user.timezone
     held = await coupons.wallet(user.id, now=clock.now(), history=WALLET_HISTORY)
     if not any(held.values()):
         await say(update, t(lang, "coupons.wallet_empty"))
         return
     parts = blocks([t(lang, "coupons.wallet_title"), ""])
-    rows = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     if held["active"]:
         parts.append(block(t(lang, "coupons.wallet_active")))
     for n, item in enumerate(held["active"][:WALLET_ACTIVE_MAX], 1):
@@ -146,7 +129,7 @@ async def wallet_command(update: Update, context: Context) -> None:
         name = coupon_name(item.coupon, lang, tz)
         line = f"{n}. <b>{h(name)}</b> — {h(item.shop_name)}\n    {until}"
         parts.append(block(line, drop=1))
-        rows.append([(f"{n}. {name}", f"{PREFIX}:open:{item.claim.id}")])
+        rows.append([(f"{n}. {name}", OpenCoupon(claim_id=item.claim.id))])
     if len(held["active"]) > WALLET_ACTIVE_MAX:
         more = len(held["active"]) - WALLET_ACTIVE_MAX
         parts.append(block(t(lang, "coupons.wallet_more", count=more)))
@@ -162,21 +145,15 @@ async def wallet_command(update: Update, context: Context) -> None:
             parts.append(block(line, drop=2))
     # Past coupons give way first; ready ones left out still have their buttons.
     text = fit(parts, more=lambda count: t(lang, "limits.more_items", count=count)).html
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=inline(rows) if rows else None)
+    await say(update, text, reply_markup=inline(rows) if rows else None)
 
 
 async def open_press(update: Update, context: Context) -> None:
-    """`cpn:open:<claim>`: the presser's own coupon as its QR card; anyone else's is refused."""
-    user = await current_user(update)
+    """The presser's own coupon as its QR card; anyone else's is refused."""
+    user = context.user
     lang = user.language
-    query = update.callback_query
-    assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    claim_id = int_arg(args[1]) if args is not None and args[0] == "open" else None
     try:
-        if claim_id is None:
-            raise CouponError("not_found")
-        item = await coupons.claim_by_id_for_user(claim_id, user.id)
+        item = await coupons.claim_by_id_for_user(OpenCoupon.pressed(update).claim_id, user.id)
     except CouponError:
         await expired(update, lang)
         return
@@ -215,7 +192,7 @@ def reminder_payload(item: WalletItem) -> dict[str, Any]:
     button = {lang: t(lang, "coupons.reminder_button") for lang in LANGUAGES}
     return {
         "text": text,
-        "buttons": [[{"text": button, "callback_data": f"{PREFIX}:open:{item.claim.id}"}]],
+        "buttons": [[{"text": button, "callback_data": OpenCoupon(claim_id=item.claim.id).pack()}]],
     }
 
 
@@ -224,7 +201,7 @@ def reminder_payload(item: WalletItem) -> dict[str, Any]:
 
 def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
     deps.shop_page_buttons.append(shop_page_coupon_rows)
-    app.add_handler(CallbackQueryHandler(claim_press, pattern=rf"^{PREFIX}:claim:"))
-    app.add_handler(CallbackQueryHandler(open_press, pattern=rf"^{PREFIX}:open:"))
+    app.add_handler(CallbackQueryHandler(claim_press, pattern=ClaimCoupon.pattern()))
+    app.add_handler(CallbackQueryHandler(open_press, pattern=OpenCoupon.pattern()))
     app.add_handler(CommandHandler("wallet", wallet_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.wallet")), wallet_command))
