@@ -2,9 +2,9 @@
 typing the code (`/redeem CODE`, or `/redeem` and then the code), sending a photo of the
 coupon's QR code, or scanning it with the phone camera, which opens `/start redeem_<code>`.
 
-The confirmation shows the coupon, its terms and the customer's first name; one tap redeems it.
-Callback data (re-validated on press, the claim could be used or paused meanwhile):
-  rdm:ok:<claim>   redeem it          rdm:no:<claim>   not now (removes the buttons)
+The confirmation shows the coupon, its terms and the customer's first name; one tap redeems it
+(ConfirmRedeem, re-validated on press: the claim could be used or paused meanwhile), or
+DropRedeem removes the buttons.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
@@ -37,24 +36,24 @@ from bot.services import coupons
 from bot.services.codes import REDEEM_LINK_KIND, display_code, verify_check
 from bot.services.coupons import CouponError, RedeemPreview
 from bot.services.staff import Permission, shops_where
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    expired,
-    int_arg,
-    say,
+from bot.ui.base import Context, Deps, answer, deps, expired, say
+from bot.ui.buttons.redeem import ConfirmRedeem, DropRedeem, RedeemButton
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    PLAIN_TEXT,
+    Flow,
+    add_flow,
+    busy,
+    flow_fallbacks,
+    unknown_text,
 )
-from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, busy, flow_fallbacks, unknown_text
 from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline, menu_pattern
 from bot.ui.text import fit_html
 from bot.views.coupons import error_text, expiry_line, local_time, offer_lines
 
-PREFIX = "rdm"
-AWAIT_CODE = "redeem_code"  # the flow's one state (a string: it is persisted)
+FLOW = "redeem"
+AWAIT_CODE = "redeem.code"  # the flow's one state (a string: it is persisted)
 #: Refusals worth another try in the same step (a typo, a blurred photo); the rest are final.
 TRY_AGAIN = frozenset({"malformed", "bad_check", "unknown", "no_qr"})
 MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "menu.help"]))
@@ -115,11 +114,11 @@ async def present(
     lines += _preview_lines(preview, lang, user.timezone, context)
     buttons = [
         [
-            (t(lang, "coupons.redeem_button"), f"{PREFIX}:ok:{preview.claim_id}"),
-            (t(lang, "coupons.redeem_not_now"), f"{PREFIX}:no:{preview.claim_id}"),
+            (t(lang, "coupons.redeem_button"), ConfirmRedeem(claim_id=preview.claim_id)),
+            (t(lang, "coupons.redeem_not_now"), DropRedeem(claim_id=preview.claim_id)),
         ]
     ]
-    await say(update, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=inline(buttons))
+    await say(update, "\n".join(lines), reply_markup=inline(buttons))
     return None
 
 
@@ -128,7 +127,7 @@ async def refuse(update: Update, user: User, error: CouponError, *, again: bool 
     text = error_text(user.language, "redeem", error, user.timezone)
     if again:
         text += "\n\n" + t(user.language, "coupons.redeem_again")
-    await say(update, text, parse_mode=ParseMode.HTML)
+    await say(update, text)
 
 
 async def check(update: Update, context: Context, user: User, typed: str | None) -> None:
@@ -147,17 +146,15 @@ def _preview_lines(preview: RedeemPreview, lang: str, tz_name: str, context: Con
 
 
 async def confirm_press(update: Update, context: Context) -> None:
-    """`rdm:ok:<claim>` redeems (exactly once however often it is tapped); `rdm:no` drops it."""
-    user = await current_user(update)
+    """Redeem (exactly once however often it is tapped), or drop the confirmation."""
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, PREFIX, 2)
-    claim_id = int_arg(args[1]) if args is not None and args[0] in ("ok", "no") else None
-    if args is None or claim_id is None:
-        await expired(update, lang)
-        return
-    if args[0] == "no":
+    pressed = RedeemButton.pressed(update)
+    assert isinstance(pressed, ConfirmRedeem | DropRedeem)
+    claim_id = pressed.claim_id
+    if isinstance(pressed, DropRedeem):
         await answer(update, t(lang, "coupons.redeem_dropped"))
         await _close(query.message, None)
         return
@@ -170,9 +167,7 @@ async def confirm_press(update: Update, context: Context) -> None:
             return
         await answer(update)
         await _close(query.message, None)
-        await say(
-            update, error_text(lang, "redeem", error, user.timezone), parse_mode=ParseMode.HTML
-        )
+        await say(update, error_text(lang, "redeem", error, user.timezone))
         return
     await answer(update, t(lang, "coupons.redeemed_toast"))
     done = t(lang, "coupons.redeemed", when=local_time(now, user.timezone))
@@ -187,7 +182,7 @@ async def _close(message: object, footer: str | None) -> None:
     with suppress(TelegramError):  # too old to edit: the answer above already told
         if footer:
             text = (message.text_html or "") + "\n\n" + footer
-            await message.edit_text(fit_html(text), parse_mode=ParseMode.HTML, reply_markup=None)
+            await message.edit_text(fit_html(text), reply_markup=None)
         else:
             await message.edit_reply_markup(None)
 
@@ -206,7 +201,7 @@ async def _tell_customer(context: Context, claim: CouponClaim, now: datetime) ->
         when=local_time(now, customer.timezone),
     )
     with suppress(Forbidden, BadRequest):  # blocked the bot, or never started it
-        await context.bot.send_message(customer.id, text, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(customer.id, text)
 
 
 # ------------------------------------------------------------------------- entry points
@@ -215,7 +210,7 @@ async def _tell_customer(context: Context, claim: CouponClaim, now: datetime) ->
 async def redeem_command(update: Update, context: Context) -> str | int:
     """`/redeem CODE` checks the code at once; `/redeem` alone and the counter button of the
     merchant menu explain the three ways and wait for a code or a photo."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     if context.args:
         await check(update, context, user, " ".join(context.args))
@@ -224,7 +219,7 @@ async def redeem_command(update: Update, context: Context) -> str | int:
         await say(update, t(lang, "coupons.redeem_staff_only"))
         return END
     # No keyboard of its own: the confirmation carries buttons, and the menu stays in place.
-    await say(update, t(lang, "walk.redeem_how"), parse_mode=ParseMode.HTML)
+    await say(update, t(lang, "walk.redeem_how"))
     return AWAIT_CODE
 
 
@@ -242,7 +237,7 @@ async def got_photo(update: Update, context: Context) -> str | int:
 
 async def _step(update: Update, context: Context, typed: str | None) -> str | int:
     """One answer in the flow: a typo or an unreadable photo asks again; the rest ends it."""
-    user = await current_user(update)
+    user = context.user
     error = await present(update, context, user, typed)
     if error is None:
         return END
@@ -252,14 +247,14 @@ async def _step(update: Update, context: Context, typed: str | None) -> str | in
 
 
 async def not_code(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     await say(update, t(user.language, "coupons.redeem_expect_code"))
     return AWAIT_CODE
 
 
 async def photo_outside_flow(update: Update, context: Context) -> None:
     """A photo outside any flow: staff most likely photographed a coupon QR code."""
-    user = await current_user(update)
+    user = context.user
     if not await shops_where(user.id, Permission.REDEEM):
         await unknown_text(update, context)
         return
@@ -270,7 +265,7 @@ async def photo_outside_flow(update: Update, context: Context) -> None:
 
 async def open_redeem_link(update: Update, context: Context, token: str) -> None:
     """`/start redeem_<code>`: the coupon QR scanned with a phone camera."""
-    await check(update, context, await current_user(update), token)
+    await check(update, context, context.user, token)
 
 
 # ------------------------------------------------------------------------------ wiring
@@ -305,8 +300,10 @@ def _in(handler: ConversationHandler, update: Update) -> bool:  # type: ignore[t
 
 def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
     deps.deep_links[REDEEM_LINK_KIND] = open_redeem_link
-    app.add_handler(
-        ConversationHandler(
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             entry_points=[
                 CommandHandler("redeem", redeem_command),
                 MessageHandler(filters.Regex(menu_pattern("menu.redeem")), redeem_command),
@@ -320,10 +317,8 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                 ]
             },
             fallbacks=flow_fallbacks(),
-            name="redeem",
-            persistent=True,
             allow_reentry=True,
-        )
+        ),
     )
-    app.add_handler(CallbackQueryHandler(confirm_press, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(confirm_press, pattern=RedeemButton.pattern()))
     app.add_handler(MessageHandler(filters.PHOTO & OutsideFlows(app), photo_outside_flow))
