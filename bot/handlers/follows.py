@@ -2,12 +2,7 @@
 every pushed promotion, /following (remove, mute, unmute), and following a kind of shop within
 a radius of a saved place or a shared location (a short persistent flow).
 
-Callback data (prefix `fol`), validated on every press:
-  fol:on:<shop>  fol:off:<shop>          shop page: follow / unfollow (the button flips)
-  fol:unf:s<shop>  fol:mute:s<shop>      under a push: unfollow / mute the shop
-  fol:unf:c<cat>  fol:mute:c<cat>        under a push: the category (index in the config)
-  fol:unf:<follow>  fol:mute:<follow>    /following: remove / toggle mute of one's own follow
-  fol:cat  fol:pick:<cat>  fol:rad:<m>   the category flow: start, kind of shop, radius
+Button data: bot/ui/buttons/follows.py (prefix `fol`), validated on every press.
 """
 
 from __future__ import annotations
@@ -16,13 +11,11 @@ import contextlib
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -35,25 +28,37 @@ from bot.services import follows, users
 from bot.services.follows import DEFAULT_RADIUS_M, FOLLOW_RADII_M, FollowError, FollowView
 from bot.services.shops import get_shop
 from bot.services.staff import works_at
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    current_user,
-    deps,
-    edit_in_place,
-    expired,
-    int_arg,
-    say,
+from bot.ui.base import Context, Deps, answer, deps, edit_in_place, expired, say
+from bot.ui.buttons.follows import (
+    FollowButton,
+    FollowCategory,
+    FollowCategoryPick,
+    FollowRadius,
+    FollowShop,
+    LeavePushedCategory,
+    LeavePushedShop,
+    RemoveFollow,
+    ToggleMute,
+    UnfollowShop,
 )
-from bot.ui.flow import CANCEL_LABEL, END, draft, flow_fallbacks, show_menu
+from bot.ui.callbacks import CallbackData
+from bot.ui.flow import (
+    CANCEL_LABEL,
+    END,
+    Flow,
+    add_flow,
+    draft,
+    flow_fallbacks,
+    new_draft,
+    show_menu,
+)
 from bot.ui.keyboards import category_buttons, inline, location_keyboard
 from bot.ui.text import block, blocks, fit
-from bot.views.push import FOLLOW_PREFIX
 
-PREFIX = FOLLOW_PREFIX
+FLOW = "follow_category"
 # Conversation states (strings: they are persisted).
-CATEGORY, RADIUS, PLACE = "fc_category", "fc_radius", "fc_place"
+CATEGORY, RADIUS = "follow_category.category", "follow_category.radius"
+PLACE = "follow_category.place"
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
 
 
@@ -68,13 +73,13 @@ def _place_name(lang: str, label: str) -> str:
 # ---------------------------------------------------------------------------- shop page
 
 
-def _page_button(lang: str, shop_id: int, following: bool) -> tuple[str, str]:
+def _page_button(lang: str, shop_id: int, following: bool) -> tuple[str, CallbackData]:
     if following:
-        return t(lang, "follow.unfollow_button"), f"{PREFIX}:off:{shop_id}"
-    return t(lang, "follow.follow_button"), f"{PREFIX}:on:{shop_id}"
+        return t(lang, "follow.unfollow_button"), UnfollowShop(shop_id=shop_id)
+    return t(lang, "follow.follow_button"), FollowShop(shop_id=shop_id)
 
 
-async def shop_page_row(shop_id: int, user: User) -> list[list[tuple[str, str]]]:
+async def shop_page_row(shop_id: int, user: User) -> list[list[tuple[str, CallbackData]]]:
     """⭐ Follow, or ✅ Following (tap to unfollow); nothing for the shop's own staff."""
     if await works_at(user.id, shop_id):
         return []
@@ -83,7 +88,7 @@ async def shop_page_row(shop_id: int, user: User) -> list[list[tuple[str, str]]]
     return [[_page_button(user.language, shop_id, following)]]
 
 
-async def _page_press(update: Update, user: User, action: str, shop_id: int) -> None:
+async def _page_press(update: Update, user: User, follow: bool, shop_id: int) -> None:
     lang = user.language
     query = update.callback_query
     assert query is not None
@@ -91,7 +96,7 @@ async def _page_press(update: Update, user: User, action: str, shop_id: int) -> 
     if shop is None:
         await expired(update, lang)
         return
-    if action == "on":
+    if follow:
         try:
             await follows.follow_shop(user.id, shop_id)
         except FollowError as error:
@@ -107,34 +112,34 @@ async def _page_press(update: Update, user: User, action: str, shop_id: int) -> 
             return
         toast = t(lang, "follow.unfollowed", shop=shop.name)
     await answer(update, toast, alert=True)
-    old = f"{PREFIX}:{action}:{shop_id}"
-    new = _page_button(lang, shop_id, following=action == "on")
-    await _edit_markup(update, _swapped(query.message.reply_markup, old, new))  # type: ignore[union-attr]
+    new = _page_button(lang, shop_id, following=follow)
+    await _edit_markup(update, _swapped(query.message.reply_markup, query.data or "", new))  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------- pushed messages
 
 
 async def _push_press(
-    update: Update, context: Context, user: User, action: str, target: str
+    update: Update, context: Context, user: User, pressed: LeavePushedShop | LeavePushedCategory
 ) -> None:
     """Unfollow or mute what a pushed message came through; then drop that row from it."""
     lang = user.language
-    kind, number = target[0], int_arg(target[1:])
     toast: str | None = None
-    if kind == "s" and number is not None:
-        shop = await get_shop(number)
-        if shop is not None and action == "unf" and await follows.unfollow_shop(user.id, shop.id):
+    if isinstance(pressed, LeavePushedShop):
+        shop = await get_shop(pressed.shop_id)
+        leave = pressed.leave
+        if shop is not None and leave == "unf" and await follows.unfollow_shop(user.id, shop.id):
             toast = t(lang, "follow.unfollowed", shop=shop.name)
-        elif shop is not None and action == "mute" and await follows.mute_shop(user.id, shop.id):
+        elif shop is not None and leave == "mute" and await follows.mute_shop(user.id, shop.id):
             toast = t(lang, "follow.muted_shop", shop=shop.name)
-    elif kind == "c" and number is not None:
+    else:
         categories = deps(context).config.categories
+        number, leave = pressed.index, pressed.leave
         category = categories[number] if number < len(categories) else None
         name = _category_name(lang, category) if category else ""
-        if category and action == "unf" and await follows.unfollow_category(user.id, category):
+        if category and leave == "unf" and await follows.unfollow_category(user.id, category):
             toast = t(lang, "follow.unfollowed_category", category=name)
-        elif category and action == "mute" and await follows.mute_category(user.id, category):
+        elif category and leave == "mute" and await follows.mute_category(user.id, category):
             toast = t(lang, "follow.muted_category", category=name)
     if toast is None:
         await expired(update, lang)
@@ -151,11 +156,13 @@ def following_screen(
     lang: str, views: list[FollowView], places: list[users.SavedPlace]
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The user's follows, numbered, each with mute / unmute and remove buttons."""
-    add = [(t(lang, "follow.add_category_button"), f"{PREFIX}:cat")]
+    add: list[tuple[str, CallbackData]] = [
+        (t(lang, "follow.add_category_button"), FollowCategory())
+    ]
     if not views:
         return t(lang, "follow.list_empty"), inline([add])
     parts = blocks([t(lang, "follow.list_title"), ""])
-    rows = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     for n, view in enumerate(views, 1):
         line = f"{n}. {_describe(lang, view, places)}"
         parts.append(
@@ -164,8 +171,8 @@ def following_screen(
         mute_key = "follow.unmute_button" if view.muted else "follow.mute_button"
         rows.append(
             [
-                (t(lang, mute_key, n=n), f"{PREFIX}:mute:{view.id}"),
-                (t(lang, "follow.remove_button", n=n), f"{PREFIX}:unf:{view.id}"),
+                (t(lang, mute_key, n=n), ToggleMute(follow_id=view.id)),
+                (t(lang, "follow.remove_button", n=n), RemoveFollow(follow_id=view.id)),
             ]
         )
     parts += blocks(["", t(lang, "follow.list_hint")])
@@ -194,9 +201,8 @@ def _point_name(lang: str, lat: float | None, lng: float | None, places: list[An
 
 
 async def following_command(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    text, markup = await _following_for(user)
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    text, markup = await _following_for(context.user)
+    await say(update, text, reply_markup=markup)
 
 
 async def _following_for(user: User) -> tuple[str, InlineKeyboardMarkup]:
@@ -204,7 +210,7 @@ async def _following_for(user: User) -> tuple[str, InlineKeyboardMarkup]:
     return following_screen(user.language, views, await users.places_of(user.id))
 
 
-async def _list_press(update: Update, user: User, action: str, follow_id: int) -> None:
+async def _list_press(update: Update, user: User, remove: bool, follow_id: int) -> None:
     """Remove or (un)mute one of the presser's own follows, and refresh the list in place."""
     lang = user.language
     mine = {v.id: v for v in await follows.follows_of(user.id)}
@@ -212,7 +218,7 @@ async def _list_press(update: Update, user: User, action: str, follow_id: int) -
     if view is None:
         await expired(update, lang)
         return
-    if action == "unf":
+    if remove:
         await follows.remove(user.id, follow_id)
         toast = t(lang, "follow.removed")
     else:
@@ -227,55 +233,52 @@ async def _list_press(update: Update, user: User, action: str, follow_id: int) -
 
 
 async def on_press(update: Update, context: Context) -> None:
-    """Every `fol:` button outside the category flow."""
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")
-    if len(parts) != 3:
-        await expired(update, user.language)
-        return
-    _, action, target = parts
-    number = int_arg(target)
-    if action in ("on", "off") and number is not None:
-        await _page_press(update, user, action, number)
-    elif action in ("unf", "mute") and number is not None:
-        await _list_press(update, user, action, number)
-    elif action in ("unf", "mute") and target[:1] in ("s", "c"):
-        await _push_press(update, context, user, action, target)
-    else:
-        await expired(update, user.language)
+    """Every follows button outside the category flow."""
+    user = context.user
+    match pressed := FollowButton.pressed(update):
+        case FollowShop(shop_id=shop_id) | UnfollowShop(shop_id=shop_id):
+            await _page_press(update, user, isinstance(pressed, FollowShop), shop_id)
+        case RemoveFollow(follow_id=follow_id) | ToggleMute(follow_id=follow_id):
+            await _list_press(update, user, isinstance(pressed, RemoveFollow), follow_id)
+        case LeavePushedShop() | LeavePushedCategory():
+            await _push_press(update, context, user, pressed)
+        case _:  # a step of the category flow, pressed outside it
+            await expired(update, user.language)
 
 
 # ------------------------------------------------------------------ follow a category
 
 
 async def start_category(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     await answer(update)
-    context.user_data["draft"] = {}  # type: ignore[index]
+    new_draft(context, FLOW)
     categories = deps(context).config.categories
     await say(
         update,
         t(user.language, "follow.ask_category"),
-        reply_markup=category_buttons(user.language, categories, f"{PREFIX}:pick"),
+        reply_markup=category_buttons(
+            user.language, categories, lambda i: FollowCategoryPick(index=i)
+        ),
     )
     return CATEGORY
 
 
 async def got_category(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
     categories = deps(context).config.categories
-    index = int_arg((query.data or "").rpartition(":")[2])
-    if index is None or index >= len(categories):
+    index = FollowCategoryPick.pressed(update).index
+    if index >= len(categories):
         await expired(update, lang)
         return CATEGORY
     await answer(update)
-    draft(context)["category"] = categories[index]
-    buttons = [(_radius_label(lang, radius), f"{PREFIX}:rad:{radius}") for radius in FOLLOW_RADII_M]
+    draft(context, FLOW)["category"] = categories[index]
+    buttons: list[tuple[str, CallbackData]] = [
+        (_radius_label(lang, radius), FollowRadius(metres=radius)) for radius in FOLLOW_RADII_M
+    ]
     text = t(lang, "follow.ask_radius", category=_category_name(lang, categories[index]))
     await edit_in_place(query, text, inline([buttons]))
     return RADIUS
@@ -289,17 +292,17 @@ def _radius_label(lang: str, radius: int) -> str:
 
 
 async def got_radius(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    radius = int_arg((query.data or "").rpartition(":")[2])
-    category = draft(context).get("category")
+    radius = FollowRadius.pressed(update).metres
+    category = draft(context, FLOW).get("category")
     if radius not in FOLLOW_RADII_M or category is None:
         await expired(update, lang)
         return RADIUS
     await answer(update)
-    draft(context)["radius"] = radius
+    draft(context, FLOW)["radius"] = radius
     chosen = t(
         lang,
         "follow.chosen",
@@ -320,7 +323,7 @@ async def _ask_place(update: Update, user: User, *, again: bool = False) -> None
 
 
 async def got_location(update: Update, context: Context) -> int | str:
-    user = await current_user(update)
+    user = context.user
     assert update.message is not None and update.message.location is not None
     location = update.message.location
     return await _finish(update, context, user, location.latitude, location.longitude)
@@ -328,7 +331,7 @@ async def got_location(update: Update, context: Context) -> int | str:
 
 async def got_place_text(update: Update, context: Context) -> int | str:
     """A saved place's button (its name in the user's language); anything else re-asks."""
-    user = await current_user(update)
+    user = context.user
     text = (update.message.text or "").strip() if update.message else ""
     for place in await users.places_of(user.id):
         if text == _place_name(user.language, place.label):
@@ -341,7 +344,7 @@ async def _finish(
     update: Update, context: Context, user: User, lat: float, lng: float
 ) -> int | str:
     lang = user.language
-    state = draft(context)
+    state = draft(context, FLOW)
     config: Config = deps(context).config
     category, radius = state.get("category"), state.get("radius")
     try:
@@ -350,12 +353,10 @@ async def _finish(
         )
     except FollowError as error:
         if error.reason != "bad_place":  # the draft is broken (e.g. categories changed)
-            context.user_data.pop("draft", None)  # type: ignore[union-attr]
             await show_menu(update, user, t(lang, "follow.start_again"))
             return END
         await _ask_place(update, user, again=True)
         return PLACE
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     place = _point_name(lang, lat, lng, await users.places_of(user.id))
     done = t(
         lang,
@@ -370,15 +371,14 @@ async def _finish(
 
 async def use_buttons(update: Update, context: Context) -> None:
     """Typing where buttons are expected: point at them, change nothing."""
-    user = await current_user(update)
-    await say(update, t(user.language, "follow.use_buttons"))
+    await say(update, t(context.user.language, "follow.use_buttons"))
 
 
 # ------------------------------------------------------------------------------ helpers
 
 
 def _swapped(
-    markup: InlineKeyboardMarkup | None, old_data: str, new: tuple[str, str]
+    markup: InlineKeyboardMarkup | None, old_data: str, new: tuple[str, CallbackData]
 ) -> InlineKeyboardMarkup | None:
     """The markup with the button carrying `old_data` replaced (other features' buttons kept)."""
     if markup is None:
@@ -387,7 +387,7 @@ def _swapped(
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=data)
+                InlineKeyboardButton(label, callback_data=data.pack())
                 if button.callback_data == old_data
                 else button
                 for button in row
@@ -402,7 +402,7 @@ def _without_follow_buttons(markup: InlineKeyboardMarkup | None) -> InlineKeyboa
     if markup is None:
         return None
     rows = [
-        [b for b in row if not str(b.callback_data or "").startswith(f"{PREFIX}:")]
+        [b for b in row if FollowButton.unpack(b.callback_data) is None]
         for row in markup.inline_keyboard
     ]
     rows = [row for row in rows if row]
@@ -420,19 +420,19 @@ async def _edit_markup(update: Update, markup: InlineKeyboardMarkup | None) -> N
 def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
     deps.shop_page_buttons.append(shop_page_row)
     app.add_handler(CommandHandler("following", following_command))
-    app.add_handler(
-        ConversationHandler(
-            name="follow_category",
-            persistent=True,
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             allow_reentry=True,
-            entry_points=[CallbackQueryHandler(start_category, pattern=rf"^{PREFIX}:cat$")],
+            entry_points=[CallbackQueryHandler(start_category, pattern=FollowCategory.pattern())],
             states={
                 CATEGORY: [
-                    CallbackQueryHandler(got_category, pattern=rf"^{PREFIX}:pick:"),
+                    CallbackQueryHandler(got_category, pattern=FollowCategoryPick.pattern()),
                     MessageHandler(NOT_CANCEL, use_buttons),
                 ],
                 RADIUS: [
-                    CallbackQueryHandler(got_radius, pattern=rf"^{PREFIX}:rad:"),
+                    CallbackQueryHandler(got_radius, pattern=FollowRadius.pattern()),
                     MessageHandler(NOT_CANCEL, use_buttons),
                 ],
                 PLACE: [
@@ -441,6 +441,6 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                 ],
             },
             fallbacks=flow_fallbacks(),
-        )
+        ),
     )
-    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=FollowButton.pattern()))
