@@ -10,13 +10,8 @@ last unit is claimed (a handler in CLAIM_FOLLOW_UP_GROUP runs after the wallet's
 and checks the coupon's stock); then the coupon takes no more claims and every pushed message is
 edited to say the deal has ended (`announce_end`).
 
-Callback data (prefix `promo`), validated on every press:
-  promo:shop:<shop>      which shop (for people running several)
-  promo:cpn:<coupon|0>   attach one of the shop's claimable coupons, or none
-  promo:offer:<coupon>   the offer a flash deal copies
-  promo:stock:<n>        promo:min:<minutes>    a flash deal's stock and window
-  promo:aud:<audience>   followers | category | customers
-  promo:send:<key>  promo:drop   under the preview: send now, or cancel
+Button data: bot/ui/buttons/promo.py (prefix `promo`), validated on every press; pushes carry
+the wallet's ClaimCoupon and the follows' unfollow / mute buttons.
 
 The Send button carries the preview's launch key (see bot.services.promotions.launch_once): it
 is handled in any state of the conversation, even none, so a second press — a double tap, an
@@ -34,13 +29,11 @@ from functools import partial
 from typing import Any
 
 from telegram import Bot, CallbackQuery, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     JobQueue,
     MessageHandler,
     filters,
@@ -66,25 +59,37 @@ from bot.ui.base import (
     Context,
     Deps,
     answer,
-    callback_args,
-    current_user,
     deps,
     edit_in_place,
     expired,
-    int_arg,
     refusal_text,
     refusing,
     say,
     shop_to_manage,
 )
+from bot.ui.buttons.promo import (
+    DropPromo,
+    FlashMinutes,
+    FlashOffer,
+    FlashStock,
+    PromoAudienceChoice,
+    PromoCoupon,
+    PromoShop,
+    SendPromo,
+)
+from bot.ui.buttons.wallet import ClaimCoupon
+from bot.ui.callbacks import CallbackData
 from bot.ui.flow import (
     CANCEL_LABEL,
     END,
     PLAIN_TEXT,
     SKIP_LABEL,
+    Flow,
+    add_flow,
     cancel,
     draft,
     flow_fallbacks,
+    new_draft,
     show_menu,
 )
 from bot.ui.keyboards import choice_keyboard, inline
@@ -96,10 +101,11 @@ from scheduler import FLASH_DEAL_ENDS, RUN_HOWEVER_LATE
 
 log = logging.getLogger(__name__)
 
-PREFIX = "promo"
+FLOW = "promo"
 # Conversation states (strings: they are persisted).
-SHOP, OFFER, STOCK, MINUTES = "pr_shop", "pr_offer", "pr_stock", "pr_minutes"
-TEXT, PHOTO, COUPON, AUDIENCE, CONFIRM = "pr_text", "pr_photo", "pr_coupon", "pr_aud", "pr_ok"
+SHOP, OFFER, STOCK, MINUTES = "promo.shop", "promo.offer", "promo.stock", "promo.minutes"
+TEXT, PHOTO, COUPON = "promo.text", "promo.photo", "promo.coupon"
+AUDIENCE, CONFIRM = "promo.audience", "promo.confirm"
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
 #: Coupons offered as buttons (newest first); older ones are rarely what a push is about.
 MAX_COUPON_BUTTONS = 8
@@ -107,7 +113,6 @@ MAX_COUPON_BUTTONS = 8
 PUSH_TEXT_FLOOR = 200
 #: After the wallet's claim handler (group 0) has answered, check whether a flash deal sold out.
 CLAIM_FOLLOW_UP_GROUP = 1
-CLAIM_PATTERN = r"^cpn:claim:"
 
 
 # ------------------------------------------------------------------------- the message
@@ -194,9 +199,9 @@ async def flash_command(update: Update, context: Context) -> str | int:
 
 
 async def _begin(update: Update, context: Context, *, flash: bool) -> str | int:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    context.user_data["draft"] = {"flash": flash}  # type: ignore[index]
+    new_draft(context, FLOW, flash=flash)
     try:
         await require_any(user.id, Permission.PROMOTE)
     except NotAllowed as error:
@@ -206,19 +211,15 @@ async def _begin(update: Update, context: Context, *, flash: bool) -> str | int:
         user,
         permission=Permission.PROMOTE,
         choose_key="promo.pick_shop",
-        choice_data=lambda s: f"{PREFIX}:shop:{s.id}",
+        choice_data=lambda s: PromoShop(shop_id=s.id),
     )
     return SHOP if shop is None else await _with_shop(update, context, user, shop)
 
 
 @refusing
 async def got_shop(update: Update, context: Context) -> str | int:
-    user = await current_user(update)
-    shop_id = _arg(update)
-    shop = await require(user.id, shop_id, Permission.PROMOTE) if shop_id is not None else None
-    if shop is None:
-        await expired(update, user.language)
-        return SHOP
+    user = context.user
+    shop = await require(user.id, PromoShop.pressed(update).shop_id, Permission.PROMOTE)
     await answer(update)
     await edit_in_place(update.callback_query, f"🏪 <b>{h(shop.name)}</b>", None)  # type: ignore[arg-type]
     return await _with_shop(update, context, user, shop)
@@ -229,7 +230,7 @@ async def _with_shop(update: Update, context: Context, user: User, shop: Shop) -
         await promotions.sendable_shop(user.id, shop.id)
     except PromotionError as error:
         return await _stop(update, context, _error(user.language, error))
-    state = draft(context)
+    state = draft(context, FLOW)
     state["shop_id"] = shop.id
     if state.get("flash"):
         return await _ask_offer(update, context, user, shop)
@@ -238,8 +239,7 @@ async def _with_shop(update: Update, context: Context, user: User, shop: Shop) -
 
 async def _stop(update: Update, context: Context, text: str) -> int:
     """Leave the flow with a note, nothing sent."""
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
-    await say(update, text, parse_mode=ParseMode.HTML)
+    await say(update, text)
     return END
 
 
@@ -251,21 +251,16 @@ async def _ask_offer(update: Update, context: Context, user: User, shop: Shop) -
     templates = (await promotions.flash_templates(shop.id))[:MAX_COUPON_BUTTONS]
     if not templates:
         return await _stop(update, context, t(lang, "flash.no_offers"))
-    rows = [[(f"🎟 {c.title}", f"{PREFIX}:offer:{c.id}")] for c in templates]
-    await say(
-        update,
-        t(lang, "flash.ask_offer", shop=h(shop.name)),
-        parse_mode=ParseMode.HTML,
-        reply_markup=inline(rows),
-    )
+    rows = [[(f"🎟 {c.title}", FlashOffer(coupon_id=c.id))] for c in templates]
+    await say(update, t(lang, "flash.ask_offer", shop=h(shop.name)), reply_markup=inline(rows))
     return OFFER
 
 
 async def got_offer(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    state = draft(context)
-    coupon_id = _arg(update)
+    state = draft(context, FLOW)
+    coupon_id = FlashOffer.pressed(update).coupon_id
     templates = {c.id: c for c in await promotions.flash_templates(state.get("shop_id", 0))}
     if coupon_id not in templates:
         await expired(update, lang)
@@ -273,7 +268,7 @@ async def got_offer(update: Update, context: Context) -> str:
     await answer(update)
     state["template_id"] = coupon_id
     title = h(templates[coupon_id].title)
-    buttons = [(str(n), f"{PREFIX}:stock:{n}") for n in FLASH_STOCKS]
+    buttons: list[tuple[str, CallbackData]] = [(str(n), FlashStock(stock=n)) for n in FLASH_STOCKS]
     text = t(lang, "flash.ask_stock", title=title, high=promotions.FLASH_MAX_STOCK)
     await edit_in_place(update.callback_query, text, inline([buttons]))  # type: ignore[arg-type]
     return STOCK
@@ -281,14 +276,16 @@ async def got_offer(update: Update, context: Context) -> str:
 
 async def got_stock(update: Update, context: Context) -> str:
     """The stock, from a button (the question becomes the next one) or typed."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    number = _arg(update) if update.callback_query else _typed_number(update)
+    number = FlashStock.pressed(update).stock if update.callback_query else _typed_number(update)
     try:
-        draft(context)["stock"] = promotions.checked_stock(number or 0)
+        draft(context, FLOW)["stock"] = promotions.checked_stock(number or 0)
     except PromotionError as error:
         return await _reask(update, user, _error(lang, error), STOCK)
-    buttons = [(_duration(lang, m), f"{PREFIX}:min:{m}") for m in FLASH_MINUTES]
+    buttons: list[tuple[str, CallbackData]] = [
+        (_duration(lang, m), FlashMinutes(minutes=m)) for m in FLASH_MINUTES
+    ]
     text = t(
         lang,
         "flash.ask_minutes",
@@ -300,11 +297,12 @@ async def got_stock(update: Update, context: Context) -> str:
 
 
 async def got_minutes(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    number = _arg(update) if update.callback_query else _typed_number(update)
+    query = update.callback_query
+    number = FlashMinutes.pressed(update).minutes if query else _typed_number(update)
     try:
-        draft(context)["minutes"] = promotions.checked_minutes(number or 0)
+        draft(context, FLOW)["minutes"] = promotions.checked_minutes(number or 0)
     except PromotionError as error:
         return await _reask(update, user, _error(lang, error), MINUTES)
     if update.callback_query is not None:
@@ -312,7 +310,7 @@ async def got_minutes(update: Update, context: Context) -> str:
         chosen = t(
             lang,
             "flash.chosen",
-            stock=draft(context)["stock"],
+            stock=draft(context, FLOW)["stock"],
             duration=_duration(lang, number or 0),
         )
         await edit_in_place(update.callback_query, chosen, None)
@@ -340,10 +338,10 @@ async def _ask_text(update: Update, user: User, *, flash: bool) -> str:
 
 
 async def got_text(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     assert update.message is not None
     try:
-        draft(context)["text"] = promotions.checked_text(update.message.text or "")
+        draft(context, FLOW)["text"] = promotions.checked_text(update.message.text or "")
     except PromotionError as error:
         await say(update, _error(user.language, error))
         return TEXT
@@ -357,38 +355,38 @@ async def got_text(update: Update, context: Context) -> str:
 
 async def got_captioned_photo(update: Update, context: Context) -> str:
     """A photo with a caption at the text step: both in one go."""
-    user = await current_user(update)
+    user = context.user
     assert update.message is not None
     try:
-        draft(context)["text"] = promotions.checked_text(update.message.caption or "")
+        draft(context, FLOW)["text"] = promotions.checked_text(update.message.caption or "")
     except PromotionError as error:
         await say(update, _error(user.language, error))
         return TEXT
-    draft(context)["photo"] = update.message.photo[-1].file_id
+    draft(context, FLOW)["photo"] = update.message.photo[-1].file_id
     return await _after_photo(update, context, user)
 
 
 async def not_text(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     await say(update, t(user.language, "promo.expected_text", max=TEXT_MAX))
     return TEXT
 
 
 async def got_photo(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     assert update.message is not None
-    draft(context)["photo"] = update.message.photo[-1].file_id
+    draft(context, FLOW)["photo"] = update.message.photo[-1].file_id
     return await _after_photo(update, context, user)
 
 
 async def skip_photo(update: Update, context: Context) -> str:
-    user = await current_user(update)
-    draft(context)["photo"] = None
+    user = context.user
+    draft(context, FLOW)["photo"] = None
     return await _after_photo(update, context, user)
 
 
 async def not_photo(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     await say(update, t(user.language, "promo.expected_photo"))
     return PHOTO
 
@@ -397,33 +395,35 @@ async def _after_photo(update: Update, context: Context, user: User) -> str:
     shop = await _draft_shop(context, user)
     if shop is None:
         return await _gone(update, context, user)
-    if draft(context).get("flash"):
+    if draft(context, FLOW).get("flash"):
         return await _ask_audience(update, user, shop)
     available = await promotions.attachable_coupons(shop.id, now=clock.now())
     if not available:
-        draft(context)["coupon_id"] = None
+        draft(context, FLOW)["coupon_id"] = None
         return await _ask_audience(update, user, shop)
-    rows = [[(f"🎟 {c.title}", f"{PREFIX}:cpn:{c.id}")] for c in available[:MAX_COUPON_BUTTONS]]
-    rows.append([(t(user.language, "promo.no_coupon_button"), f"{PREFIX}:cpn:0")])
+    rows: list[list[tuple[str, CallbackData]]] = [
+        [(f"🎟 {c.title}", PromoCoupon(coupon_id=c.id))] for c in available[:MAX_COUPON_BUTTONS]
+    ]
+    rows.append([(t(user.language, "promo.no_coupon_button"), PromoCoupon(coupon_id=None))])
     await say(update, t(user.language, "promo.ask_coupon"), reply_markup=inline(rows))
     return COUPON
 
 
 async def got_coupon(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     shop = await _draft_shop(context, user)
-    coupon_id = _arg(update)
+    coupon_id = PromoCoupon.pressed(update).coupon_id
     available = (
         {c.id: c for c in await promotions.attachable_coupons(shop.id, now=clock.now())}
         if shop
         else {}
     )
-    if shop is None or coupon_id is None or (coupon_id and coupon_id not in available):
+    if shop is None or (coupon_id is not None and coupon_id not in available):
         await expired(update, lang)
         return COUPON
     await answer(update)
-    draft(context)["coupon_id"] = coupon_id or None
+    draft(context, FLOW)["coupon_id"] = coupon_id
     chosen = (
         t(lang, "promo.coupon_chosen", title=h(available[coupon_id].title))
         if coupon_id
@@ -445,7 +445,7 @@ async def _ask_audience(update: Update, user: User, shop: Shop) -> str:
     lang = user.language
     sizes = await promotions.audience_sizes(shop)
     rows = [
-        [(f"{_audience_label(lang, a, shop)} · {sizes[a]}", f"{PREFIX}:aud:{a.value}")]
+        [(f"{_audience_label(lang, a, shop)} · {sizes[a]}", PromoAudienceChoice(audience=a))]
         for a in PromotionAudience
     ]
     await say(update, t(lang, "promo.ask_audience"), reply_markup=inline(rows))
@@ -453,22 +453,21 @@ async def _ask_audience(update: Update, user: User, shop: Shop) -> str:
 
 
 async def got_audience(update: Update, context: Context) -> str:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    value = (query.data or "").rpartition(":")[2]
+    audience = PromoAudienceChoice.pressed(update).audience
     shop = await _draft_shop(context, user)
-    if shop is None or value not in {a.value for a in PromotionAudience}:
+    if shop is None:
         await expired(update, lang)
         return AUDIENCE
-    audience = PromotionAudience(value)
     reach = len(await promotions.audience_ids(shop, audience))
     if not reach:
         await answer(update, t(lang, "promo.audience_empty"), alert=True)
         return AUDIENCE
     await answer(update)
-    draft(context)["audience"] = value
+    draft(context, FLOW)["audience"] = audience.value
     label = _audience_label(lang, audience, shop)
     await edit_in_place(query, t(lang, "promo.audience_chosen", audience=label), None)
     await _preview(update, context, user, shop, reach)
@@ -484,22 +483,20 @@ async def _preview(update: Update, context: Context, user: User, shop: Shop, rea
     assert chat is not None
     message = sender.render(payload_of(push, config), lang)
     await sender.send_rendered(context.bot, chat.id, message)
-    note = "promo.confirm_flash" if draft(context).get("flash") else "promo.confirm"
-    key = draft(context)["launch_key"] = promotions.new_launch_key()
-    rows = [
+    note = "promo.confirm_flash" if draft(context, FLOW).get("flash") else "promo.confirm"
+    key = draft(context, FLOW)["launch_key"] = promotions.new_launch_key()
+    rows: list[list[tuple[str, CallbackData]]] = [
         [
-            (t(lang, "promo.send_button"), send_data(key)),
-            (t(lang, "common.cancel_button"), f"{PREFIX}:drop"),
+            (t(lang, "promo.send_button"), SendPromo(key=key)),
+            (t(lang, "common.cancel_button"), DropPromo()),
         ]
     ]
-    await say(
-        update, t(lang, note, count=reach), parse_mode=ParseMode.HTML, reply_markup=inline(rows)
-    )
+    await say(update, t(lang, note, count=reach), reply_markup=inline(rows))
 
 
 async def _draft_push(context: Context, shop: Shop, *, now: datetime) -> Push:
     """The preview's Push, from the draft (a flash deal shows its template's offer)."""
-    state = draft(context)
+    state = draft(context, FLOW)
     audience = PromotionAudience(state["audience"])
     if state.get("flash"):
         offer = await Coupon.get_or_none(id=state.get("template_id"), shop_id=shop.id)
@@ -509,29 +506,16 @@ async def _draft_push(context: Context, shop: Shop, *, now: datetime) -> Push:
             state.get("photo"),
             audience,
             offer=offer,
-            claim_data=f"cpn:claim:{offer.id}" if offer else None,
+            claim_data=ClaimCoupon(coupon_id=offer.id).pack() if offer else None,
             ends_at=now + timedelta(minutes=state["minutes"]),
             stock=state["stock"],
         )
     offer = await Coupon.get_or_none(id=state.get("coupon_id") or 0, shop_id=shop.id)
-    claim = f"cpn:claim:{offer.id}" if offer else None
+    claim = ClaimCoupon(coupon_id=offer.id).pack() if offer else None
     return Push(shop, state["text"], state.get("photo"), audience, offer=offer, claim_data=claim)
 
 
 # -------------------------------------------------------------------------- sending
-
-
-def send_data(key: str) -> str:
-    """The Send button's data: the preview's launch key."""
-    return f"{PREFIX}:send:{key}"
-
-
-def send_key(query: CallbackQuery) -> str | None:
-    """The launch key in a Send button's data; None for anything else (old or forged)."""
-    args = callback_args(query, PREFIX, 2)
-    if args is None or args[0] != "send" or not promotions.valid_launch_key(args[1]):
-        return None
-    return args[1]
 
 
 @refusing
@@ -539,16 +523,19 @@ async def send_press(update: Update, context: Context) -> str | int | None:
     """Send now: create and queue the previewed promotion in one go, once per preview. A press
     whose key launched a campaign already shows that campaign; one that matches no preview
     still open is refused as expired. Other flows in progress are left as they are."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
-    state = draft(context)
+    state = draft(context, FLOW)
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
-    key = send_key(query)
-    found = await promotions.launched(key) if key else None
+    key = SendPromo.pressed(update).key
+    if not promotions.valid_launch_key(key):
+        await expired(update, lang)
+        return None
+    found = await promotions.launched(key)
     if found is not None:
         return await _already_launched(update, context, user, found)
-    if key is None or state.get("launch_key") != key:
+    if state.get("launch_key") != key:
         await expired(update, lang)
         return None
     if not {"shop_id", "text", "audience"} <= state.keys():
@@ -574,7 +561,6 @@ async def send_press(update: Update, context: Context) -> str | int | None:
     if not outcome.fresh:
         return await _already_launched(update, context, user, promotion)
     sender.notify()
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     await answer(update)
     await _drop_buttons(query)
     await show_menu(update, user, t(lang, "promo.launched", count=promotion.reached))
@@ -600,10 +586,9 @@ async def _already_launched(
     progress = await outbox.campaign_progress(campaign_of(promotion.id))
     where = sender.report_text if progress.done else sender.progress_text
     text = f"{t(lang, 'promo.already_sent')}\n\n{where(lang, progress)}"
-    if draft(context).get("launch_key") != promotion.launch_key:
-        await say(update, text, parse_mode=ParseMode.HTML)
+    if draft(context, FLOW).get("launch_key") != promotion.launch_key:
+        await say(update, text)
         return None
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
     await show_menu(update, user, text)
     return END
 
@@ -650,7 +635,7 @@ async def _create(
 
 def push_of(promotion: Promotion, shop: Shop, coupon: Coupon | None) -> Push:
     """The Push of a saved promotion (its claim button names it, for results)."""
-    claim = f"cpn:claim:{coupon.id}:{promotion.id}" if coupon else None
+    claim = ClaimCoupon(coupon_id=coupon.id, promotion_id=promotion.id).pack() if coupon else None
     return Push(
         shop,
         promotion.text,
@@ -742,7 +727,7 @@ async def _tell_merchant(bot: Bot, promotion: Promotion, reason: str) -> None:
         stock=(coupon.stock if coupon else 0) or 0,
     )
     try:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(chat_id, text)
     except Exception:  # the merchant may have blocked the bot; the deal has ended regardless
         log.info("could not tell chat %s that flash deal %s ended", chat_id, promotion.id)
 
@@ -770,22 +755,12 @@ async def _resume_job(context: Context) -> None:
 async def after_claim(update: Update, context: Context) -> None:
     """Runs after the wallet's claim handler: if that claim took a flash deal's last unit,
     the deal ends now."""
-    query = update.callback_query
-    parts = (query.data or "").split(":") if query else []
-    coupon_id = int_arg(parts[2]) if len(parts) >= 3 else None
-    if coupon_id is None:
-        return
+    coupon_id = ClaimCoupon.pressed(update).coupon_id
     for promotion in await promotions.sold_out_flash_deals(coupon_id):
         await end_flash_deal(context.bot, promotion.id, "sold_out")
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _arg(update: Update) -> int | None:
-    """The number at the end of the pressed button's data."""
-    query = update.callback_query
-    return int_arg((query.data or "").rpartition(":")[2]) if query else None
 
 
 def _typed_number(update: Update) -> int | None:
@@ -810,11 +785,11 @@ async def _next_question(update: Update, text: str, markup: Any) -> None:
         await answer(update)
         await edit_in_place(update.callback_query, text, markup)
     else:
-        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await say(update, text, reply_markup=markup)
 
 
 async def _draft_shop(context: Context, user: User) -> Shop | None:
-    shop_id = draft(context).get("shop_id")
+    shop_id = draft(context, FLOW).get("shop_id")
     return await shop_if_allowed(user.id, shop_id, Permission.PROMOTE) if shop_id else None
 
 
@@ -823,31 +798,30 @@ async def _gone(update: Update, context: Context, user: User) -> int:
 
 
 async def use_buttons(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    await say(update, t(user.language, "promo.use_buttons"))
+    await say(update, t(context.user.language, "promo.use_buttons"))
 
 
 def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
-    def press(callback: Any, action: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{action}")
+    def press(callback: Any, button: type[CallbackData]) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=button.pattern())
 
     typed = MessageHandler(NOT_CANCEL, use_buttons)
-    app.add_handler(
-        ConversationHandler(
-            name="promo",
-            persistent=True,
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             allow_reentry=True,
             entry_points=[
                 CommandHandler("promo", promo_command),
                 CommandHandler("flash", flash_command),
-                press(send_press, "send"),  # in any state, or none: see send_press
+                press(send_press, SendPromo),  # in any state, or none: see send_press
             ],
             states={
-                SHOP: [press(got_shop, "shop:"), typed],
-                OFFER: [press(got_offer, "offer:"), typed],
-                STOCK: [press(got_stock, "stock:"), MessageHandler(PLAIN_TEXT, got_stock), typed],
+                SHOP: [press(got_shop, PromoShop), typed],
+                OFFER: [press(got_offer, FlashOffer), typed],
+                STOCK: [press(got_stock, FlashStock), MessageHandler(PLAIN_TEXT, got_stock), typed],
                 MINUTES: [
-                    press(got_minutes, "min:"),
+                    press(got_minutes, FlashMinutes),
                     MessageHandler(PLAIN_TEXT, got_minutes),
                     typed,
                 ],
@@ -861,15 +835,16 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                     MessageHandler(SKIP_LABEL, skip_photo),
                     MessageHandler(NOT_CANCEL, not_photo),
                 ],
-                COUPON: [press(got_coupon, "cpn:"), typed],
-                AUDIENCE: [press(got_audience, "aud:"), typed],
-                CONFIRM: [press(cancel, "drop$"), typed],
+                COUPON: [press(got_coupon, PromoCoupon), typed],
+                AUDIENCE: [press(got_audience, PromoAudienceChoice), typed],
+                CONFIRM: [press(cancel, DropPromo), typed],
             },
             fallbacks=flow_fallbacks(),
-        )
+        ),
     )
     app.add_handler(
-        CallbackQueryHandler(after_claim, pattern=CLAIM_PATTERN), group=CLAIM_FOLLOW_UP_GROUP
+        CallbackQueryHandler(after_claim, pattern=ClaimCoupon.pattern()),
+        group=CLAIM_FOLLOW_UP_GROUP,
     )
     if app.job_queue is not None:
         app.job_queue.run_once(

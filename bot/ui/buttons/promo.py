@@ -37,7 +37,9 @@ class PromoAudienceChoice(PromoButton, action="aud"):
 
 
 class SendPromo(PromoButton, action="send"):
-    pass
+    """Send now; `key` is the preview's launch key, so a second press sends nothing again."""
+
+    key: str
 
 
 class DropPromo(PromoButton, action="drop"):
