@@ -2,9 +2,8 @@
 redeemed, and the conversions delivered → claimed and claimed → redeemed — plus a chart of one
 coupon's claims and redemptions per day. For the shop's owner (Permission.VIEW_RESULTS).
 
-Callback data (prefix `res`), validated on every press (the presser may see the results):
-  res:shop:<shop>     that shop's results (for people running several)
-  res:chart:<coupon>  the coupon's chart of the last CHART_DAYS days
+Button data (bot/ui/buttons/results.py), validated on every press (the presser may see the
+results): ResultsShop (for people running several), ResultsChart (a coupon's last CHART_DAYS days).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import InputFile, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import clock
@@ -23,22 +22,13 @@ from bot.render.chart import ChartTexts, daily_chart_png
 from bot.services import coupons, promotions
 from bot.services.promotions import CouponResult, Funnel, PromotionResult
 from bot.services.staff import Permission, require
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    current_user,
-    expired,
-    int_arg,
-    refusing,
-    say,
-    shop_to_manage,
-)
+from bot.ui.base import Context, Deps, answer, expired, refusing, say, shop_to_manage
+from bot.ui.buttons.results import ResultsButton, ResultsChart, ResultsShop
+from bot.ui.callbacks import CallbackData
 from bot.ui.keyboards import inline
 from bot.ui.text import CAPTION_MAX, block, blocks, fit, fit_html, shorten
 from bot.views.coupons import coupon_name, local_time
 
-PREFIX = "res"
 CHART_DAYS = 14
 SNIPPET = 40  # characters of a message's text that name it in the list
 
@@ -137,13 +127,13 @@ def results_text(
 
 async def results_command(update: Update, context: Context) -> None:
     """/results: the user's shop's results, or a choice when they run several."""
-    user = await current_user(update)
+    user = context.user
     shop = await shop_to_manage(
         update,
         user,
         permission=Permission.VIEW_RESULTS,
         choose_key="results.pick_shop",
-        choice_data=lambda s: f"{PREFIX}:shop:{s.id}",
+        choice_data=lambda s: ResultsShop(shop_id=s.id),
     )
     if shop is not None:
         await show_results(update, user, shop)
@@ -153,15 +143,12 @@ async def show_results(update: Update, user: User, shop: Shop) -> None:
     lang = user.language
     sent = await promotions.promotion_results(shop.id)
     held = await promotions.coupon_results(shop.id)
-    rows = [
-        [(f"📈 {coupon_name(r.coupon, lang, shop.timezone)}", f"{PREFIX}:chart:{r.coupon.id}")]
+    rows: list[list[tuple[str, CallbackData]]] = [
+        [(f"📈 {coupon_name(r.coupon, lang, shop.timezone)}", ResultsChart(coupon_id=r.coupon.id))]
         for r in held
     ]
     await say(
-        update,
-        results_text(lang, shop, sent, held),
-        parse_mode=ParseMode.HTML,
-        reply_markup=inline(rows) if rows else None,
+        update, results_text(lang, shop, sent, held), reply_markup=inline(rows) if rows else None
     )
 
 
@@ -198,28 +185,25 @@ async def send_chart(update: Update, user: User, coupon_id: int) -> bool:
     await chat.send_photo(
         InputFile(png, filename=f"coupon-{coupon.id}-{CHART_DAYS}d.png"),
         caption=caption,
-        parse_mode=ParseMode.HTML,
     )
     return True
 
 
 @refusing
 async def on_press(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    parts = (query.data or "").split(":")
-    number = int_arg(parts[2]) if len(parts) == 3 else None
-    if number is not None and parts[1] == "shop":
-        shop = await require(user.id, number, Permission.VIEW_RESULTS)
-        await answer(update)
-        await show_results(update, user, shop)
-        return
-    elif number is not None and parts[1] == "chart" and await send_chart(update, user, number):
-        return
+    user = context.user
+    match ResultsButton.pressed(update):
+        case ResultsShop(shop_id=shop_id):
+            shop = await require(user.id, shop_id, Permission.VIEW_RESULTS)
+            await answer(update)
+            await show_results(update, user, shop)
+            return
+        case ResultsChart(coupon_id=coupon_id):
+            if await send_chart(update, user, coupon_id):
+                return
     await expired(update, user.language)
 
 
 def register(app: Application, _deps: Deps) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("results", results_command))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=ResultsButton.pattern()))
