@@ -2,8 +2,8 @@
 owner is told about, the review list (verified first, five per page), and the owner's one
 reply, which the reviewer is told about.
 
-Callback data (prefix `rv`): `rv:w:<shop>` write, `rv:s:<1-5>` stars, `rv:l:<shop>:<page>` list
-as a new message, `rv:p:<shop>:<page>` list page (edits), `rv:r:<review>` reply."""
+Button data: bot/ui/buttons/reviews.py (prefix `rv`): write, stars, a list page as a new message
+or in place, reply."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import logging
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -37,35 +35,34 @@ from bot.services.reviews import (
 )
 from bot.services.shops import public_shop
 from bot.services.staff import Permission, allows
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    callback_id,
-    current_user,
-    deps,
-    edit_in_place,
-    expired,
-    int_arg,
-    say,
+from bot.ui.base import Context, Deps, answer, deps, edit_in_place, expired, say
+from bot.ui.buttons.reviews import (
+    ReplyToReview,
+    ReviewList,
+    ReviewListPage,
+    ReviewStars,
+    WriteReview,
 )
+from bot.ui.callbacks import CallbackData, any_of
 from bot.ui.flow import (
     CANCEL_LABEL,
     END,
     PLAIN_TEXT,
     SKIP_LABEL,
+    Flow,
+    add_flow,
     draft,
     flow_fallbacks,
+    new_draft,
     show_menu,
 )
 from bot.ui.keyboards import any_label_pattern, choice_keyboard, inline
 from bot.ui.text import Line, block, blocks, cut, fit, fit_html, shorten
-from bot.views.reviews import PREFIX
 
 log = logging.getLogger(__name__)
 
-ASK_STARS, ASK_TEXT, ASK_REPLY = range(3)
+FLOW = "review"
+ASK_STARS, ASK_TEXT, ASK_REPLY = "review.stars", "review.text", "review.reply"
 KEEP_LABEL = filters.Regex(any_label_pattern(["review.keep_text"]))
 NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
 # Long texts in the list give way (down to these lengths) so five reviews fit one message.
@@ -79,49 +76,48 @@ def star_label(lang: str, n: int) -> str:
 
 
 def _state(context: Context) -> dict:
-    return draft(context).setdefault("review", {})
+    return draft(context, FLOW)
 
 
 # ------------------------------------------------------------------------------ writing
 
 
-async def start_review(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def start_review(update: Update, context: Context) -> str | int:
+    user = context.user
     lang = user.language
-    query = update.callback_query
-    assert query is not None
-    shop_id = callback_id(query, PREFIX, "w")
-    if shop_id is None:
-        await expired(update, lang)
-        return END
+    shop_id = WriteReview.pressed(update).shop_id
     try:
         shop = await reviewable_shop(shop_id, user.id)
     except ReviewError as exc:
         await answer(update, t(lang, f"review.error_{exc.reason}"), alert=True)
         return END
     existing = await review_of(shop_id, user.id)
-    draft(context)["review"] = {
-        "shop_id": shop.id,
-        "shop": shop.name,
-        "old_text": existing.text if existing else "",
-        "edit": existing is not None,
-    }
+    new_draft(
+        context,
+        FLOW,
+        shop_id=shop.id,
+        shop=shop.name,
+        old_text=existing.text if existing else "",
+        edit=existing is not None,
+    )
     await answer(update)
     text = t(lang, "review.ask_stars", shop=h(shop.name))
     if existing is not None:
         current = stars(existing.stars) + (f"\n{h(existing.text)}" if existing.text else "")
         text = t(lang, "review.current", review=current) + "\n\n" + text
-    rows = [[(star_label(lang, n), f"{PREFIX}:s:{n}")] for n in reversed(STARS)]
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=inline(rows))
+    rows: list[list[tuple[str, CallbackData]]] = [
+        [(star_label(lang, n), ReviewStars(stars=n))] for n in reversed(STARS)
+    ]
+    await say(update, text, reply_markup=inline(rows))
     return ASK_STARS
 
 
-async def chose_stars(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
+async def chose_stars(update: Update, context: Context) -> str | None:
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    n = callback_id(query, PREFIX, "s")
+    n = ReviewStars.pressed(update).stars
     state = _state(context)
     if n not in STARS or "shop_id" not in state:
         await expired(update, lang)  # forged stars change nothing
@@ -142,15 +138,13 @@ async def chose_stars(update: Update, context: Context) -> int | None:
     await say(
         update,
         text,
-        parse_mode=ParseMode.HTML,
         reply_markup=choice_keyboard(lang, keep, skip=True),
     )
     return ASK_TEXT
 
 
 async def tap_stars(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    await say(update, t(user.language, "review.tap_stars"))
+    await say(update, t(context.user.language, "review.tap_stars"))
 
 
 async def got_text(update: Update, context: Context) -> int | None:
@@ -167,17 +161,15 @@ async def keep_text(update: Update, context: Context) -> int | None:
 
 
 async def text_only(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    await say(update, t(user.language, "review.text_only"))
+    await say(update, t(context.user.language, "review.text_only"))
 
 
 async def _save(update: Update, context: Context, text: str) -> int | None:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     state = _state(context)
     max_len = deps(context).config.review_text_max
     if "stars" not in state:  # a draft lost to an old version: start over cleanly
-        draft(context).pop("review", None)
         await show_menu(update, user, t(lang, "common.button_expired"))
         return END
     try:
@@ -188,12 +180,10 @@ async def _save(update: Update, context: Context, text: str) -> int | None:
         if exc.reason == "too_long":
             await say(update, t(lang, "review.too_long", max=max_len, length=len(text.strip())))
             return None
-        draft(context).pop("review", None)
         await show_menu(update, user, t(lang, f"review.error_{exc.reason}"))
         return END
-    draft(context).pop("review", None)
     key = "review.saved" if result.created else "review.updated"
-    shop = state["shop"]
+    shop = h(state["shop"])
     await show_menu(update, user, t(lang, key, shop=shop, stars=stars(result.review.stars)))
     await notify_owner(context, result.review, created=result.created)
     return END
@@ -213,19 +203,16 @@ async def notify_owner(context: Context, review: Review, *, created: bool) -> No
     lines = [head]
     if review.text:
         lines += ["", f"<i>{h(review.text)}</i>"]
-    rows = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     if review.reply is None:
         lines += ["", t(lang, "walk.review_answer_hint")]
-        rows.append([(t(lang, "review.reply_button", name=author), f"{PREFIX}:r:{review.id}")])
-    rows.append(
-        [(t(lang, "review.list_button", count=shop.rating_count), f"{PREFIX}:l:{shop.id}:0")]
-    )
+        answer_it = ReplyToReview(review_id=review.id)
+        rows.append([(t(lang, "review.reply_button", name=author), answer_it)])
+    listed = ReviewList(shop_id=shop.id, page=0)
+    rows.append([(t(lang, "review.list_button", count=shop.rating_count), listed)])
     try:
         await context.bot.send_message(
-            owner.id,
-            fit_html("\n".join(lines)),
-            parse_mode=ParseMode.HTML,
-            reply_markup=inline(rows),
+            owner.id, fit_html("\n".join(lines)), reply_markup=inline(rows)
         )
     except (Forbidden, BadRequest) as exc:  # blocked the bot, or never started it
         log.info("review notice to owner %s not delivered: %s", owner.id, exc)
@@ -234,35 +221,29 @@ async def notify_owner(context: Context, review: Review, *, created: bool) -> No
 # ------------------------------------------------------------------------------- replies
 
 
-async def start_reply(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def start_reply(update: Update, context: Context) -> str | int:
+    user = context.user
     lang = user.language
-    query = update.callback_query
-    assert query is not None
-    review_id = callback_id(query, PREFIX, "r")
-    if review_id is None:
-        await expired(update, lang)
-        return END
+    review_id = ReplyToReview.pressed(update).review_id
     try:
         review = await replyable_review(review_id, user.id)
     except ReviewError as exc:
         await answer(update, t(lang, f"review.error_{exc.reason}"), alert=True)
         return END
     await review.fetch_related("user")
-    draft(context)["review"] = {"reply_to": review.id}
+    new_draft(context, FLOW, reply_to=review.id)
     await answer(update)
     quoted = stars(review.stars) + (f"\n{h(shorten(review.text, 300))}" if review.text else "")
     await say(
         update,
         t(lang, "review.ask_reply", name=h(review.user.first_name), review=quoted),
-        parse_mode=ParseMode.HTML,
         reply_markup=choice_keyboard(lang, []),
     )
     return ASK_REPLY
 
 
 async def got_reply(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     assert update.message is not None
     text = update.message.text or ""
@@ -277,19 +258,16 @@ async def got_reply(update: Update, context: Context) -> int | None:
         if exc.reason == "too_long":
             await say(update, t(lang, "review.too_long", max=max_len, length=len(text.strip())))
             return None
-        draft(context).pop("review", None)
         await show_menu(update, user, t(lang, f"review.error_{exc.reason}"))
         return END
-    draft(context).pop("review", None)
     await review.fetch_related("user", "shop")
-    await show_menu(update, user, t(lang, "review.reply_posted", name=review.user.first_name))
+    await show_menu(update, user, t(lang, "review.reply_posted", name=h(review.user.first_name)))
     await notify_reviewer(context, review)
     return END
 
 
 async def reply_text_only(update: Update, context: Context) -> None:
-    user = await current_user(update)
-    await say(update, t(user.language, "review.reply_text_only"))
+    await say(update, t(context.user.language, "review.reply_text_only"))
 
 
 async def notify_reviewer(context: Context, review: Review) -> None:
@@ -308,8 +286,9 @@ async def notify_reviewer(context: Context, review: Review) -> None:
                     reply=h(review.reply or ""),
                 )
             ),
-            parse_mode=ParseMode.HTML,
-            reply_markup=inline([[(t(lang, "review.see_reviews"), f"{PREFIX}:l:{shop.id}:0")]]),
+            reply_markup=inline(
+                [[(t(lang, "review.see_reviews"), ReviewList(shop_id=shop.id, page=0))]]
+            ),
         )
     except (Forbidden, BadRequest) as exc:
         log.info("reply notice to %s not delivered: %s", reviewer.id, exc)
@@ -348,41 +327,35 @@ def reviews_markup(
     lang: str, shop_id: int, page: ReviewPage, *, owner: bool
 ) -> InlineKeyboardMarkup | None:
     """Reply buttons for the owner on unanswered reviews, then previous / next (or None)."""
-    rows = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     if owner:
         rows += [
             [
                 (
                     t(lang, "review.reply_button", name=shorten(e.author, NAME_MAX)),
-                    f"{PREFIX}:r:{e.id}",
+                    ReplyToReview(review_id=e.id),
                 )
             ]
             for e in page.entries
             if e.reply is None
         ]
-    nav = []
+    nav: list[tuple[str, CallbackData]] = []
     if page.has_prev:
-        nav.append((t(lang, "results.prev"), f"{PREFIX}:p:{shop_id}:{page.page - 1}"))
+        nav.append((t(lang, "results.prev"), ReviewListPage(shop_id=shop_id, page=page.page - 1)))
     if page.has_next:
-        nav.append((t(lang, "results.next"), f"{PREFIX}:p:{shop_id}:{page.page + 1}"))
+        nav.append((t(lang, "results.next"), ReviewListPage(shop_id=shop_id, page=page.page + 1)))
     if nav:
         rows.append(nav)
     return inline(rows) if rows else None
 
 
 async def show_reviews(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None
-    args = callback_args(query, PREFIX, 3)
-    if args is None or args[0] not in ("l", "p"):
-        await expired(update, lang)
-        return
-    shop_id, number = int_arg(args[1]), int_arg(args[2])
-    if shop_id is None or number is None:
-        await expired(update, lang)
-        return
+    pressed = ReviewList.unpack(query.data) or ReviewListPage.pressed(update)
+    shop_id, number = pressed.shop_id, pressed.page
     shop = await public_shop(shop_id)
     if shop is None:
         await answer(update, t(lang, "shop.unavailable"), alert=True)
@@ -395,22 +368,24 @@ async def show_reviews(update: Update, context: Context) -> None:
     text = reviews_text(lang, shop, page)
     replier = await allows(user.id, shop_id, Permission.REPLY_REVIEWS)
     markup = reviews_markup(lang, shop_id, page, owner=replier)
-    if args[0] == "l":
-        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    if isinstance(pressed, ReviewList):
+        await say(update, text, reply_markup=markup)
     else:
         await edit_in_place(query, text, markup)
 
 
 def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        ConversationHandler(
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             entry_points=[
-                CallbackQueryHandler(start_review, pattern=rf"^{PREFIX}:w:"),
-                CallbackQueryHandler(start_reply, pattern=rf"^{PREFIX}:r:"),
+                CallbackQueryHandler(start_review, pattern=WriteReview.pattern()),
+                CallbackQueryHandler(start_reply, pattern=ReplyToReview.pattern()),
             ],
             states={
                 ASK_STARS: [
-                    CallbackQueryHandler(chose_stars, pattern=rf"^{PREFIX}:s:"),
+                    CallbackQueryHandler(chose_stars, pattern=ReviewStars.pattern()),
                     MessageHandler(NOT_CANCEL, tap_stars),
                 ],
                 ASK_TEXT: [
@@ -425,9 +400,7 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                 ],
             },
             fallbacks=flow_fallbacks(),
-            name="review",
-            persistent=True,
             allow_reentry=True,
-        )
+        ),
     )
-    app.add_handler(CallbackQueryHandler(show_reviews, pattern=rf"^{PREFIX}:[lp]:"))
+    app.add_handler(CallbackQueryHandler(show_reviews, pattern=any_of(ReviewList, ReviewListPage)))

@@ -24,7 +24,7 @@ class ReviewList(ReviewButton, action="l"):
     page: int
 
 
-class ReviewPage(ReviewButton, action="p"):
+class ReviewListPage(ReviewButton, action="p"):
     """A page of the list in place of the pressed one."""
 
     shop_id: Id
