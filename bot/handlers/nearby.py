@@ -2,8 +2,8 @@
 with a row of category filters; paged, widenable) and by name.
 
 The last search (kind, point, category, radius, page) lives in `user_data["search"]` with a
-version `v` that every new search bumps. Result buttons carry `nb:<v>:<radius_m>:<page>`, the
-filters `nbf:<v>:<category index | a>` (`filter_data` / `parse_filter`), so a button of an
+version `v` that every new search bumps. Result buttons (`ResultsPage`) carry the version, the
+radius and the page, the filters (`NearbyFilter`) the version and a category, so a button of an
 older search is refused as expired, and the point never travels in callback data.
 """
 
@@ -14,12 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -31,19 +29,10 @@ from bot.i18n import LANGUAGES, t
 from bot.models import Shop, ShopStatus, User
 from bot.services.search import InvalidSearch, NearbyPage, nearby, search_by_name
 from bot.services.users import places_of
-from bot.ui.base import (
-    Context,
-    Deps,
-    answer,
-    callback_args,
-    current_user,
-    deps,
-    edit_in_place,
-    expired,
-    int_arg,
-    say,
-)
-from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, flow_fallbacks, show_menu
+from bot.ui.base import Context, Deps, answer, deps, edit_in_place, expired, say
+from bot.ui.buttons.nearby import NearbyFilter, ResultsPage
+from bot.ui.buttons.shop import ShopPage
+from bot.ui.flow import CANCEL_LABEL, END, PLAIN_TEXT, Flow, add_flow, flow_fallbacks, show_menu
 from bot.ui.keyboards import (
     any_label_pattern,
     choice_keyboard,
@@ -51,13 +40,11 @@ from bot.ui.keyboards import (
     menu_pattern,
 )
 from bot.ui.text import block, blocks, fit
-from bot.views.shop import hours_open, shop_data
+from bot.views.shop import hours_open
 
-PREFIX = "nb"
-FILTER_PREFIX = "nbf"
-ALL = "a"
+FLOW = "shop_search"
 FILTERS_PER_ROW = 3
-ASK_LOCATION, ASK_NAME = 0, 2  # (1 was a category question, no longer asked)
+ASK_LOCATION, ASK_NAME = "shop_search.location", "shop_search.name"
 PLACE_KEYS = {"home": "nearby.place_home", "work": "nearby.place_work"}
 PLACE_LABEL = filters.Regex(any_label_pattern(PLACE_KEYS.values()))
 PLACE_BY_TEXT = {t(lang, key): place for place, key in PLACE_KEYS.items() for lang in LANGUAGES}
@@ -195,41 +182,29 @@ def results_markup(
     """A button per shop, then previous / next, then widen (None when there is none)."""
     v, radius = search["v"], search["radius_m"]
     rows = [
-        [InlineKeyboardButton(f"{page.offset + i}. {s.name}", callback_data=shop_data(s.id))]
+        [
+            InlineKeyboardButton(
+                f"{page.offset + i}. {s.name}", callback_data=ShopPage(shop_id=s.id).pack()
+            )
+        ]
         for i, s in enumerate(shops, start=1)
     ]
     number = page.offset // page.limit
     nav = []
     if page.has_prev:
-        nav.append(("results.prev", f"{PREFIX}:{v}:{radius}:{number - 1}"))
+        nav.append(("results.prev", ResultsPage(version=v, radius_m=radius, page=number - 1)))
     if page.has_next:
-        nav.append(("results.next", f"{PREFIX}:{v}:{radius}:{number + 1}"))
+        nav.append(("results.next", ResultsPage(version=v, radius_m=radius, page=number + 1)))
     if nav:
-        rows.append([InlineKeyboardButton(t(lang, key), callback_data=d) for key, d in nav])
+        rows.append([InlineKeyboardButton(t(lang, key), callback_data=d.pack()) for key, d in nav])
     wider = wider_radius(config, search) if search["kind"] == "near" else None
     if wider:
         label = t(lang, "nearby.widen", radius=format_radius(wider, lang))
-        rows.append([InlineKeyboardButton(label, callback_data=f"{PREFIX}:{v}:{wider}:0")])
+        data = ResultsPage(version=v, radius_m=wider, page=0).pack()
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
     if search["kind"] == "near":
         rows += filter_rows(lang, search, config.categories)
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def filter_data(v: int, index: int | None) -> str:
-    """A category filter button of search `v` (None: every category)."""
-    return f"{FILTER_PREFIX}:{v}:{ALL if index is None else index}"
-
-
-def parse_filter(data: str) -> tuple[int, int | None] | None:
-    """(search version, category index or None for all) of a filter button, or None."""
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != FILTER_PREFIX:
-        return None
-    v = int_arg(parts[1])
-    index = None if parts[2] == ALL else int_arg(parts[2])
-    if v is None or (index is None and parts[2] != ALL):
-        return None
-    return v, index
 
 
 def filter_rows(
@@ -243,7 +218,7 @@ def filter_rows(
     buttons = [
         InlineKeyboardButton(
             f"✓ {label}" if index == current else label,
-            callback_data=filter_data(search["v"], index),
+            callback_data=NearbyFilter(version=search["v"], index=index).pack(),
         )
         for index, label in choices
     ]
@@ -275,14 +250,14 @@ async def ask_location(update: Update, user: User, key: str) -> None:
     await say(update, t(lang, key), reply_markup=location_keyboard(lang, extra=places))
 
 
-async def start_nearby(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def start_nearby(update: Update, context: Context) -> str:
+    user = context.user
     await ask_location(update, user, "nearby.ask_location")
     return ASK_LOCATION
 
 
 async def got_location(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
+    user = context.user
     assert update.message is not None and update.message.location is not None
     loc = update.message.location
     if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
@@ -292,7 +267,7 @@ async def got_location(update: Update, context: Context) -> int | None:
 
 
 async def got_place(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
+    user = context.user
     assert update.message is not None
     text = update.message.text or ""
     label = PLACE_BY_TEXT.get(text)
@@ -311,7 +286,7 @@ async def _got_point(
     assert context.user_data is not None
     lang = user.language
     context.user_data["last_point"] = [lat, lng]
-    note = t(lang, "nearby.near_place", place=place) if place else t(lang, "nearby.near_you")
+    note = t(lang, "nearby.near_place", place=h(place)) if place else t(lang, "nearby.near_you")
     await show_menu(update, user, note)
     config = deps(context).config
     base = user.default_radius_m or round(config.search.default_radius_km * 1000)
@@ -326,35 +301,34 @@ async def _got_point(
         query="",
     )
     _, text, markup = await render(lang, search, config)
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await say(update, text, reply_markup=markup)
     return END
 
 
 async def location_only(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     await ask_location(update, user, "nearby.need_location")
 
 
 async def filter_press(update: Update, context: Context) -> None:
     """A category filter under the latest nearby list: the same point, that category, the
     user's own radius, first page."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None and context.user_data is not None
     config = deps(context).config
-    parsed = parse_filter(query.data or "")
+    pressed = NearbyFilter.pressed(update)
     search: Search | None = context.user_data.get("search")
+    index = pressed.index
     if (
-        parsed is None
-        or search is None
+        search is None
         or search["kind"] != "near"
-        or parsed[0] != search["v"]
-        or (parsed[1] is not None and parsed[1] >= len(config.categories))
+        or pressed.version != search["v"]
+        or (index is not None and index >= len(config.categories))
     ):
         await expired(update, lang)
         return
-    index = parsed[1]
     fields = {k: search[k] for k in ("kind", "lat", "lng", "base_m", "query")}
     refined = new_search(
         context,
@@ -370,15 +344,15 @@ async def filter_press(update: Update, context: Context) -> None:
 # --------------------------------------------------------------------------- name search
 
 
-async def start_name_search(update: Update, context: Context) -> int:
-    user = await current_user(update)
+async def start_name_search(update: Update, context: Context) -> str:
+    user = context.user
     lang = user.language
     await say(update, t(lang, "search.ask_name"), reply_markup=choice_keyboard(lang, []))
     return ASK_NAME
 
 
 async def got_name(update: Update, context: Context) -> int | None:
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     assert update.message is not None and context.user_data is not None
     text = (update.message.text or "").strip()
@@ -400,15 +374,15 @@ async def got_name(update: Update, context: Context) -> int | None:
         await say(update, t(lang, "search.ask_name"))
         return None
     if not page.total:
-        await show_menu(update, user, t(lang, "search.none", query=text))
+        await show_menu(update, user, t(lang, "search.none", query=h(text)))
         return END
     await show_menu(update, user, t(lang, "search.found", count=page.total))
-    await say(update, body, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await say(update, body, reply_markup=markup)
     return END
 
 
 async def name_text_only(update: Update, context: Context) -> None:
-    user = await current_user(update)
+    user = context.user
     await say(update, t(user.language, "search.text_only"))
 
 
@@ -417,18 +391,17 @@ async def name_text_only(update: Update, context: Context) -> None:
 
 async def results_button(update: Update, context: Context) -> None:
     """Previous / next / widen on a result list: only for the latest search."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     query = update.callback_query
     assert query is not None and context.user_data is not None
     config = deps(context).config
-    args = callback_args(query, PREFIX, 3)
-    numbers = [int_arg(a) for a in args] if args else []
+    pressed = ResultsPage.pressed(update)
     search: Search | None = context.user_data.get("search")
-    if search is None or len(numbers) != 3 or None in numbers or numbers[0] != search["v"]:
+    if search is None or pressed.version != search["v"]:
         await expired(update, lang)
         return
-    _, radius, page = numbers
+    radius, page = pressed.radius_m, pressed.page
     allowed = radius_steps(config, search["base_m"]) if search["kind"] == "near" else [0]
     if radius not in allowed:
         await expired(update, lang)
@@ -452,8 +425,10 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
         CommandHandler("search", start_name_search),
         MessageHandler(filters.Regex(menu_pattern("menu.search")), start_name_search),
     ]
-    app.add_handler(
-        ConversationHandler(
+    add_flow(
+        app,
+        Flow(
+            FLOW,
             entry_points=[*nearby_entry, *search_entry],
             states={
                 ASK_LOCATION: [
@@ -467,10 +442,8 @@ def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
                 ],
             },
             fallbacks=flow_fallbacks(),
-            name="shop_search",
-            persistent=True,
             allow_reentry=True,
-        )
+        ),
     )
-    app.add_handler(CallbackQueryHandler(results_button, pattern=rf"^{PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(filter_press, pattern=rf"^{FILTER_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(results_button, pattern=ResultsPage.pattern()))
+    app.add_handler(CallbackQueryHandler(filter_press, pattern=NearbyFilter.pattern()))

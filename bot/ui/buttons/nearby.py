@@ -1,4 +1,4 @@
-"""Nearby search: the category asked after the location, and result pages."""
+"""Nearby search: result pages and the category filters under a nearby list."""
 
 from __future__ import annotations
 
@@ -9,12 +9,6 @@ class NearbyButton(CallbackData, prefix="nb"):
     pass
 
 
-class NearbyCategory(NearbyButton, action="cat"):
-    """A category by its index in the configured list; None: every category."""
-
-    index: int | None
-
-
 class ResultsPage(NearbyButton, action="page"):
     """Previous / next / widen on a result list; `version` names the search it belongs to,
     so buttons of an older search are refused (the point itself never travels here)."""
@@ -22,3 +16,11 @@ class ResultsPage(NearbyButton, action="page"):
     version: int
     radius_m: int
     page: int
+
+
+class NearbyFilter(NearbyButton, action="f"):
+    """A category filter under nearby list `version`: the category's index in the configured
+    list, or None for every category."""
+
+    version: int
+    index: int | None
