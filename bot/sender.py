@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -359,14 +358,12 @@ async def send_rendered(
             chat_id,
             message.photo,
             caption=fit_html(message.text, CAPTION_MAX) or None,
-            parse_mode=ParseMode.HTML,
             reply_markup=message.reply_markup,
             **extra,
         )
     return await bot.send_message(
         chat_id,
         fit_html(message.text),
-        parse_mode=ParseMode.HTML,
         reply_markup=message.reply_markup,
         **extra,
     )
@@ -642,9 +639,7 @@ async def track_progress(
     loop = asyncio.get_running_loop()
     progress = await outbox.campaign_progress(campaign)
     if message_id is None:
-        sent = await bot.send_message(
-            chat_id, progress_text(lang, progress), parse_mode=ParseMode.HTML
-        )
+        sent = await bot.send_message(chat_id, progress_text(lang, progress))
         message_id = sent.message_id
         if on_message is not None:
             await on_message(message_id)
@@ -655,16 +650,14 @@ async def track_progress(
         if progress != shown and (progress.done or loop.time() - last_edit >= interval):
             await _edit_quietly(bot, chat_id, message_id, progress_text(lang, progress))
             shown, last_edit = progress, loop.time()
-    await bot.send_message(chat_id, report_text(lang, progress), parse_mode=ParseMode.HTML)
+    await bot.send_message(chat_id, report_text(lang, progress))
     return progress
 
 
 async def _edit_quietly(bot: Bot, chat_id: int, message_id: int, text: str) -> None:
     """Progress edits are best effort: a deleted message or a flood wait must not stop it."""
     try:
-        await bot.edit_message_text(
-            text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
-        )
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
     except TelegramError as exc:
         log.info("progress message %s/%s not edited: %s", chat_id, message_id, exc)
 
@@ -729,7 +722,6 @@ async def edit_campaign_messages(
                 if row.payload.get("photo"):
                     await bot.edit_message_caption(
                         caption=fit_html(body, CAPTION_MAX),
-                        parse_mode=ParseMode.HTML,
                         reply_markup=reply_markup,
                         **target,
                         **extra,
@@ -737,7 +729,6 @@ async def edit_campaign_messages(
                 else:
                     await bot.edit_message_text(
                         fit_html(body),
-                        parse_mode=ParseMode.HTML,
                         reply_markup=reply_markup,
                         **target,
                         **extra,

@@ -85,13 +85,6 @@ async def load_user(update: object, context: Context) -> None:
     context._db_user = await ensure_user(tg.id, tg.first_name or "", tg.username, tg.language_code)
 
 
-async def current_user(update: Update) -> User:
-    """The sender's row, created on first contact."""
-    tg = update.effective_user
-    assert tg is not None
-    return await ensure_user(tg.id, tg.first_name or "", tg.username, tg.language_code)
-
-
 async def shop_to_manage(
     update: Update,
     user: User,
@@ -197,27 +190,12 @@ async def edit_in_place(
             raise
 
 
-def callback_args(query: CallbackQuery, prefix: str, count: int) -> list[str] | None:
-    """Split `prefix:a:b` callback data into exactly `count` args, or None if malformed."""
-    data = query.data or ""
-    parts = data.split(":")
-    if parts[0] != prefix or len(parts) != count + 1:
-        return None
-    return parts[1:]
-
-
-def callback_id(query: CallbackQuery, prefix: str, action: str) -> int | None:
-    """The id in `prefix:action:<id>` callback data, or None for anything else (forged, stale)."""
-    args = callback_args(query, prefix, 2)
-    return int_arg(args[1]) if args and args[0] == action else None
-
-
 #: Ids are 32-bit signed columns on PostgreSQL: a larger number can name no row.
 MAX_ID = 2**31 - 1
 
 
 def int_arg(value: str) -> int | None:
-    """An id or index (0 ≤ n < 2**31, ASCII digits) from callback data or a link, or None for
+    """An id or index (0 ≤ n < 2**31, ASCII digits) from a link or typed text, or None for
     anything else: forged, negative, too large for an id column, other digit systems."""
     if not (value.isascii() and value.isdigit()) or len(value) > 10:
         return None
