@@ -10,6 +10,7 @@ from bot.models import Shop
 from bot.services.hours import parse_hours
 from bot.services.shops import ShopDraft, create_shop, decide
 from bot.services.users import ensure_user
+from bot.ui.buttons.nearby import NearbyFilter
 from tests.fakes.telegram_models import BotMessage
 from tests.fakes.users import FakeUser
 
@@ -94,5 +95,5 @@ def list_buttons(message: BotMessage) -> list[str]:
         button["text"]
         for row in message.buttons
         for button in row
-        if not button.get("callback_data", "").startswith("nbf:")
+        if NearbyFilter.unpack(button.get("callback_data")) is None
     ]

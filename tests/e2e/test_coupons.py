@@ -16,6 +16,13 @@ from bot.i18n import LANGUAGES, catalogue
 from bot.models import Audience, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.services import coupons
 from bot.services.users import ensure_user, set_roles
+from bot.ui.buttons.coupons import (
+    ConfirmEndCoupon,
+    CouponListInPlace,
+    NewCoupon,
+    PauseCoupon,
+)
+from bot.ui.buttons.wallet import ClaimCoupon
 from tests.e2e.helpers import OWNER_ID, make_shop
 from tests.e2e.test_wallet import (
     MORNING,
@@ -224,7 +231,7 @@ async def test_preview_start_over_discard_and_who_may_create(bot, tg: FakeTelegr
     assert "for shop owners and their staff" in (await ann.reply()).text
     await ann.send("/coupons")
     assert "for shop owners and their staff" in (await ann.reply()).text
-    await ann.press_data(choice.message_id, "cpn:new:1")
+    await ann.press_data(choice.message_id, NewCoupon(shop_id=1).pack())
     assert "expired" in (await ann.callback_answer())["text"]
 
 
@@ -303,7 +310,7 @@ async def test_coupons_list_counts_pause_resume_and_end(bot, tg: FakeTelegram) -
     assert lines.endswith("⏹ Ended · 47 of 50 left · 3 claimed · 1 redeemed")
     assert f"⏸ Pause {number}" not in listing.button_texts
     assert (await Coupon.get(id=deal.id)).status == CouponStatus.ENDED
-    await ann.press_data(page.message_id, f"cpn:claim:{deal.id}")
+    await ann.press_data(page.message_id, ClaimCoupon(coupon_id=deal.id).pack())
     assert "this offer has ended" in (await ann.callback_answer())["text"]
 
 
@@ -318,16 +325,18 @@ async def test_forged_list_buttons_change_nothing(bot, tg: FakeTelegram) -> None
     await boss.send("/coupons")
     listing = await boss.reply()
     for forged in (
-        f"cpn:pause:{theirs.id}:{their_coupon.id}",  # not my shop
-        f"cpn:pause:{mine.id}:{their_coupon.id}",  # my shop, not my coupon
-        f"cpn:endok:{mine.id}:{their_coupon.id}",
+        PauseCoupon(shop_id=theirs.id, coupon_id=their_coupon.id).pack(),  # not my shop
+        PauseCoupon(shop_id=mine.id, coupon_id=their_coupon.id).pack(),  # not my coupon
+        ConfirmEndCoupon(shop_id=mine.id, coupon_id=their_coupon.id).pack(),
         f"cpn:end:{mine.id}",
-        f"cpn:back:{theirs.id}",
+        CouponListInPlace(shop_id=theirs.id).pack(),
         "cpn:pause:x:y",
     ):
         await boss.press_data(listing.message_id, forged)
         assert "expired" in (await boss.callback_answer())["text"], forged
-    await mei.press_data(listing.message_id, f"cpn:endok:{mine.id}:{my_coupon.id}")
+    await mei.press_data(
+        listing.message_id, ConfirmEndCoupon(shop_id=mine.id, coupon_id=my_coupon.id).pack()
+    )
     assert "expired" in (await mei.callback_answer())["text"]
     statuses = await Coupon.all().values_list("status", flat=True)
     assert set(statuses) == {CouponStatus.ACTIVE}
@@ -339,4 +348,4 @@ async def test_forged_list_buttons_change_nothing(bot, tg: FakeTelegram) -> None
     await boss.press(choice, text="Wang's Laundry")
     listing = await boss.reply()
     assert "Coupons — Wang's Laundry" in listing.text and "No coupons yet" in listing.text
-    assert listing.callback_data == [f"cpn:new:{second.id}"]
+    assert listing.callback_data == [NewCoupon(shop_id=second.id).pack()]

@@ -25,6 +25,7 @@ from bot.models import (
     PromotionStatus,
 )
 from bot.services import promotions
+from bot.ui.buttons.wallet import ClaimCoupon
 from scheduler import views_of
 from scheduler.flash_deals import end_if_due
 from tests.e2e.helpers import OWNER_ID, make_shop
@@ -129,7 +130,7 @@ async def test_a_flash_deal_ends_when_its_time_is_up(
     assert bot.app.job_queue.get_jobs_by_name(f"flash-end:{promotion.id}")  # the real timer
     push, chinese = ann.inbox[-1], li.inbox[-1]
     claim_data = chinese.callback_data[0]
-    assert claim_data == f"cpn:claim:{deal.id}:{promotion.id}"
+    assert ClaimCoupon.unpack(claim_data) == ClaimCoupon(deal.id, promotion.id)
     assert "until 13:00" in push.text and push.button_texts[0] == "🎟 Claim the coupon"
     assert (
         "⚡ 限时抢购 · Lao Wang Noodles" in chinese.text

@@ -12,6 +12,15 @@ from bot.clock import FrozenClock
 from bot.models import Follow
 from bot.services import follows
 from bot.services.users import save_place
+from bot.ui.buttons.follows import (
+    FollowCategoryPick,
+    FollowRadius,
+    FollowShop,
+    LeavePushedCategory,
+    LeavePushedShop,
+    RemoveFollow,
+    ToggleMute,
+)
 from tests.e2e.helpers import LAT, LNG, make_shop
 from tests.e2e.test_promo import NOON, follower
 from tests.e2e.test_wallet import customer, frozen_at, open_page, owner
@@ -144,17 +153,19 @@ async def test_forged_and_stale_follow_buttons_change_nothing(bot, tg: FakeTeleg
     await bob.send("/following")
     listed = await bob.reply()
     for forged in (
-        f"fol:unf:{anns.id}",  # someone else's follow
-        f"fol:mute:{anns.id}",
-        f"fol:unf:s{shop.id}",  # not following it
-        "fol:unf:c0",  # not following dining
-        "fol:mute:c99",  # no such category
-        "fol:mute:s9999",  # no such shop
-        f"fol:on:{pending.id}",  # not public
-        "fol:on:9999",
+        RemoveFollow(follow_id=anns.id).pack(),  # someone else's follow
+        ToggleMute(follow_id=anns.id).pack(),
+        LeavePushedShop(leave="unf", shop_id=shop.id).pack(),  # not following it
+        LeavePushedCategory(leave="unf", index=0).pack(),  # not following dining
+        LeavePushedCategory(leave="mute", index=99).pack(),  # no such category
+        LeavePushedShop(leave="mute", shop_id=9999).pack(),  # no such shop
+        FollowShop(shop_id=pending.id).pack(),  # not public
+        FollowShop(shop_id=9999).pack(),
         "fol:off:abc",
-        "fol:pick:0",  # a flow step outside the flow
-        "fol:rad:2000",
+        "fol:on:2147483648",  # beyond a 32-bit id
+        FollowCategoryPick(index=0).pack(),  # a flow step outside the flow
+        FollowRadius(metres=2000).pack(),
+        "fol:unf:s1",  # the old format of push buttons
         "fol:",
     ):
         await bob.press_data(listed.message_id, forged)

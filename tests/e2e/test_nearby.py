@@ -7,6 +7,8 @@ import re
 
 from bot.models import User
 from bot.services.users import ensure_user, save_place
+from bot.ui.buttons.nearby import NearbyFilter, ResultsPage
+from bot.ui.buttons.shop import ShopPage
 from tests.e2e.helpers import (
     LAT,
     LNG,
@@ -74,7 +76,7 @@ async def test_nearby_lists_nearest_first_with_facts(bot, tg: FakeTelegram) -> N
     assert results.button_texts[4] == "🔍 Widen to 5 km"
     assert results.button_texts[5:] == FILTERS  # three a row, the current choice ticked
     assert [len(row) for row in results.buttons[5:]] == [3, 3, 3]
-    assert results.callback_data[0].startswith("shop:")
+    assert ShopPage.unpack(results.callback_data[0]) is not None
     assert all(len(data.encode()) <= 64 for data in results.callback_data)
 
     await pick(ann, results, "🍜 Dining")  # the filter narrows the same message
@@ -214,13 +216,22 @@ async def test_stale_and_forged_result_buttons_are_refused(bot, tg: FakeTelegram
     assert "expired" in (await ann.callback_answer())["text"]
     assert first.text == before and len(first.edits) == edits
 
-    version = second.find_button(text="Next »")["callback_data"].split(":")[1]
-    assert version != next_data.split(":")[1]
-    for forged in (f"nb:{version}:999:0", f"nb:{version}:2000:7", f"nb:{version}:x:1", "nb:1"):
+    current = ResultsPage.unpack(second.find_button(text="Next »")["callback_data"])
+    older = ResultsPage.unpack(next_data)
+    assert current is not None and older is not None and current.version != older.version
+    version = current.version
+    forgeries = [
+        ResultsPage(version=version, radius_m=999, page=0).pack(),  # a radius never offered
+        ResultsPage(version=version, radius_m=2000, page=7).pack(),  # past the last page
+        f"nb:page:{version}:x:1",
+        "nb:1",
+    ]
+    for forged in forgeries:
         await ann.press_data(second.message_id, forged)
         assert "expired" in (await ann.callback_answer())["text"], forged
     old_filter = first.find_button(text="🧺 Laundry")["callback_data"]
-    for forged in (old_filter, f"nbf:{version}:99", f"nbf:{version}:x", f"nbf:{version}", "nbf:"):
+    no_category = NearbyFilter(version=version, index=99).pack()
+    for forged in (old_filter, no_category, f"nb:f:{version}:x", f"nb:f:{version}", "nb:f"):
         await ann.press_data(second.message_id, forged)
         assert "expired" in (await ann.callback_answer())["text"], forged
     assert "1–10 of 12" in second.text and second.text.startswith("🍜 Dining")

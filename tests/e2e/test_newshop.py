@@ -9,6 +9,9 @@ from bot.models import Shop, ShopPhoto, ShopStatus
 from bot.services import search, shops
 from bot.services.shops import ShopDraft
 from bot.services.users import ensure_user
+from bot.ui.buttons.catalog import ServiceList
+from bot.ui.buttons.newshop import EditMyShop, FixField, PreviewChoice, ShopCategory
+from bot.ui.buttons.poster import PosterButton
 from tests.e2e.conftest import OPERATOR_ID
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.telegram import FakeTelegram
@@ -28,7 +31,7 @@ async def walk_to_phone(u: FakeUser, name: str = "Lucky Noodles") -> BotMessage:
     await u.send("/newshop")
     await u.reply()
     await u.send(name)
-    await u.press(await u.reply(), data="nshop:cat:0")
+    await u.press(await u.reply(), data=ShopCategory(index=0).pack())
     await u.reply()
     await u.share_location(LAT, LNG)
     await u.reply()
@@ -55,7 +58,7 @@ async def register_shop(u: FakeUser, name: str = "Lucky Noodles") -> BotMessage:
     """The whole flow with good answers; returns the merchant's confirmation."""
     await walk_to_phone(u, name)
     preview = await walk_from_phone(u)
-    await u.press(preview[-1], data="nshop:ok")
+    await u.press(preview[-1], data=PreviewChoice(choice="ok").pack())
     return await u.reply()
 
 
@@ -235,7 +238,7 @@ async def test_geocoder_down_asks_for_the_location_button(
     await bob.send("/newshop")
     await bob.reply()
     await bob.send("Bob's Cuts")
-    await bob.press(await bob.reply(), data="nshop:cat:2")
+    await bob.press(await bob.reply(), data=ShopCategory(index=2).pack())
     await bob.reply()
     await bob.send("12 High Street, Springfield")
     down = await bob.reply()
@@ -255,7 +258,7 @@ async def test_a_venue_brings_its_own_address(
     await kim.send("/newshop")
     await kim.reply()
     await kim.send("Kim's Fitness")
-    await kim.press(await kim.reply(), data="nshop:cat:5")
+    await kim.press(await kim.reply(), data=ShopCategory(index=5).pack())
     await kim.reply()
     await kim.share_venue(LAT, LNG, "Kim's Fitness", "5 Gym Lane, Shanghai")
     address = await kim.reply()
@@ -345,7 +348,7 @@ async def test_restart_mid_flow_resumes_at_the_same_step(bot, tg: FakeTelegram) 
     await eve.send("Skip")
     *_, page, question = await eve.replies(3)
     assert "Eve's Gym" in page.text and "88 Nanjing Road" in page.text
-    await eve.press(question, data="nshop:ok")
+    await eve.press(question, data=PreviewChoice(choice="ok").pack())
     assert "registered" in (await eve.reply()).text
     assert await Shop.filter(name="Eve's Gym", owner_id=17).exists()
 
@@ -358,7 +361,7 @@ async def test_preview_change_one_field_then_publish(bot, tg: FakeTelegram) -> N
     await fay.press(question, text="✏️ Change something")
     await fay.wait_for(lambda: "📷 Photos" in question.button_texts)
     assert "🔄 Start over" in question.button_texts
-    await fay.press(question, data="nshop:fix:photos")
+    await fay.press(question, data=FixField(field="photos").pack())
     await fay.reply()
     await fay.send_photo(b"not this one")
     await fay.reply()
@@ -368,7 +371,7 @@ async def test_preview_change_one_field_then_publish(bot, tg: FakeTelegram) -> N
     assert not any(m.photo for m in fay.inbox)
     await fay.press(question, text="✏️ Change something")
     await fay.wait_for(lambda: "✏️ Name" in question.button_texts)
-    await fay.press(question, data="nshop:fix:name")
+    await fay.press(question, data=FixField(field="name").pack())
     name = await fay.reply()
     assert "Now: Fay's Laundry" in name.text
     await fay.send("Fay's Wash & Fold")
@@ -376,7 +379,7 @@ async def test_preview_change_one_field_then_publish(bot, tg: FakeTelegram) -> N
     assert "Fay's Wash &amp; Fold" not in page.text and "Fay's Wash & Fold" in page.text
     await fay.press_data(question.message_id, "nshop:ok")  # the older preview has expired
     assert "expired" in (await fay.callback_answer())["text"]
-    await fay.press(again, data="nshop:ok")
+    await fay.press(again, data=PreviewChoice(choice="ok").pack())
     await fay.reply()
     assert [s.name for s in await Shop.all()] == ["Fay's Wash & Fold"]
 
@@ -388,7 +391,8 @@ async def test_myshop_edits_phone_and_hours_and_stays_findable(bot, tg: FakeTele
     menu = await max_.reply()
     assert "Max Noodles" in menu.text and "✅ live" in menu.text
     assert "+86 138 1234 5678" in menu.text
-    assert f"cat:list:{shop.id}" in menu.callback_data and f"poster:{shop.id}" in menu.callback_data
+    assert ServiceList(shop_id=shop.id).pack() in menu.callback_data
+    assert PosterButton(shop_id=shop.id).pack() in menu.callback_data
 
     await max_.press(menu, text="☎️ Phone")
     ask = await max_.reply()
@@ -454,8 +458,8 @@ async def test_myshop_chooses_among_two_shops_and_refuses_forged_edits(
     assert pick.button_texts == ["First Cut · ✅ live", "Second Cut · ✅ live"]
     await hal.press(pick, text="Second Cut · ✅ live")
     await hal.wait_for(lambda: "Second Cut" in pick.text and "💇 Hairdressing" in pick.text)
-    assert f"myshop:edit:{second.id}:name" in pick.callback_data
-    assert f"myshop:edit:{first.id}:name" not in pick.callback_data
+    assert EditMyShop(shop_id=second.id, field="name").pack() in pick.callback_data
+    assert EditMyShop(shop_id=first.id, field="name").pack() not in pick.callback_data
 
     await hal.press_data(pick.message_id, f"myshop:edit:{other.id}:name")
     assert "expired" in (await hal.callback_answer())["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.models import Place, User
+from bot.ui.buttons.settings import ChooseQuietHours, ChooseRadius
 from tests.e2e.helpers import onboard
 from tests.fakes.telegram import FakeTelegram
 
@@ -96,7 +97,7 @@ async def test_settings_language_radius_and_places(bot, tg: FakeTelegram) -> Non
     switched = await bo.reply()
     assert "简体中文" in switched.text
     assert ["📍 附近", "🔎 搜索"] in switched.reply_keyboard
-    await bo.press_data(menu.message_id, "set:radius:12345")
+    await bo.press_data(menu.message_id, ChooseRadius(metres=12345).pack())  # never offered
     assert "失效" in (await bo.callback_answer())["text"]
 
 
@@ -120,7 +121,8 @@ async def test_quiet_hours_are_chosen_in_settings(bot, tg: FakeTelegram) -> None
     user = await User.get(id=14)
     assert (user.quiet_start, user.quiet_end) == (23 * 60, 7 * 60)
 
-    await cy.press_data(menu.message_id, "set:quiet:600-660")  # forged: not an offered window
+    forged = ChooseQuietHours(start=600, end=660).pack()  # not an offered window
+    await cy.press_data(menu.message_id, forged)
     assert "expired" in (await cy.callback_answer())["text"]
     user = await User.get(id=14)
     assert (user.quiet_start, user.quiet_end) == (23 * 60, 7 * 60)

@@ -27,6 +27,7 @@ from bot.models import (
 )
 from bot.services import coupons, follows, promotions
 from bot.services.purchases import record_purchase
+from bot.ui.buttons.wallet import ClaimCoupon
 from tests.e2e.helpers import LAT, LNG, OWNER_ID, make_shop
 from tests.e2e.test_wallet import add_coupon, customer, frozen_at, open_page, owner
 from tests.fakes.telegram import FakeTelegram
@@ -179,7 +180,8 @@ async def test_follow_promote_claim_and_unfollow_from_the_message(bot, tg: FakeT
     assert "because you follow Lao Wang Noodles" in caption
     assert push.button_texts == ["🎟 Claim the coupon", "🔕 Mute", "✖️ Unfollow"]
     coupon = await Coupon.get(shop_id=shop.id)
-    assert push.callback_data[0] == f"cpn:claim:{coupon.id}:{promotion.id}"
+    claim = ClaimCoupon(coupon_id=coupon.id, promotion_id=promotion.id)
+    assert push.callback_data[0] == claim.pack()
     chinese = li.inbox[-1]
     assert "您关注了「Lao Wang Noodles」，所以收到这条消息。" in (chinese.caption or "")
     assert chinese.button_texts == ["🎟 领取优惠券", "🔕 屏蔽", "✖️ 取消关注"]

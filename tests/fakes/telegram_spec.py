@@ -198,6 +198,11 @@ class BotApiSpec:
         for part, upload in files.items():
             if part in fields:
                 merged[part] = upload
+        if "parse_mode" not in fields:
+            # python-telegram-bot's Defaults(parse_mode=...) add it to every method built on
+            # Bot._send_message (sendVenue, editMessageReplyMarkup, ...); Telegram ignores
+            # unknown parameters, and so does the fake for this one.
+            merged.pop("parse_mode", None)
         for name in merged:
             if name not in fields:
                 raise bad_request(f"unknown parameter {name}")

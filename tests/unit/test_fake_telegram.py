@@ -252,6 +252,19 @@ async def test_raw_http_errors_have_telegram_shape(fake: FakeTelegram) -> None:
     extra = await api(fake, "sendMessage", chat_id=ANN, text="hi", colour="red")
     assert extra.json()["description"] == "Bad Request: unknown parameter colour"
 
+    # PTB's Defaults(parse_mode=...) send it where a method has none; Telegram ignores it.
+    venue = await api(
+        fake,
+        "sendVenue",
+        chat_id=ANN,
+        latitude=1,
+        longitude=2,
+        title="t",
+        address="a",
+        parse_mode="HTML",
+    )
+    assert venue.json()["ok"] is True
+
     async with httpx.AsyncClient() as client:
         wrong_token = await client.get(f"{fake.base_url}123:WRONG/getMe")
         # Method names are case-insensitive; form-encoded values are strings.
