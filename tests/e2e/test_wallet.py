@@ -19,6 +19,7 @@ from bot.models import Coupon, CouponClaim, CouponKind, Shop
 from bot.services import coupons
 from bot.services.codes import display_code
 from bot.services.users import ensure_user, set_roles
+from bot.ui.buttons.wallet import ClaimCoupon, OpenCoupon
 from scheduler import views_of
 from scheduler.reminders import remind_expiring
 from tests.e2e.helpers import OWNER_ID, make_shop
@@ -108,7 +109,7 @@ async def test_claim_from_shop_page_sends_qr_card_and_limit_holds(
 
     page = await open_page(ann, shop)
     assert "🎟 20% off noodles" in page.button_texts
-    assert f"cpn:claim:{coupon.id}" in page.callback_data
+    assert ClaimCoupon(coupon_id=coupon.id).pack() in page.callback_data
     await ann.press(page, text="🎟 20% off noodles")
     assert "Added to My coupons" in (await ann.callback_answer())["text"]
     card = await ann.reply()
@@ -165,14 +166,22 @@ async def test_claim_from_a_promotion_and_forged_claims(bot, tg: FakeTelegram) -
     empty = await ann.reply()
     assert "no coupons yet" in empty.text
 
-    for forged in (f"cpn:claim:{coupon.id}:{promo.id + 1}", "cpn:claim:abc", "cpn:claim:"):
+    for forged in (
+        ClaimCoupon(coupon_id=coupon.id, promotion_id=promo.id + 1).pack(),  # not its push
+        "wlt:claim:abc:",
+        "wlt:claim:",
+        f"wlt:claim:{coupon.id}:2147483648",  # beyond a 32-bit id
+        f"cpn:claim:{coupon.id}",  # the format of claim buttons before prefixes were split
+    ):
         await ann.press_data(empty.message_id, forged)
-        assert "expired" in (await ann.callback_answer())["text"]
-    await ann.press_data(empty.message_id, f"cpn:claim:{coupon.id + 99}")
+        assert "expired" in (await ann.callback_answer())["text"], forged
+    await ann.press_data(empty.message_id, ClaimCoupon(coupon_id=coupon.id + 99).pack())
     assert "no longer available" in (await ann.callback_answer())["text"]
     assert not await CouponClaim.exists()
 
-    await ann.press_data(empty.message_id, f"cpn:claim:{coupon.id}:{promo.id}")
+    await ann.press_data(
+        empty.message_id, ClaimCoupon(coupon_id=coupon.id, promotion_id=promo.id).pack()
+    )
     card = await ann.reply()
     claim = await CouponClaim.get(user_id=33)
     assert claim.promotion_id == promo.id
@@ -212,11 +221,11 @@ async def test_wallet_lists_and_opens_coupons_and_refuses_forged_opens(
     assert "请在 2030-03-31 10:00 前使用" in caption and "出示此二维码" in caption
 
     # Someone else's claim id, a used coupon, garbage: nothing is shown.
-    await li.press_data(wallet.message_id, f"cpn:open:{anns.id}")
+    await li.press_data(wallet.message_id, OpenCoupon(claim_id=anns.id).pack())
     assert "失效" in (await li.callback_answer())["text"]
-    await li.press_data(wallet.message_id, f"cpn:open:{spent.id}")
+    await li.press_data(wallet.message_id, OpenCoupon(claim_id=spent.id).pack())
     assert "已于 2030-03-01 11:00 使用" in (await li.callback_answer())["text"]
-    await li.press_data(wallet.message_id, "cpn:open:1:2")
+    await li.press_data(wallet.message_id, "wlt:open:1:2")
     assert "失效" in (await li.callback_answer())["text"]
     assert len([m for m in li.inbox if m.method == "sendPhoto"]) == 1
 
@@ -225,9 +234,8 @@ async def test_wallet_lists_and_opens_coupons_and_refuses_forged_opens(
     await li.send("/wallet")
     wallet = await li.reply()
     assert "已过期" in wallet.text and wallet.button_texts == ["1. ¥10 off"]
-    await li.press_data(
-        wallet.message_id, f"cpn:open:{(await CouponClaim.get(coupon_id=soon.id)).id}"
-    )
+    old = OpenCoupon(claim_id=(await CouponClaim.get(coupon_id=soon.id)).id)
+    await li.press_data(wallet.message_id, old.pack())
     assert "已于 2030-03-03 10:00 过期" in (await li.callback_answer())["text"]
     assert ann.inbox == []
 
