@@ -244,9 +244,18 @@ class CallbackData:
         return found
 
 
-def any_of(*kinds: type[CallbackData]) -> Callable[[object], bool]:
+@dataclass(frozen=True)
+class AnyOf:
     """A CallbackQueryHandler pattern for several kinds of button sharing one callback."""
-    return lambda data: any(kind.unpack(data) is not None for kind in kinds)
+
+    kinds: tuple[type[CallbackData], ...]
+
+    def __call__(self, data: object) -> bool:
+        return any(kind.unpack(data) is not None for kind in self.kinds)
+
+
+def any_of(*kinds: type[CallbackData]) -> AnyOf:
+    return AnyOf(kinds)
 
 
 def _register_feature(cls: type[CallbackData], prefix: str, where: str) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
+from bot.app import build_application
+from bot.config import load_config
 from bot.models import PromotionAudience
-from bot.ui.callbacks import MAX_BYTES, REGISTRY, CallbackData, CallbackDataError, Id
+from bot.ui.callbacks import MAX_BYTES, REGISTRY, AnyOf, CallbackData, CallbackDataError, Id
 
 
 class Sample(CallbackData, prefix="tsmp"):
@@ -148,3 +152,42 @@ def test_declaration_mistakes_fail_at_import() -> None:
 
         class UnderSingle(Single, action="x"):
             pass
+
+
+def _callback_handlers(handlers: list[Any]) -> list[CallbackQueryHandler[Any, Any]]:
+    found = []
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            inner = [*handler.entry_points, *handler.fallbacks]
+            inner += [h for state in handler.states.values() for h in state]
+            found += _callback_handlers(inner)
+        elif isinstance(handler, CallbackQueryHandler):
+            found.append(handler)
+    return found
+
+
+def _codecs_of(pattern: object) -> tuple[type[CallbackData], ...]:
+    if isinstance(pattern, AnyOf):
+        return pattern.kinds
+    owner = getattr(pattern, "__self__", None)
+    assert isinstance(owner, type) and issubclass(owner, CallbackData), pattern
+    return (owner,)
+
+
+def test_every_button_of_the_app_has_a_codec_and_a_handler(tmp_path: Path) -> None:
+    """After building the app: every press handler matches through a registered codec (no
+    hand-typed pattern), the only pattern-less one is the catch-all, and every kind of button
+    the bot can send has a handler."""
+    config = load_config(env={}).with_(
+        token="123:TEST", persistence_file=str(tmp_path / "conversations.pickle")
+    )
+    app = build_application(config)
+    handlers = _callback_handlers([h for group in app.handlers.values() for h in group])
+    assert [h.callback.__name__ for h in handlers if h.pattern is None] == ["stale_button"]
+    covered = {codec for h in handlers if h.pattern is not None for codec in _codecs_of(h.pattern)}
+    ours = [root for root in REGISTRY.values() if root.__module__.startswith("bot.")]
+    assert {root.__prefix__ for root in ours} >= {"cpn", "wlt", "shop", "fol", "nshop"}
+    for root in ours:
+        assert REGISTRY[root.__prefix__] is root  # one feature per prefix
+        for kind in root.__kinds__.values():
+            assert any(issubclass(kind, codec) for codec in covered), kind
