@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.i18n import t
@@ -75,13 +75,14 @@ LOAD_USER_GROUP = -1
 async def load_user(update: object, context: Context) -> None:
     """Ensure the sender's row (created on first contact) and keep it on the context.
 
-    Membership updates (the user blocked or unblocked the bot) are not the user writing to
-    us, and updates without a user (channel posts, polls) have no row to load."""
+    Membership updates (the user blocked or unblocked the bot) are not the user writing to us:
+    no row is touched. Updates from nobody (channel posts, polls) or from a bot go no further:
+    every feature talks to a person."""
     if not isinstance(update, Update) or update.my_chat_member or update.chat_member:
         return
     tg = update.effective_user
     if tg is None or tg.is_bot:
-        return
+        raise ApplicationHandlerStop
     context._db_user = await ensure_user(tg.id, tg.first_name or "", tg.username, tg.language_code)
 
 

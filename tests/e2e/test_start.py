@@ -3,8 +3,13 @@ the roles, shop links, the profile reminder once, /help, /cancel."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from bot.models import User
-from tests.e2e.helpers import make_shop
+from bot.ui import base
+from tests.e2e.helpers import make_shop, onboard
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_models import BotMessage
 
@@ -100,3 +105,39 @@ async def test_operator_sees_pending_in_their_chat_only(bot, tg: FakeTelegram) -
     assert "pending" in tg.commands_for(OPERATOR_ID, "en")
     assert "myshop" not in tg.commands_for(OPERATOR_ID, "en")  # runs no shop
     assert "pending" not in tg.commands_for(5, "en")
+
+
+async def test_the_user_row_is_loaded_once_per_update(
+    bot, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One read (or creation) of the sender's row per update, however many handlers run;
+    updates from nobody or from a bot, and membership changes, load nothing and break
+    nothing."""
+    loaded: list[int] = []
+    real = base.ensure_user
+
+    async def counting(telegram_id: int, *args: Any) -> User:
+        loaded.append(telegram_id)
+        return await real(telegram_id, *args)
+
+    monkeypatch.setattr(base, "ensure_user", counting)
+    ann = tg.user(5, first_name="Ann", language_code="en")
+    await onboard(ann)  # /start
+    assert loaded == [5]
+
+    tg.block(5, notify_bot=True)
+    tg.unblock(5, notify_bot=True)
+    channel = {"id": -1001, "type": "channel", "title": "News"}
+    tg.enqueue_update(
+        {"channel_post": {"message_id": 1, "date": 0, "chat": channel, "text": "/start"}}
+    )
+    other_bot = {"id": 777, "is_bot": True, "first_name": "Robot"}
+    chat = {"id": 777, "type": "private", "first_name": "Robot"}
+    tg.enqueue_update(
+        {"message": {"message_id": 1, "date": 0, "chat": chat, "from": other_bot, "text": "/help"}}
+    )
+    await ann.send("/help")  # updates are handled in order: the ones above are done by now
+    assert "/nearby" in (await ann.reply()).text
+    assert loaded == [5, 5]
+    assert not tg.chat_messages(777) and not tg.chat_messages(-1001)
+    assert await User.filter(id__in=(777, -1001)).count() == 0

@@ -605,15 +605,21 @@ class FakeTelegram:
     def _member_update(self, user_id: int, old: str, new: str) -> None:
         chat = self._chats[user_id]
         bot = self._bot_user()
+
+        def member(status: str) -> dict[str, Any]:
+            # A banned ("kicked") member always carries until_date (0: for ever).
+            return {"status": status, "user": bot} | (
+                {"until_date": 0} if status == "kicked" else {}
+            )
+
         self.enqueue_update(
             {
                 "my_chat_member": {
                     "chat": chat.json(),
                     "from": chat.user,
                     "date": int(time.time()),
-                    "old_chat_member": {"status": old, "user": bot},
-                    "new_chat_member": {"status": new, "user": bot}
-                    | ({"until_date": 0} if new == "kicked" else {}),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
                 }
             }
         )
