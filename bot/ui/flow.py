@@ -9,7 +9,9 @@ dropped when the flow ends, however it ends.
 Several flows may be under way at once: a button of an older message can start another flow
 mid-flow (a pushed survey, "➕ New coupon" while registering a shop). The flow started last
 answers; the others wait, unchanged, and go on once it ends. PTB alone would let whichever
-was registered first take every update, so the newer flow could never get its answers."""
+was registered first take every update, so the newer flow could never get its answers.
+Typed commands and menu buttons start nothing mid-flow: the flow under way answers them
+("finish this step or /cancel"), whichever flow was registered first."""
 
 from __future__ import annotations
 
@@ -111,9 +113,15 @@ class Flow(ConversationHandler[Any]):
         check = super().check_update(update)
         if check is None or not isinstance(update, Update):
             return check
-        if self._application is None or not self.is_active(update):
-            return check  # starting: may start over flows under way
+        if self._application is None:
+            return check
+        if not self.is_active(update):  # starting: from a button even over flows under way
+            return check if update.callback_query or not self._others_active(update) else None
         return check if self._answers(update) else None
+
+    def _others_active(self, update: Update) -> bool:
+        assert self._application is not None
+        return any(f.is_active(update) for f in flows_of(self._application) if f is not self)
 
     def waits_for(self, update: Update) -> bool:
         """Whether this flow, waiting under a newer one, would have taken the update."""

@@ -96,3 +96,16 @@ async def test_cancelling_the_newer_flow_leaves_the_older_one_as_it_was(
     assert await Shop.filter(name="Third Noodles", category="dining").exists()
     await boss.send("/cancel")  # nothing is under way any more
     assert "nothing to cancel" in (await boss.reply()).text
+
+
+async def test_typed_commands_start_nothing_mid_flow(bot, tg: FakeTelegram) -> None:
+    await make_shop("Lao Wang Noodles")
+    boss = await owner(tg)
+    await boss.send("/newcoupon")
+    assert "New coupon for" in (await boss.reply()).text
+    await boss.send("/newshop")  # its flow comes first among the handlers: refused all the same
+    assert "finish this step" in (await boss.reply()).text
+    await boss.send("➕ New shop")  # the menu button, likewise
+    assert "finish this step" in (await boss.reply()).text
+    await boss.send("🎁 Free gift or service")
+    assert "short title" in (await boss.reply()).text
