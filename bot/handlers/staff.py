@@ -3,11 +3,8 @@
 The invited person opens the link, sees what a clerk may do, and joins with one tap; both are
 told, and each one's command menu follows their new role.
 
-Callback data (prefix `stf`), built and read only by `staff_data` / `parse_staff_data`, and
-validated on every press (the presser may manage that shop's staff; the row is a clerk):
-  stf:shop:<shop>    the staff list (in place)        stf:inv:<shop>    a new invitation link
-  stf:rm:<staff>     ask to remove a clerk            stf:rmok:<staff>  remove them
-  stf:join:<token>   the invited person joins         stf:nojoin:<token>  ... or does not
+Button data: bot/ui/buttons/staff.py (prefix `stf`), validated on every press (the presser may
+manage that shop's staff; the row is a clerk; the invitation token is looked up).
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ from contextlib import suppress
 from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -31,15 +27,23 @@ from bot.ui.base import (
     Context,
     Deps,
     answer,
-    current_user,
     deps,
     edit_in_place,
     expired,
-    int_arg,
     refusing,
     say,
     shop_to_manage,
 )
+from bot.ui.buttons.staff import (
+    ConfirmRemoveClerk,
+    DeclineStaff,
+    InviteClerk,
+    JoinStaff,
+    RemoveClerk,
+    StaffButton,
+    StaffList,
+)
+from bot.ui.callbacks import CallbackData
 from bot.ui.commands import publish_merchant_commands
 from bot.ui.flow import show_menu
 from bot.ui.keyboards import inline
@@ -48,28 +52,6 @@ from bot.views.coupons import local_time
 from bot.views.operator import is_operator
 
 log = logging.getLogger(__name__)
-
-PREFIX = "stf"
-#: Actions whose argument is a record id; `join` and `nojoin` carry an invitation token.
-ID_ACTIONS = frozenset({"shop", "inv", "rm", "rmok"})
-TOKEN_ACTIONS = frozenset({"join", "nojoin"})
-
-
-def staff_data(action: str, arg: int | str) -> str:
-    """Callback data of a staff button."""
-    return f"{PREFIX}:{action}:{arg}"
-
-
-def parse_staff_data(data: str) -> tuple[str, int | str] | None:
-    """(action, id or token) from a staff button's data; None for anything forged or stale."""
-    prefix, _, rest = data.partition(":")
-    action, _, arg = rest.partition(":")
-    if prefix != PREFIX or not arg or ":" in arg:
-        return None
-    if action in ID_ACTIONS:
-        number = int_arg(arg)
-        return None if number is None else (action, number)
-    return (action, arg) if action in TOKEN_ACTIONS else None
 
 
 def invite_link(bot_username: str, token: str) -> str:
@@ -94,9 +76,11 @@ def list_screen(
     parts = blocks([t(lang, "roles.list_title", shop=h(shop.name)), ""])
     parts += [block(_member_line(lang, m, viewer_id), drop=1) for m in members]
     parts += blocks(["", t(lang, "roles.clerk_can" if clerks else "roles.no_clerks")])
-    rows = [[(t(lang, "roles.invite_button"), staff_data("inv", shop.id))]]
+    rows: list[list[tuple[str, CallbackData]]] = [
+        [(t(lang, "roles.invite_button"), InviteClerk(shop_id=shop.id))]
+    ]
     rows += [
-        [(t(lang, "roles.remove_button", name=m.first_name), staff_data("rm", m.staff_id))]
+        [(t(lang, "roles.remove_button", name=m.first_name), RemoveClerk(staff_id=m.staff_id))]
         for m in clerks
     ]
     text = fit(parts, more=lambda count: t(lang, "limits.more_items", count=count)).html
@@ -105,17 +89,17 @@ def list_screen(
 
 async def staff_command(update: Update, context: Context) -> None:
     """/staff: the staff of the user's shop, or a choice when they own several."""
-    user = await current_user(update)
+    user = context.user
     shop = await shop_to_manage(
         update,
         user,
         permission=Permission.MANAGE_STAFF,
         choose_key="roles.pick_shop",
-        choice_data=lambda s: staff_data("shop", s.id),
+        choice_data=lambda s: StaffList(shop_id=s.id),
     )
     if shop is not None:
         text, markup = list_screen(user.language, *await staff.members(user.id, shop.id), user.id)
-        await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await say(update, text, reply_markup=markup)
 
 
 async def _show_list(update: Update, user: User, shop_id: int) -> bool:
@@ -143,7 +127,7 @@ async def _invite(update: Update, context: Context, user: User, shop_id: int) ->
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t(lang, "roles.share_button"), url=share)]]
     )
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await say(update, text, reply_markup=markup)
     return True
 
 
@@ -156,8 +140,8 @@ async def _ask_remove(update: Update, user: User, staff_id: int) -> bool:
     await answer(update)
     markup = inline(
         [
-            [(t(lang, "roles.remove_yes"), staff_data("rmok", staff_id))],
-            [(t(lang, "common.back"), staff_data("shop", clerk.shop.id))],
+            [(t(lang, "roles.remove_yes"), ConfirmRemoveClerk(staff_id=staff_id))],
+            [(t(lang, "common.back"), StaffList(shop_id=clerk.shop.id))],
         ]
     )
     text = t(lang, "roles.remove_confirm", name=h(clerk.first_name), shop=h(clerk.shop.name))
@@ -186,21 +170,21 @@ async def _remove(update: Update, context: Context, user: User, staff_id: int) -
 
 async def open_invite_link(update: Update, context: Context, token: str) -> None:
     """`/start staff_<token>`: what joining means, and a button to join (or a refusal)."""
-    user = await current_user(update)
+    user = context.user
     lang = user.language
     try:
         offer = await staff.preview_invite(token, user.id, now=clock.now())
     except StaffError as error:
-        await say(update, _invite_refusal(lang, error, html=True), parse_mode=ParseMode.HTML)
+        await say(update, _invite_refusal(lang, error, html=True))
         return
     text = t(lang, "roles.invited", inviter=h(offer.inviter_name), shop=h(offer.shop_name))
     markup = inline(
         [
-            [(t(lang, "roles.join_button", shop=offer.shop_name), staff_data("join", token))],
-            [(t(lang, "roles.decline_button"), staff_data("nojoin", token))],
+            [(t(lang, "roles.join_button", shop=offer.shop_name), JoinStaff(token=token))],
+            [(t(lang, "roles.decline_button"), DeclineStaff(token=token))],
         ]
     )
-    await say(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await say(update, text, reply_markup=markup)
 
 
 async def _join(update: Update, context: Context, user: User, token: str) -> bool:
@@ -252,13 +236,13 @@ async def _close(message: object, footer: str | None) -> None:
         return
     with suppress(BadRequest):  # too old to edit: the answer already told
         text = (message.text_html or "") + (f"\n\n{footer}" if footer else "")
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+        await message.edit_text(text, reply_markup=None)
 
 
 async def _tell(context: Context, user_id: int, text: str) -> None:
     """A note to the other person; one who blocked the bot simply does not get it."""
     with suppress(Forbidden, BadRequest):
-        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(user_id, text)
 
 
 async def _refresh_menu(context: Context, user_id: int) -> None:
@@ -272,26 +256,23 @@ async def _refresh_menu(context: Context, user_id: int) -> None:
 
 @refusing
 async def on_press(update: Update, context: Context) -> None:
-    """Every `stf:` button; forged or stale data changes nothing."""
-    user = await current_user(update)
-    query = update.callback_query
-    assert query is not None
-    parsed = parse_staff_data(query.data or "")
-    done = False
-    if parsed is not None:
-        action, arg = parsed
-        if action == "shop" and isinstance(arg, int):
-            done = await _show_list(update, user, arg)
-        elif action == "inv" and isinstance(arg, int):
-            done = await _invite(update, context, user, arg)
-        elif action == "rm" and isinstance(arg, int):
-            done = await _ask_remove(update, user, arg)
-        elif action == "rmok" and isinstance(arg, int):
-            done = await _remove(update, context, user, arg)
-        elif action == "join" and isinstance(arg, str):
-            done = await _join(update, context, user, arg)
-        elif action == "nojoin":
+    """Every staff button; stale data (a clerk already removed) changes nothing."""
+    user = context.user
+    match StaffButton.pressed(update):
+        case StaffList(shop_id=shop_id):
+            done = await _show_list(update, user, shop_id)
+        case InviteClerk(shop_id=shop_id):
+            done = await _invite(update, context, user, shop_id)
+        case RemoveClerk(staff_id=staff_id):
+            done = await _ask_remove(update, user, staff_id)
+        case ConfirmRemoveClerk(staff_id=staff_id):
+            done = await _remove(update, context, user, staff_id)
+        case JoinStaff(token=token):
+            done = await _join(update, context, user, token)
+        case DeclineStaff():
             done = await _decline(update, user)
+        case _:
+            done = False
     if not done:
         await expired(update, user.language)
 
@@ -299,4 +280,4 @@ async def on_press(update: Update, context: Context) -> None:
 def register(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
     deps.deep_links[INVITE_LINK_KIND] = open_invite_link
     app.add_handler(CommandHandler("staff", staff_command))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=StaffButton.pattern()))

@@ -18,5 +18,6 @@ from bot.ui.buttons import (  # noqa: F401  (registration)
     reviews,
     settings,
     shop,
+    staff,
     wallet,
 )
