@@ -173,8 +173,7 @@ def refusing(
         try:
             return await callback(update, context)
         except NotAllowed as error:
-            user = await current_user(update)
-            await refuse(update, user.language, error)
+            await refuse(update, context.user.language, error)
             return None
 
     return guarded
