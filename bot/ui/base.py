@@ -68,8 +68,9 @@ def deps(context: Context) -> Deps:
     return context.application.bot_data["deps"]
 
 
-#: The group `load_user` runs in: before every handler of the features (group 0 and later).
-LOAD_USER_GROUP = -1
+#: The group `load_user` runs in: before every other handler, the rule for edited messages
+#: (group -1, bot/handlers/common.py) included.
+LOAD_USER_GROUP = -2
 
 
 async def load_user(update: object, context: Context) -> None:
