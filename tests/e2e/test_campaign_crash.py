@@ -100,7 +100,8 @@ def persisted_state(path: Path) -> tuple[object, dict]:
     except (FileNotFoundError, EOFError, pickle.UnpicklingError):
         return None, {}
     state = data.get("conversations", {}).get("promo", {}).get((OWNER_ID, OWNER_ID))
-    return state, data.get("user_data", {}).get(OWNER_ID, {}).get("draft", {})
+    drafts = data.get("user_data", {}).get(OWNER_ID, {}).get("drafts", {})
+    return state, drafts.get("promo", {})
 
 
 async def until(predicate: Callable[[], object], timeout: float) -> None:  # noqa: ASYNC109

@@ -93,7 +93,7 @@ async def test_a_press_after_a_restart_that_lost_the_conversation_finds_the_camp
     ann = await follower(tg, 80, shop)
     _, confirm = await compose(boss, "Noodles at noon", "⭐ Your followers")
     data = send_data(confirm)
-    draft = dict(bot.app.user_data[boss.id]["draft"])  # as shown in the preview
+    draft = dict(bot.app.user_data[boss.id]["drafts"]["promo"])  # as shown in the preview
     persistence = bot.app.persistence
     await boss.press(confirm, text=SEND)
     launched, _progress, report = await boss.replies(3, timeout=15)
@@ -102,7 +102,7 @@ async def test_a_press_after_a_restart_that_lost_the_conversation_finds_the_camp
     # What a crash right after the press would have left on disk: the conversation at the
     # preview, with its draft and key.
     await persistence.update_conversation("promo", (boss.id, boss.id), CONFIRM)
-    await persistence.update_user_data(boss.id, {"draft": draft})
+    await persistence.update_user_data(boss.id, {"drafts": {"promo": draft}})
     await persistence.flush()
     await bot.start()
     await boss.press_data(confirm.message_id, data)
