@@ -18,8 +18,6 @@ async def test_typed_content_shows_as_typed_everywhere(bot, tg: FakeTelegram) ->
     ann = tg.user(40, first_name=NAME, language_code="en")
     await ann.send("/start")
     assert f"Hello {NAME}!" in (await ann.reply()).text
-    await ann.press(ann.last, text="🛍 I'm a customer")
-    await ann.replies(2)
 
     shop = await make_shop(SHOP, description="Fish & <chips>", address="1 <Main> St")
     await add_coupon(shop, title=COUPON, terms="<i>Dine-in</i> & takeaway")
