@@ -50,6 +50,8 @@ async def test_typed_content_shows_as_typed_everywhere(bot, tg: FakeTelegram) ->
     assert f"Your review of {SHOP} is posted" in (await ann.reply()).text
 
     boss = await customer(tg, OWNER_ID, "Owner")  # role chosen: no welcome in the way
+    told = await boss.reply()  # the owner hears of the new review
+    assert SHOP in told.text and NAME in told.text and "<3 & more" in told.text
     await boss.send("/myshop")
     assert SHOP in (await boss.reply()).text
     await boss.send("/coupons")
