@@ -377,7 +377,8 @@ async def test_preview_change_one_field_then_publish(bot, tg: FakeTelegram) -> N
     await fay.send("Fay's Wash & Fold")
     *_, page, again = await fay.replies(3, timeout=10)
     assert "Fay's Wash &amp; Fold" not in page.text and "Fay's Wash & Fold" in page.text
-    await fay.press_data(question.message_id, "nshop:ok")  # the older preview has expired
+    older = PreviewChoice(choice="ok").pack()
+    await fay.press_data(question.message_id, older)  # the older preview has expired
     assert "expired" in (await fay.callback_answer())["text"]
     await fay.press(again, data=PreviewChoice(choice="ok").pack())
     await fay.reply()

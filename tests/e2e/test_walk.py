@@ -10,6 +10,7 @@ from typing import Any
 from bot.config import Config
 from bot.models import CouponClaim, CouponKind, Review, Staff, StaffRole, User
 from bot.services.reviews import write_review
+from bot.ui.buttons.wallet import ClaimCoupon
 from tests.e2e.helpers import LAT, LNG, OWNER_ID, make_shop
 from tests.e2e.test_flash import launch_flash
 from tests.e2e.test_promo import NOON, follower
@@ -132,8 +133,9 @@ async def test_a_flash_copy_is_marked_everywhere_and_not_offered_on_the_page(
 
         page = await open_page(bob, shop)  # Bob was not in the push's audience
         assert [b for b in page.button_texts if b.startswith("🎟")] == ["🎟 Half-price noodles"]
-        assert f"cpn:claim:{template.id}" in page.callback_data
-        await bob.press_data(page.message_id, f"cpn:claim:{promotion.coupon_id}")  # an old page
+        assert ClaimCoupon(coupon_id=template.id).pack() in page.callback_data
+        old_page = ClaimCoupon(coupon_id=promotion.coupon_id).pack()
+        await bob.press_data(page.message_id, old_page)  # an old page
         assert "no longer available" in (await bob.callback_answer())["text"]
         assert not await CouponClaim.filter(user_id=81).exists()
 
@@ -270,9 +272,7 @@ class Counted:
         return await self.user.press(message, text=text)
 
 
-async def test_a_new_customer_claims_a_nearby_coupon_in_five_actions(
-    bot, tg: FakeTelegram
-) -> None:
+async def test_a_new_customer_claims_a_nearby_coupon_in_five_actions(bot, tg: FakeTelegram) -> None:
     near = await make_shop("Near Noodles", north_m=300)
     await make_shop("Mid Laundry", north_m=800, category="laundry")
     await add_coupon(near, title="¥5 off any noodles", kind=CouponKind.AMOUNT, value=500)
@@ -294,4 +294,3 @@ async def test_a_new_customer_claims_a_nearby_coupon_in_five_actions(
     assert card.method == "sendPhoto" and "Added to 🎟 My coupons" in (card.caption or "")
     assert await CouponClaim.filter(user_id=60, coupon__shop_id=near.id).count() == 1
     assert ann.actions <= 5, ann.actions
-
