@@ -27,6 +27,7 @@ from bot.models import CouponClaim, CouponKind, Review, Service, Shop, User
 from bot.services import coupons, follows, reviews
 from bot.services.users import ensure_user, set_roles
 from bot.services.visible import is_blank
+from bot.ui.buttons.wallet import ClaimCoupon
 from tests.e2e.conftest import OPERATOR_ID
 from tests.e2e.helpers import LAT, LNG, make_shop
 from tests.e2e.test_wallet import MORNING, frozen_at
@@ -263,7 +264,7 @@ async def customer_screens(tg: FakeTelegram, w: World) -> None:
     await ann.press(page, data=f"rv:l:{shop.id}:0")
     listed = await ann.reply()
     await edited(ann, listed, f"rv:p:{shop.id}:1")
-    await ann.press(page, data=f"cpn:claim:{w.coupon_id}")
+    await ann.press(page, data=ClaimCoupon(coupon_id=w.coupon_id).pack())
     await until(ann, lambda m: m.method == "sendPhoto")
     for command in ("/wallet", "/following", "/profile"):  # each answers with its buttons
         await ann.send(command)
@@ -314,7 +315,7 @@ async def merchant_screens(tg: FakeTelegram, w: World) -> None:
     await until(boss, lambda m: m.method == "sendPhoto")
     confirm = await until(boss, lambda m: data_with(m, "promo:send") is not None)
     await boss.press(confirm, data=data_with(confirm, "promo:send"))
-    push = await until(w.customer, lambda m: f"cpn:claim:{w.coupon_id}" in str(m.callback_data))
+    push = await until(w.customer, lambda m: f"wlt:claim:{w.coupon_id}:" in str(m.callback_data))
     assert push.method == "sendPhoto"
 
     await boss.send("/results")

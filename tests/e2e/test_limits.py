@@ -14,6 +14,7 @@ from PIL import Image
 
 from bot.clock import FrozenClock
 from bot.models import Service, Shop
+from bot.ui.buttons.shop import ServicePhoto
 from tests.e2e.helpers import OWNER_ID, make_shop
 from tests.e2e.test_promo import PHOTO, compose, follower, send_now
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, open_page, owner
@@ -149,7 +150,13 @@ async def test_service_photos_are_shown_on_request(bot, tg: FakeTelegram) -> Non
     assert picture.caption == "Beef <noodles> — ¥28.00\nSlow broth & beef.\n🏪 Photo Noodles"
 
     # A hidden service's photo, a forged or malformed button: politely expired, nothing sent.
-    for data in (f"shop:pic:{hidden.id}:0", "shop:pic:999999:0", "shop:svc:abc:0", "shop:svp:1"):
+    forged = (
+        ServicePhoto(service_id=hidden.id).pack(),
+        ServicePhoto(service_id=999999).pack(),
+        "shop:svc:abc:0",
+        "shop:svp:1",
+    )
+    for data in forged:
         await li.press_data(full.message_id, data)
         assert "已失效" in (await li.callback_answer())["text"], data
     assert len(li.inbox) == 4 and beef.id

@@ -191,3 +191,38 @@ def test_every_button_of_the_app_has_a_codec_and_a_handler(tmp_path: Path) -> No
         assert REGISTRY[root.__prefix__] is root  # one feature per prefix
         for kind in root.__kinds__.values():
             assert any(issubclass(kind, codec) for codec in covered), kind
+
+
+class Page(CallbackData, prefix="tpg"):
+    pass
+
+
+class OpenPage(Page, default=True):
+    shop_id: Id
+
+
+class TurnPage(Page, action="turn"):
+    shop_id: Id
+    page: int
+
+
+def test_a_features_default_kind_goes_without_an_action() -> None:
+    assert OpenPage(shop_id=5).pack() == "tpg:5"
+    assert TurnPage(shop_id=5, page=2).pack() == "tpg:turn:5:2"
+    assert Page.unpack("tpg:5") == OpenPage(shop_id=5)
+    assert Page.unpack("tpg:turn:5:2") == TurnPage(shop_id=5, page=2)
+    assert TurnPage.unpack("tpg:5") is None and OpenPage.unpack("tpg:turn:5:2") is None
+    for forged in ("tpg:turn:5", "tpg:x:5", "tpg:0", "tpg:5:1", "tpg"):
+        assert Page.unpack(forged) is None, forged
+
+
+def test_a_default_kind_must_not_read_as_an_action() -> None:
+    with pytest.raises(CallbackDataError, match="starts with a number"):
+
+        class ByName(Page, default=True):
+            name: str
+
+    with pytest.raises(CallbackDataError, match="already"):
+
+        class AnotherDefault(Page, default=True):
+            page: int
