@@ -27,6 +27,7 @@ from bot.models import CouponClaim, CouponKind, Review, Service, Shop, User
 from bot.services import coupons, follows, reviews
 from bot.services.users import ensure_user, set_roles
 from bot.services.visible import is_blank
+from bot.ui.buttons.newshop import PreviewChoice
 from bot.ui.buttons.wallet import ClaimCoupon
 from tests.e2e.conftest import OPERATOR_ID
 from tests.e2e.helpers import LAT, LNG, make_shop
@@ -346,8 +347,9 @@ async def registration_and_review(tg: FakeTelegram, w: World) -> None:
     await max_.send_photo(w.photo)
     done = await max_.reply()
     await max_.send(done.reply_keyboard[0][0])  # ✅ Done
-    question = await until(max_, lambda m: "nshop:ok" in m.callback_data)
-    await max_.press(question, data="nshop:ok")
+    publish = PreviewChoice(choice="ok").pack()
+    question = await until(max_, lambda m: publish in m.callback_data)
+    await max_.press(question, data=publish)
     await max_.reply()
     review = await until(w.operator, lambda m: data_with(m, "opr:view:") is not None)
     await w.operator.press(review, data=data_with(review, "opr:view:"))
