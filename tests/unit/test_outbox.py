@@ -3,12 +3,10 @@ leases, quiet hours, the daily limit on promotions, settling and progress."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db import start_db, stop_db
 from bot.models import Outbox, OutboxStatus, User
 from bot.services import outbox
 from bot.services.outbox import CampaignProgress, DeliveryPolicy, OutboxError
@@ -21,16 +19,6 @@ TEXT = {"text": {"en": "Half price today", "zh_Hans": "今天半价"}}
 def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
     """A May 2024 wall-clock time in Shanghai, as UTC."""
     return datetime(2024, 5, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[None]:
-    await start_db(db_url)
-    try:
-        await User.bulk_create([User(id=i, first_name=f"user{i}") for i in range(1, 11)])
-        yield
-    finally:
-        await stop_db()
 
 
 async def status_of(campaign: str, user_id: int) -> Outbox:

@@ -9,38 +9,25 @@ confirmation of an interrupted row still records it as SENT (it did arrive)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db import start_db, stop_db
-from bot.models import Outbox, OutboxStatus, User
+from bot.models import OutboxStatus
 from bot.services import outbox
 from bot.services.outbox import INTERRUPTED, CampaignProgress
+from tests.unit.test_outbox import status_of
 
 NOON = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, users' default zone
 NIGHT = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)  # 23:00 there: quiet hours
 TEXT = {"text": "Half price today"}
 
 
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[None]:
-    await start_db(db_url)
-    try:
-        await User.bulk_create([User(id=i, first_name=f"user{i}") for i in range(1, 11)])
-        yield
-    finally:
-        await stop_db()
-
-
-async def row(campaign: str, user_id: int) -> Outbox:
-    return await Outbox.get(campaign=campaign, user_id=user_id)
 
 
 async def state(campaign: str, user_id: int) -> tuple[str, str | None, bool]:
     """(status, error, leased) of one row."""
-    found = await row(campaign, user_id)
+    found = await status_of(campaign, user_id)
     return str(found.status), found.error, found.lease_until is not None
 
 
@@ -49,7 +36,7 @@ async def test_claimed_then_sent_row_by_row(db: None) -> None:
     claimed = {r.user_id: r for r in await outbox.claim_due(NOON, 10)}
     assert [await state("p", u) for u in (1, 2, 3)] == [("pending", None, True)] * 3
     await outbox.mark_sent(claimed[1].id, 71, NOON)  # Telegram accepted the first one
-    sent = await row("p", 1)
+    sent = await status_of("p", 1)
     assert (sent.status, sent.chat_message_id, sent.sent_at, sent.lease_until) == (
         OutboxStatus.SENT,
         71,
@@ -106,7 +93,7 @@ async def test_released_and_retried_rows_go_back_to_pending_unleased(db: None) -
     await outbox.mark_failed(claimed[3].id, "Bad Request: chat not found")
     assert await state("p", 1) == ("pending", None, False)
     assert await state("p", 2) == ("pending", "network: connect failed", False)
-    assert (await row("p", 2)).attempts == 1
+    assert (await status_of("p", 2)).attempts == 1
     assert await state("p", 3) == ("failed", "Bad Request: chat not found", False)
     assert await outbox.settle_interrupted() == 0  # nothing was left in flight
     assert [r.user_id for r in await outbox.claim_due(NOON, 10)] == [1]
