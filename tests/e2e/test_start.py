@@ -26,7 +26,7 @@ async def test_start_greets_a_customer_without_asking_a_role(bot, tg: FakeTelegr
     assert "/newshop" in welcome.text  # how shop owners begin
     assert not welcome.buttons  # no role question
     assert "📍 Nearby" in labels(welcome) and "🎟 My coupons" in labels(welcome)
-    assert "🏪 My shop" not in labels(welcome) and "🧾 Redeem a coupon" not in labels(welcome)
+    assert "🏪 My shop" not in labels(welcome) and "🧾 Counter" not in labels(welcome)
     user = await User.get(id=1)
     assert user.is_consumer and not user.is_merchant and user.role_chosen
 
