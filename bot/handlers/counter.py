@@ -93,8 +93,8 @@ FLOW = "counter"
 INPUT = "counter.input"  # waiting for a member number, a coupon code or a QR photo
 AMOUNT = "counter.amount"  # a card is shown: a typed amount records a purchase (or a top-up)
 ADJUST = "counter.adjust"  # owners: "+50 reason"
-#: Who works the counter: whoever may redeem coupons (owner and clerks).
-COUNTER = Permission.REDEEM
+#: Who may find a card and record a purchase at the counter (the owner and clerks).
+COUNTER = Permission.RECORD_PURCHASE
 MENU_LABELS = filters.Regex(any_label_pattern([*CONSUMER_MENU, *MERCHANT_MENU, "menu.help"]))
 NOT_TEXT_OR_PHOTO = ~filters.TEXT & ~filters.PHOTO & ~filters.COMMAND & ~CANCEL_LABEL
 KEY_BYTES = 9  # 12 URL-safe characters: unguessable, short enough for button data
@@ -271,7 +271,7 @@ async def open_card_link(update: Update, context: Context, token: str) -> None:
         await _card_outside_flow(update, context, scan)
         return
     try:
-        card_id = card_tokens.verify(token, clock.now())
+        card_id = await card_tokens.verify(token, clock.now())
     except CardError:
         card_id = None
     card = await MemberCard.get_or_none(id=card_id) if card_id else None
@@ -454,7 +454,7 @@ async def confirm_press(update: Update, context: Context) -> None:
             update, _plain(views.error_text(lang, error, user.timezone, config)), alert=True
         )
         return
-    if not result.fresh:
+    if result.replayed:
         await answer(update, t(lang, "counter.already"), alert=True)
         return
     await answer(update, t(lang, "counter.recorded_toast"))
@@ -474,11 +474,11 @@ def recorded_line(lang: str, facts: CardFacts, result: Any, now: Any, tz_name: s
         when=local_time(now, tz_name),
         name=h(facts.first_name),
         earned=result.points_earned,
-        points=result.points,
+        points=result.card.points,
     )
-    if result.upgraded_to:
+    if result.upgraded_to is not None:
         line += "\n" + t(
-            lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to)
+            lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to.name)
         )
     return line
 
@@ -595,7 +595,7 @@ async def topup_press(update: Update, context: Context) -> None:
             update, _plain(views.error_text(lang, error, user.timezone, config)), alert=True
         )
         return
-    if not result.fresh:
+    if result.replayed:
         await answer(update, t(lang, "counter.already"), alert=True)
         return
     await answer(update, t(lang, "counter.recorded_toast"))
@@ -605,11 +605,11 @@ async def topup_press(update: Update, context: Context) -> None:
         when=local_time(now, user.timezone),
         amount=views.money(pressed.cents, config),
         bonus=views.money(result.bonus_cents, config),
-        balance=views.money(result.balance_cents, config),
+        balance=views.money(result.card.balance_cents, config),
     )
-    if result.upgraded_to:
+    if result.upgraded_to is not None:
         done += "\n" + t(
-            lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to)
+            lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to.name)
         )
     await edit_in_place(query, (query.message.text_html or "") + "\n\n" + done, None)
     await views.send_topup_receipt(context, pressed.card_id, pressed.cents, result, now)
@@ -637,7 +637,7 @@ async def got_adjust(update: Update, context: Context) -> str | int:
     try:
         facts = await facts_of(state["card_id"], user)
         await require(user.id, facts.card.shop_id, Permission.ADJUST_POINTS)
-        result = await ledger.adjust_points(
+        await ledger.adjust_points(
             facts.card.id,
             user.id,
             delta,
@@ -652,6 +652,7 @@ async def got_adjust(update: Update, context: Context) -> str | int:
         await say(update, views.error_text(lang, error, user.timezone, config))
         return ADJUST
     shown = f"{delta:+d}"
+    points = (await MemberCard.get(id=facts.card.id)).points
     await say(
         update,
         t(
@@ -660,10 +661,10 @@ async def got_adjust(update: Update, context: Context) -> str | int:
             delta=shown,
             reason=h(reason),
             name=h(facts.first_name),
-            points=result.points,
+            points=points,
         ),
     )
-    await views.send_adjust_receipt(context, facts.card.id, shown, reason, result.points)
+    await views.send_adjust_receipt(context, facts.card.id, shown, reason, points)
     return END
 
 

@@ -424,7 +424,7 @@ async def alert_owner_if_suspicious(
     if owner is None:
         return
     lang = owner.language
-    if alert.kind == "card":
+    if alert.subject == "card":
         text = t(
             lang,
             "counter.alert_card",
