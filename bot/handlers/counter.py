@@ -37,6 +37,7 @@ from bot.models import MemberCard, User
 from bot.services import card_tokens, cards, ledger
 from bot.services import counter as counter_service
 from bot.services.cards import CardError
+from bot.services.codes import verify_check
 from bot.services.coupons import MAX_CENTS
 from bot.services.numbers import ascii_digits
 from bot.services.staff import NotAllowed, Permission, require, shops_where
@@ -186,10 +187,10 @@ async def answer_scan(update: Update, context: Context, scan: Scan | None) -> st
     try:
         card = await find_card(user, scan)
     except CardError as error:
-        if scan.kind == "number" and error.reason == "not_found":
-            # All digits, not a card here: perhaps a coupon code that happens to be digits.
-            if await present(update, context, user, scan.value) is None:
-                return END
+        # All digits but no card here: perhaps a coupon code that happens to be all digits.
+        digits_coupon = scan.kind == "number" and error.reason == "not_found"
+        if digits_coupon and await present(update, context, user, scan.value) is None:
+            return END
         await say(update, views.error_text(lang, error, user.timezone, config))
         return INPUT
     await show_card(update, context, card.id)
@@ -349,7 +350,7 @@ async def got_amount(update: Update, context: Context) -> str | int:
     cents = parse_price(text, MAX_CENTS // 100)
     if cents is None or cents == 0 or "card_id" not in state:
         scan = read_typed(text)
-        if scan.kind == "number" and len(scan.value) >= MIN_NUMBER_DIGITS or scan.kind != "number":
+        if _names_something(scan, text) or "card_id" not in state:
             return await answer_scan(update, context, scan)
         await say(update, t(lang, "counter.bad_amount", max=views.money(MAX_CENTS, config)))
         return AMOUNT
@@ -360,7 +361,7 @@ async def got_amount(update: Update, context: Context) -> str | int:
         return END
     key = new_key()
     if state.get("mode") == "topup":
-        bonus = await ledger.top_up_bonus(facts.card.shop_id, cents)
+        bonus = await counter_service.top_up_bonus(facts.card.shop_id, cents)
         screen = views.topup_screen(lang, facts, cents, bonus, key, config)
     else:
         choice = Choice(facts.card.id, cents, None, False, False, key)
@@ -373,16 +374,23 @@ async def got_amount(update: Update, context: Context) -> str | int:
 MIN_NUMBER_DIGITS = 8
 
 
+def _names_something(scan: Scan, text: str) -> bool:
+    """Whether text typed where an amount was expected is rather the next customer's card
+    number, a card link or a well-formed coupon code."""
+    if scan.kind == "number":
+        return len(scan.value) >= MIN_NUMBER_DIGITS
+    return scan.kind == "card" or verify_check(text)
+
+
 async def _purchase_screen(
     lang: str, facts: CardFacts, choice: Choice, config: Any
 ) -> tuple[str, Any]:
-    quote = await ledger.quote_purchase(
+    quote = await counter_service.quote_purchase(
         facts.card.id,
         choice.cents,
         coupon_claim_id=choice.claim_id,
         use_points=choice.points,
         use_value=choice.value,
-        now=clock.now(),
     )
     return views.purchase_screen(lang, facts, choice, quote, config)
 
@@ -501,13 +509,12 @@ async def _ask_approval(
     config = deps(context).config
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
-    quote = await ledger.quote_purchase(
+    quote = await counter_service.quote_purchase(
         facts.card.id,
         pressed.cents,
         coupon_claim_id=pressed.claim_id,
         use_points=pressed.points,
         use_value=pressed.value,
-        now=clock.now(),
     )
     now = clock.now()
     try:

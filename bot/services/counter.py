@@ -12,6 +12,7 @@ from typing import Literal
 from bot.models import (
     CardProgram,
     ClaimStatus,
+    CouponClaim,
     CouponStatus,
     LedgerEntry,
     LedgerKind,
@@ -19,12 +20,83 @@ from bot.models import (
     Purchase,
     SpendRequest,
     SpendStatus,
+    TopUpBonus,
 )
 from bot.services import coupons
 from bot.services.cards import CardError
 from bot.services.coupons import WalletItem
 
 RECENT = 8  # purchases and top-ups on the owner's list
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a purchase at the counter would come to, before staff confirm it."""
+
+    amount_cents: int
+    discount_percent: int
+    tier_discount_cents: int
+    coupon_discount_cents: int
+    max_points: int  # the most points this order may take (0: points cannot pay)
+    points: int  # points paying part (when chosen)
+    points_cents: int
+    value_cents: int  # stored value paying part (when chosen)
+    to_pay_cents: int  # left to pay in money
+    points_earned: int
+
+
+async def quote_purchase(
+    card_id: int,
+    amount_cents: int,
+    *,
+    coupon_claim_id: int | None,
+    use_points: bool,
+    use_value: bool,
+) -> Quote:
+    """The confirmation's figures, by the ledger's rules (bot/services/ledger.py): the tier's
+    discount, then the coupon's; points pay what the program allows (minimum order, most per
+    order, whole cents); stored value pays what is left; points are earned on whole currency
+    units paid after discounts, less what points paid."""
+    card = await MemberCard.get_or_none(id=card_id).select_related("tier")
+    if card is None:
+        raise CardError("not_found")
+    program = await CardProgram.get_or_none(shop_id=card.shop_id)  # type: ignore[attr-defined]
+    percent = card.tier.discount_percent
+    tier_off = amount_cents * percent // 100
+    coupon_off = 0
+    if coupon_claim_id is not None:
+        claim = await CouponClaim.get_or_none(id=coupon_claim_id).select_related("coupon")
+        if claim is not None:
+            coupon_off = min(
+                coupons.discount_of(claim.coupon, amount_cents - tier_off), amount_cents - tier_off
+            )
+    due = amount_cents - tier_off - coupon_off
+    per_unit = program.points_per_currency_unit_off if program is not None else 0
+    max_points = 0
+    if per_unit > 0 and amount_cents >= program.min_order_cents:  # type: ignore[union-attr]
+        max_points = min(card.points, due * per_unit // 100)
+        if program.max_points_per_order:  # type: ignore[union-attr]
+            max_points = min(max_points, program.max_points_per_order)  # type: ignore[union-attr]
+    points = max_points if use_points else 0
+    points_cents = points * 100 // per_unit if per_unit else 0
+    value = (
+        min(card.balance_cents, due - points_cents)
+        if use_value and program and program.stored_value
+        else 0
+    )
+    earned = (due - points_cents) // 100 * card.tier.points_per_unit
+    return Quote(
+        amount_cents=amount_cents,
+        discount_percent=percent,
+        tier_discount_cents=tier_off,
+        coupon_discount_cents=coupon_off,
+        max_points=max_points,
+        points=points,
+        points_cents=points_cents,
+        value_cents=value,
+        to_pay_cents=due - points_cents - value,
+        points_earned=max(0, earned),
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +209,17 @@ async def top_up_activity(entry_id: int) -> Activity:
         voided,
         True,  # type: ignore[attr-defined]
     )
+
+
+async def top_up_bonus(shop_id: int, cents: int) -> int:
+    """The bonus a top-up of `cents` brings: the best of the program's bonuses it reaches."""
+    program = await CardProgram.get_or_none(shop_id=shop_id)
+    if program is None:
+        return 0
+    bonuses = await TopUpBonus.filter(program_id=program.id, min_cents__lte=cents).values_list(
+        "bonus_cents", flat=True
+    )
+    return max(bonuses, default=0)
 
 
 async def purchase_by_key(key: str) -> Purchase | None:

@@ -20,7 +20,7 @@ from bot.i18n import t
 from bot.models import MemberCard, SpendRequest, User
 from bot.services import ledger
 from bot.services.cards import CardError
-from bot.services.counter import Activity
+from bot.services.counter import Activity, Quote
 from bot.services.coupons import WalletItem
 from bot.ui.base import Context, deps
 from bot.ui.buttons.counter import (
@@ -149,39 +149,38 @@ def purchase_screen(
     lang: str,
     facts: CardFacts,
     choice: Choice,
-    quote: object,
+    quote: Quote,
     config: Config,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """Record this purchase? Amount, discount, coupon, points or stored value paying part, what
     is left to pay and the points to earn; buttons toggling each choice, then ✅ Confirm."""
-    q = quote
     lines = [
         t(lang, "counter.confirm_title"),
         "",
         t(lang, "counter.line_customer", name=h(facts.first_name), tier=h(facts.tier_name)),
         t(lang, "counter.line_amount", amount=money(choice.cents, config)),
     ]
-    tier_discount = getattr(q, "tier_discount_cents", 0)
+    tier_discount = quote.tier_discount_cents
     if tier_discount:
         lines.append(
             t(
                 lang,
                 "counter.line_discount",
                 tier=h(facts.tier_name),
-                percent=getattr(q, "discount_percent", 0),
+                percent=quote.discount_percent,
                 amount=money(tier_discount, config),
             )
         )
     chosen = next((i for i in facts.coupons if i.claim.id == choice.claim_id), None)
     if chosen is not None:
         line = t(lang, "counter.line_coupon", title=h(chosen.coupon.title))
-        coupon_discount = getattr(q, "coupon_discount_cents", 0)
+        coupon_discount = quote.coupon_discount_cents
         if coupon_discount:
             line += f": −{money(coupon_discount, config)}"
         lines.append(line)
-    points = getattr(q, "points", 0)
+    points = quote.points
     if points:
-        value_of_points = getattr(q, "points_cents", 0)
+        value_of_points = quote.points_cents
         lines.append(
             t(
                 lang,
@@ -190,13 +189,11 @@ def purchase_screen(
                 amount=money(value_of_points, config),
             )
         )
-    value = getattr(q, "value_cents", 0)
+    value = quote.value_cents
     if value:
         lines.append(t(lang, "counter.line_value_paid", amount=money(value, config)))
-    lines.append(
-        t(lang, "counter.line_to_pay", amount=money(getattr(q, "to_pay_cents", 0), config))
-    )
-    lines.append(t(lang, "counter.line_earn", points=getattr(q, "points_earned", 0)))
+    lines.append(t(lang, "counter.line_to_pay", amount=money(quote.to_pay_cents, config)))
+    lines.append(t(lang, "counter.line_earn", points=quote.points_earned))
     if choice.pays_from_card:
         lines += ["", t(lang, "counter.approval_note")]
 
@@ -207,7 +204,7 @@ def purchase_screen(
         label = ("☑ " if on else "☐ ") + shorten(item.coupon.title, COUPON_LABEL_MAX)
         rows.append([(label, choice.option(claim_id=None if on else item.claim.id))])
     pay: list[tuple[str, CallbackData]] = []
-    max_points = getattr(q, "max_points", 0)
+    max_points = quote.max_points
     if max_points or choice.points:
         label = t(lang, "counter.pay_points", points=max_points)
         pay.append(

@@ -24,7 +24,7 @@ from bot.models import (
     TopUpBonus,
 )
 from bot.render.card import CardFace, render_card
-from bot.services import card_tokens, cards, ledger
+from bot.services import card_tokens, cards
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram

@@ -142,7 +142,7 @@ async def test_stale_approval_button(counter: Counter, frozen: FrozenClock) -> N
 
 
 async def test_someone_else_cannot_approve(counter: Counter, tg: FakeTelegram) -> None:
-    _, request = await ask_with_points(counter)
+    await ask_with_points(counter)
     ben: FakeUser = await customer(tg, 41, "Ben")
     request_id = (await SpendRequest.first()).id
     await ben.send("/help")

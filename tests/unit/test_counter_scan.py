@@ -23,7 +23,9 @@ def test_links_name_cards_and_coupons() -> None:
 
 
 def test_card_and_coupon_pictures_decode() -> None:
-    face = CardFace("Noodles", None, "Gold", "#d4af37", "6200123456", "https://t.me/b?start=card_tok3n")
+    face = CardFace(
+        "Noodles", None, "Gold", "#d4af37", "6200123456", "https://t.me/b?start=card_tok3n"
+    )
     assert decode_qr(render_card(face)) == Scan("card", "tok3n")
     code = normalize_code(generate_code())
     png = coupon_qr_png(f"https://t.me/b?start=redeem_{code}", code, "Tea")
