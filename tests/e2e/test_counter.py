@@ -127,7 +127,7 @@ async def test_typed_number_purchase_in_four_interactions(counter: Counter) -> N
 
 async def test_purchase_by_photo_of_the_card(counter: Counter) -> None:
     boss, card = counter.boss, counter.card
-    token = card_tokens.issue(card, MORNING)
+    token = await card_tokens.issue(card, MORNING)
     face = CardFace("Lao Wang Noodles", None, "Silver", "#9ca3af", card.number, qr_link(token))
     await boss.send_photo(render_card(face))  # 1
     screen = await card_screen(boss)
@@ -146,7 +146,7 @@ async def test_purchase_by_photo_of_the_card(counter: Counter) -> None:
 
 async def test_purchase_by_deep_link_and_upgrade(counter: Counter) -> None:
     boss, ann, card = counter.boss, counter.ann, counter.card
-    token = card_tokens.issue(card, MORNING)
+    token = await card_tokens.issue(card, MORNING)
     await boss.send(f"/start card_{token}")
     screen = await card_screen(boss)
     await boss.press(screen, text="🧾 Record purchase")
@@ -191,7 +191,7 @@ async def test_expired_qr_refused_typed_number_still_earns(
     counter: Counter, frozen: FrozenClock
 ) -> None:
     boss, card = counter.boss, counter.card
-    token = card_tokens.issue(card, MORNING)
+    token = await card_tokens.issue(card, MORNING)
     frozen.advance(hours=1)
     await boss.send(f"/start card_{token}")
     assert "expired" in (await boss.reply()).text
@@ -209,7 +209,7 @@ async def test_card_of_another_shop_refused(counter: Counter, tg: FakeTelegram) 
     await card_program(other)
     theirs = await cards.join(other.id, ANN, now=MORNING)
     boss = counter.boss
-    await boss.send(f"/start card_{card_tokens.issue(theirs, MORNING)}")
+    await boss.send(f"/start card_{await card_tokens.issue(theirs, MORNING)}")
     assert "another shop" in (await boss.reply()).text
     await boss.send("🧾 Counter")
     await boss.reply()
@@ -223,7 +223,7 @@ async def test_a_consumer_cannot_use_the_counter(counter: Counter, tg: FakeTeleg
     ben = await customer(tg, BEN, "Ben")
     await ann.send("/redeem")
     assert "redeemed by the shop's staff" in (await ann.reply()).text
-    token = card_tokens.issue(card, MORNING)
+    token = await card_tokens.issue(card, MORNING)
     await ben.send(f"/start card_{token}")
     refusal = await ben.reply()
     assert "for staff" in refusal.text or "counter" in refusal.text

@@ -53,7 +53,7 @@ async def test_start_in_chinese_and_merchants_get_the_counter(bot, tg: FakeTeleg
     await li.send("/start")
     menu = await li.reply()
     assert "欢迎回来" in menu.text
-    assert menu.reply_keyboard[2] == ["🧾 核销优惠券"]  # the counter first among shop rows
+    assert menu.reply_keyboard[2] == ["🧾 收银台"]  # the counter first among shop rows
     assert "🏪 我的店铺" in labels(menu) and "➕ 新店铺" in labels(menu)
     assert "📍 附近" in labels(menu)  # still a customer too
     await li.send("/help")
