@@ -222,7 +222,7 @@ async def find_for_counter(
     else:
         token = text.removeprefix("/start").strip().removeprefix("card_")
         try:
-            card_id = card_tokens.verify(token, now or clock.now())
+            card_id = await card_tokens.verify(token, now or clock.now())
         except CardError as error:
             if error.reason == "bad_qr" and not token:
                 raise CardError("not_found") from None

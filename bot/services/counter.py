@@ -22,11 +22,12 @@ from bot.models import (
     SpendStatus,
     TopUpBonus,
 )
-from bot.services import coupons
+from bot.services import coupons, ledger
 from bot.services.cards import CardError
 from bot.services.coupons import WalletItem
 
 RECENT = 8  # purchases and top-ups on the owner's list
+VOID_TOP_UP_KEY = "void-t:"  # see ledger.void_top_up / voided_top_up
 
 
 @dataclass(frozen=True)
@@ -61,30 +62,27 @@ async def quote_purchase(
     if card is None:
         raise CardError("not_found")
     program = await CardProgram.get_or_none(shop_id=card.shop_id)  # type: ignore[attr-defined]
-    percent = card.tier.discount_percent
-    tier_off = amount_cents * percent // 100
+    tier = card.tier
+    tier_off = ledger.tier_discount(tier, amount_cents)
     coupon_off = 0
     if coupon_claim_id is not None:
         claim = await CouponClaim.get_or_none(id=coupon_claim_id).select_related("coupon")
         if claim is not None:
-            coupon_off = min(
-                coupons.discount_of(claim.coupon, amount_cents - tier_off), amount_cents - tier_off
-            )
+            coupon_off = coupons.discount_of(claim.coupon, amount_cents - tier_off)
     due = amount_cents - tier_off - coupon_off
-    per_unit = program.points_per_currency_unit_off if program is not None else 0
     max_points = 0
-    if per_unit > 0 and amount_cents >= program.min_order_cents:  # type: ignore[union-attr]
-        max_points = min(card.points, due * per_unit // 100)
-        if program.max_points_per_order:  # type: ignore[union-attr]
-            max_points = min(max_points, program.max_points_per_order)  # type: ignore[union-attr]
+    if program is not None and program.points_per_currency_unit_off > 0:
+        if amount_cents >= program.min_order_cents:
+            max_points = min(card.points, due * program.points_per_currency_unit_off // 100)
+            if program.max_points_per_order:
+                max_points = min(max_points, program.max_points_per_order)
     points = max_points if use_points else 0
-    points_cents = points * 100 // per_unit if per_unit else 0
-    value = (
-        min(card.balance_cents, due - points_cents)
-        if use_value and program and program.stored_value
-        else 0
-    )
-    earned = (due - points_cents) // 100 * card.tier.points_per_unit
+    points_cents = ledger.points_value_cents(program, points) if program and points else 0
+    value = 0
+    if use_value and program is not None and program.stored_value:
+        value = max(0, min(card.balance_cents, due - points_cents))
+    percent = tier.discount_percent
+    earned = ledger.points_earned(tier, due - points_cents)
     return Quote(
         amount_cents=amount_cents,
         discount_percent=percent,
@@ -95,7 +93,7 @@ async def quote_purchase(
         points_cents=points_cents,
         value_cents=value,
         to_pay_cents=due - points_cents - value,
-        points_earned=max(0, earned),
+        points_earned=earned,
     )
 
 
@@ -130,11 +128,12 @@ async def _void_days(card: MemberCard) -> int:
 
 
 async def _voided_top_ups(card_id: int) -> set[int]:
-    """Top-up entries already reversed (their VOID entry names them by key)."""
+    """Top-up entries already reversed (the ledger keys a top-up's void `void-t:<entry id>`)."""
     keys = await LedgerEntry.filter(
-        card_id=card_id, kind=LedgerKind.VOID, key__startswith="void-topup-"
+        card_id=card_id, kind=LedgerKind.VOID, key__startswith=VOID_TOP_UP_KEY
     ).values_list("key", flat=True)
-    return {int(k.rsplit("-", 1)[1]) for k in keys if k and k.rsplit("-", 1)[1].isdigit()}
+    ids = (k.removeprefix(VOID_TOP_UP_KEY) for k in keys if k)
+    return {int(i) for i in ids if i.isdigit()}
 
 
 async def recent_activity(
