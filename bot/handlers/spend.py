@@ -18,6 +18,7 @@ from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import SpendRequest
+from bot.services import counter as counter_service
 from bot.services import ledger
 from bot.services.cards import CardError
 from bot.ui.base import Context, Deps, answer, expired, say
@@ -34,7 +35,7 @@ NOT_CANCEL = ~filters.COMMAND & ~CANCEL_LABEL
 
 async def _own_pending(request_id: int, user_id: int) -> SpendRequest | None:
     """The request if it is this customer's and still waiting for them."""
-    return await ledger.pending_spend_for(request_id, user_id, now=clock.now())
+    return await counter_service.pending_spend_for(request_id, user_id, now=clock.now())
 
 
 async def approve_press(update: Update, context: Context) -> str | int | None:

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import FrozenClock
-from bot.models import MemberCard, Purchase, SpendRequest, SpendStatus
+from bot.models import MemberCard, Purchase, SpendRequest, SpendStatus, User
 from bot.services import cards, ledger, passwords
+from bot.services.users import set_roles
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_counter import ANN, Counter, card_program, card_screen
 from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
@@ -38,6 +39,7 @@ async def counter(bot, tg: FakeTelegram, frozen: FrozenClock) -> Iterator[Counte
     await card_program(shop)
     ann = await customer(tg, ANN, "Ann")
     card = await cards.join(shop.id, ANN, now=MORNING)
+    await set_roles(await User.get(id=shop.owner_id), consumer=False, merchant=True)
     await passwords.set_password(card.id, PIN)
     await ledger.adjust_points(
         card.id, shop.owner_id, 2000, "welcome", key="t-welcome", now=MORNING
