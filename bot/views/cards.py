@@ -165,7 +165,7 @@ async def refresh_card(update: Update, context: Context, view: CardView) -> None
     png, name = await card_picture(context, view, lang)
     caption = fit(card_caption(view, lang, user.timezone, deps(context).config), CAPTION_MAX)
     await query.edit_message_media(
-        InputMediaPhoto(InputFile(png, filename=name), caption=caption.html),
+        InputMediaPhoto(png, caption=caption.html, filename=name),
         reply_markup=card_buttons(view, lang),
     )
 
