@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 import struct
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.models import BotSecret, MemberCard
 from bot.services.card_common import CardError, settings
@@ -68,8 +68,6 @@ async def verify(token: str, now: datetime) -> int:
 
 def expires_at(token: str) -> datetime | None:
     """When a well-formed token stops working (for "valid until …" under the QR)."""
-    from datetime import UTC
-
     try:
         raw = base64.urlsafe_b64decode(token + "=")
         return datetime.fromtimestamp(_LAYOUT.unpack(raw[: _LAYOUT.size])[1], UTC)

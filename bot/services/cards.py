@@ -216,17 +216,15 @@ async def find_for_counter(
     CardError not_found (no such card, or not a number nor a token), other_shop (a card of
     another shop), expired_qr / bad_qr (a stale or forged QR)."""
     text = text_or_token.strip()
-    number = parse_number(text)
-    if number is not None:
+    digits = "".join(ch for ch in ascii_digits(text) if ch not in " -")
+    if digits.isdigit():
+        number = parse_number(digits)
+        if number is None:
+            raise CardError("not_found")  # a mistyped number: its check digit says so
         card = await MemberCard.get_or_none(number=number).select_related("tier", "user")
     else:
         token = text.removeprefix("/start").strip().removeprefix("card_")
-        try:
-            card_id = card_tokens.verify(token, now or clock.now())
-        except CardError as error:
-            if error.reason == "bad_qr" and not token:
-                raise CardError("not_found") from None
-            raise
+        card_id = await card_tokens.verify(token, now or clock.now())
         card = await MemberCard.get_or_none(id=card_id).select_related("tier", "user")
     if card is None:
         raise CardError("not_found")

@@ -8,6 +8,7 @@ stored or returned.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,6 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from bot.models import MemberCard, PasswordReset, ResetStatus
 from bot.services import staff
@@ -83,7 +85,7 @@ async def has_password(card_id: int) -> bool:
 async def set_password(card_id: int, pin: str) -> None:
     """Set the card's password (first time, or after an approved reset); clears the count of
     wrong attempts. Refuses if one is set already (change_password asks for the old one)."""
-    hashed = hash_password(pin)
+    hashed = await asyncio.to_thread(hash_password, pin)
     changed = await MemberCard.filter(id=card_id, password_hash__isnull=True).update(
         password_hash=hashed, failed_attempts=0, locked_until=None
     )
@@ -95,7 +97,7 @@ async def set_password(card_id: int, pin: str) -> None:
 
 async def change_password(card_id: int, old: str, new: str, *, now: datetime) -> None:
     """Replace the password, proving the old one (wrong ones count towards the lock)."""
-    hashed = hash_password(new)
+    hashed = await asyncio.to_thread(hash_password, new)
     await check_password(card_id, old, now=now)
     await MemberCard.filter(id=card_id).update(password_hash=hashed)
 
@@ -122,7 +124,8 @@ async def check_password(card_id: int, pin: str, *, now: datetime) -> None:
         raise CardError("no_password")
     if card.locked_until is not None and card.locked_until > now:
         raise CardError("locked", until=card.locked_until)
-    if verify_password(pin, card.password_hash):
+    # scrypt is slow on purpose: off the event loop, so other chats are not kept waiting.
+    if await asyncio.to_thread(verify_password, pin, card.password_hash):
         await MemberCard.filter(id=card_id).update(failed_attempts=0)
         return
     cfg = settings()
@@ -169,8 +172,6 @@ async def _decide(reset_id: int, owner_id: int, status: ResetStatus) -> Password
     if reset is None:
         raise CardError("not_found")
     await staff.require(owner_id, reset.card.shop_id, Permission.RESET_PASSWORD)
-    from tortoise.transactions import in_transaction
-
     async with in_transaction():
         changed = await PasswordReset.filter(id=reset_id, status=ResetStatus.PENDING).update(
             status=status, decided_by_id=owner_id
