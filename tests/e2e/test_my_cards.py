@@ -21,24 +21,16 @@ from tests.e2e.helpers import LAT, LNG, OWNER_ID, make_shop
 from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
+from tests.ledger_check import assert_ledger_balanced
 
 PIN, NEW_PIN = "583920", "204816"
 
-try:  # cards-core's check that every balance equals its ledger's sum
-    from tests.ledger_check import assert_ledger_balanced
-except ImportError:  # pragma: no cover - until cards-core lands it
-    assert_ledger_balanced = None
 
 
 @pytest.fixture
 def frozen() -> Iterator[FrozenClock]:
     with frozen_at(MORNING) as stopped:
         yield stopped
-
-
-async def balanced() -> None:
-    if assert_ledger_balanced is not None:
-        await assert_ledger_balanced()
 
 
 async def member(shop: Shop, user_id: int, *, pin: str | None = None) -> MemberCard:
@@ -72,7 +64,7 @@ async def test_cards_sorted_by_home_else_by_last_use(
     assert "most recently used first" in heading.text
     assert "Far Laundry" in (first.caption or "") and "Corner Noodles" in (second.caption or "")
     assert "Points: 28" in (first.caption or "")
-    await balanced()
+    await assert_ledger_balanced()
 
     # Home saved near Corner Noodles: nearest first.
     await save_place(71, "home", LAT + 5_000 / 111_195, LNG)
@@ -146,7 +138,7 @@ async def test_history_is_paged(bot: BotRunner, tg: FakeTelegram, frozen: Frozen
         await ledger.record_purchase(
             shop.id, card, 1_000 + n, OWNER_ID, key=f"h{n}", now=frozen.now()
         )
-    await balanced()
+    await assert_ledger_balanced()
     _, picture = await my_cards(ann, 1)
 
     await ann.press(picture, text="📜 History")
