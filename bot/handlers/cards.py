@@ -43,6 +43,7 @@ from bot.views.cards import (
     history_screen,
     refresh_card,
     send_card,
+    show_own_card,
 )
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,6 @@ async def new_qr_press(update: Update, context: Context) -> None:
         return
     await answer(update, t(context.user.language, "cards.qr_refreshed"))
     await refresh_card(update, context, view)
-
-
-async def show_own_card(update: Update, context: Context, card_id: int) -> bool:
-    """The card as its image if it is the user's own; False (nothing sent) otherwise. The card
-    deep link calls it first (staff scanning someone else's card go to the counter)."""
-    card = await cards.card_by_id(card_id)
-    if card is None or card.user_id != context.user.id:
-        return False
-    await send_card(update, context, await cards.view_of(card))
-    return True
 
 
 async def open_card_link(update: Update, context: Context, token: str) -> None:

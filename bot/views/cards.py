@@ -19,7 +19,7 @@ from bot.formatting import format_price, h
 from bot.i18n import t
 from bot.models import CardProgram, LedgerEntry, LedgerKind
 from bot.render.card import CardFace, render_card
-from bot.services import card_tokens
+from bot.services import card_tokens, cards
 from bot.services.card_common import settings
 from bot.services.cards import CardView, display_number
 from bot.ui.base import Context, deps
@@ -153,6 +153,16 @@ async def send_card(update: Update, context: Context, view: CardView, *, note: s
         caption=fit(parts, CAPTION_MAX).html,
         reply_markup=card_buttons(view, lang),
     )
+
+
+async def show_own_card(update: Update, context: Context, card_id: int) -> bool:
+    """The card as its image if it is the user's own; False (nothing sent) otherwise. For the
+    card deep link: its holder opening it sees the card (staff scanning it get the counter)."""
+    card = await cards.card_by_id(card_id)
+    if card is None or card.user_id != context.user.id:
+        return False
+    await send_card(update, context, await cards.view_of(card))
+    return True
 
 
 async def refresh_card(update: Update, context: Context, view: CardView) -> None:
