@@ -24,7 +24,17 @@ from bot.models import MemberCard, User
 from bot.services import card_tokens, cards, my_cards, passwords
 from bot.services.cards import CardError, display_number
 from bot.services.staff import works_at
-from bot.ui.base import Context, Deps, answer, deps, edit_in_place, expired, refusing, say
+from bot.ui.base import (
+    Context,
+    Deps,
+    answer,
+    deps,
+    edit_in_place,
+    expired,
+    int_arg,
+    refusing,
+    say,
+)
 from bot.ui.buttons.cards import (
     CardHistory,
     CardPassword,
@@ -115,6 +125,14 @@ async def open_card_link(update: Update, context: Context, token: str) -> None:
         return
     if not await show_own_card(update, context, card_id):
         await say(update, t(lang, "cards.someone_elses"))
+
+
+async def open_own_card(update: Update, context: Context, token: str) -> None:
+    """The holder's own card by id, for the counter's card link (`mycard`): shows nothing of
+    anyone else's card."""
+    card_id = int_arg(token)
+    if card_id is None or not await show_own_card(update, context, card_id):
+        await say(update, t(context.user.language, "cards.someone_elses"))
 
 
 # ------------------------------------------------------------------------------ history
@@ -269,7 +287,10 @@ async def shop_page_card_row(shop_id: int, user: User) -> list[list[tuple[str, C
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     deps.shop_page_buttons.append(shop_page_card_row)
-    deps.deep_links["card"] = open_card_link
+    # The counter (cards-counter) answers card links itself when it is registered first, and
+    # hands the holder's own card to "mycard"; without it, card links are answered here.
+    deps.deep_links.setdefault("card", open_card_link)
+    deps.deep_links["mycard"] = open_own_card
     app.add_handler(CommandHandler("cards", cards_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.cards")), cards_command))
     app.add_handler(CallbackQueryHandler(open_press, pattern=OpenCard.pattern()))

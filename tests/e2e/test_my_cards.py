@@ -121,6 +121,13 @@ async def test_card_links_of_the_holder_and_of_someone_else(
     await bob.send("/start card_not-a-token")
     assert "not valid" in (await bob.reply()).text
 
+    # The counter's hand-over of a holder's own card (`mycard`): only to the holder.
+    await ann.send(f"/start mycard_{card.id}")
+    assert (await ann.reply()).method == "sendPhoto"
+    for link in (f"mycard_{card.id}", "mycard_x"):
+        await bob.send(f"/start {link}")
+        assert "belongs to someone else" in (await bob.reply()).text
+
     # Someone else's card buttons, forged: expired, nothing shown.
     await bob.press_data(mine.message_id, f"crd:qr:{card.id}")
     assert "expired" in (await bob.callback_answer())["text"]
