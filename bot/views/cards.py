@@ -184,15 +184,23 @@ async def refresh_card(update: Update, context: Context, view: CardView) -> None
 
 
 def entry_line(entry: LedgerEntry, lang: str, tz: str, config: Config) -> str:
-    """One history line: when, what moved."""
+    """One history line: when, what moved (a reason the shop gave, escaped, after it)."""
     kind = entry.kind
-    points = entry.points_delta
-    money = entry.amount_cents if kind in {LedgerKind.EARN} else abs(entry.balance_delta)
-    params = {
-        "points": f"{points:+d}" if kind in {LedgerKind.ADJUST, LedgerKind.VOID} else abs(points),
-        "amount": format_price(money if kind != LedgerKind.VOID else entry.balance_delta, config),
-    }
-    text = t(lang, f"cards.entry_{kind.value}", **params)
+    if kind == LedgerKind.VOID:
+        moved = []
+        if entry.points_delta:
+            moved.append(t(lang, "cards.void_points", points=f"{entry.points_delta:+d}"))
+        if entry.balance_delta:
+            amount = format_price(entry.balance_delta, config)
+            moved.append(t(lang, "cards.void_balance", amount=amount))
+        what = t(lang, "cards.list_separator").join(moved)
+        text = t(lang, "cards.entry_void", what=what)
+    elif kind == LedgerKind.ADJUST:
+        text = t(lang, "cards.entry_adjust", points=f"{entry.points_delta:+d}")
+    else:
+        money = entry.amount_cents if kind == LedgerKind.EARN else abs(entry.balance_delta)
+        amount = format_price(money, config)
+        text = t(lang, f"cards.entry_{kind.value}", points=abs(entry.points_delta), amount=amount)
     if entry.reason and kind in {LedgerKind.ADJUST, LedgerKind.VOID}:
         text += f" — {h(entry.reason)}"
     return f"{local_time(entry.created_at, tz)} · {text}"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import FrozenClock
-from bot.models import MemberCard, PasswordReset, ResetStatus, Shop, Staff, StaffRole
+from bot.models import CardProgram, MemberCard, PasswordReset, ResetStatus, Shop, Staff, StaffRole
 from bot.services import card_tokens, cards, ledger, passwords
 from bot.services.cards import CardError, display_number
 from bot.services.users import save_place
@@ -163,6 +163,34 @@ async def test_history_is_paged(bot: BotRunner, tg: FakeTelegram, frozen: Frozen
     await ann.press(page, text="◀")
     await ann.wait_for(lambda: len(page.edits) == 2)
     assert "card history (1/2)" in page.text
+
+
+async def test_history_names_every_kind_of_move(
+    bot: BotRunner, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Lao Wang Noodles")
+    program = await make_program(shop, stored_value=True)
+    await CardProgram.filter(id=program.id).update(points_expiry_months=1)
+    li = await customer(tg, 79, "李雷", "zh-hans")
+    card = await member(shop, 79)
+    now = frozen.now
+    await ledger.record_purchase(shop.id, card, 2_800, OWNER_ID, key="k1", now=now())
+    await ledger.top_up(card.id, OWNER_ID, 50_000, key="k2", now=now())
+    await ledger.adjust_points(card.id, OWNER_ID, 50, "生日<礼物>", key="k3", now=now())
+    second = await ledger.record_purchase(shop.id, card, 1_000, OWNER_ID, key="k4", now=now())
+    await ledger.void_purchase(second.purchase.id, OWNER_ID, now=now())
+    frozen.advance(days=40)
+    assert await ledger.expire_points(frozen.now()) > 0
+    await assert_ledger_balanced()
+
+    _, picture = await my_cards(li, 1)
+    await li.press(picture, text="📜 消费记录")
+    page = (await li.reply()).text
+    assert "会员卡记录（1/1）" in page
+    assert "消费 ¥28.00：积分 +28" in page and "充值 ¥500.00" in page
+    assert "店家调整积分 +50 — 生日<礼物>" in page  # the reason as typed, escaped on the way
+    assert "店家撤销：积分 -10" in page and "积分已过期" in page
+    assert page.index("积分已过期") < page.index("充值")  # newest first
 
 
 async def test_change_the_password_with_the_old_one(
