@@ -19,7 +19,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot import clock
-from bot.formatting import h
+from bot.formatting import format_price, h
 from bot.i18n import t
 from bot.models import CardProgram, Shop, User
 from bot.services import cards, passwords, users
@@ -73,9 +73,11 @@ async def open_join_link(update: Update, context: Context, token: str) -> None:
     if await _already_member(update, context, shop):
         return
     lines = [t(lang, "cards.join_intro", shop=h(shop.name)), ""]
-    tiers = await program.tiers.all().order_by("rank")
+    tiers = sorted(program.tiers, key=lambda tier: tier.rank)
     if tiers:
         lines.append(t(lang, "cards.intro_tiers", tiers=" · ".join(h(tier.name) for tier in tiers)))
+        unit = format_price(100, deps(context).config)
+        lines.append(t(lang, "cards.intro_earn", count=tiers[0].points_per_unit, unit=unit))
     if program.stored_value:
         lines.append(t(lang, "cards.intro_value"))
     lines += ["", sees_line(lang, shop.name, needed_fields(program))]

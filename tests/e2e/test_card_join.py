@@ -123,6 +123,7 @@ async def test_join_link_birthday_and_shops_without_a_card(
     await li.send(f"/start join_{shop.id}")
     intro = await li.reply()
     assert "Lily Hair 会员卡" in intro.text and "Silver · Gold" in intro.text
+    assert "每消费 ¥1.00 积 1 分" in intro.text
     assert "Lily Hair 能看到：您的名字、生日。" in intro.text
     await li.press(intro, text="💳 加入会员")
     _, _, ask = await li.replies(3)
@@ -135,6 +136,11 @@ async def test_join_link_birthday_and_shops_without_a_card(
     welcome, card_msg = await li.replies(2)
     assert "欢迎" in welcome.text and card_msg.method == "sendPhoto"
     assert (await User.get(id=63)).birthday == date(1990, 5, 21)
+
+    # The join link again, now that she is a member: her card.
+    await li.send(f"/start join_{shop.id}")
+    again = await li.reply()
+    assert again.method == "sendPhoto" and "您已经是 Lily Hair 的会员了" in (again.caption or "")
 
     for link in (f"join_{plain.id}", "join_abc", "join_99999"):
         await li.send(f"/start {link}")
