@@ -25,6 +25,7 @@ CONSUMER_COMMANDS = (
     "nearby",
     "search",
     "wallet",
+    "cards",
     "following",
     "profile",
     "settings",

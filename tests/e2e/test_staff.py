@@ -18,8 +18,8 @@ from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
 
-CONSUMER_MENU = ["start", "nearby", "search", "wallet", "following", "profile", "settings"]
-CONSUMER_MENU += ["help", "cancel"]
+CONSUMER_MENU = ["start", "nearby", "search", "wallet", "cards", "following", "profile"]
+CONSUMER_MENU += ["settings", "help", "cancel"]
 LINK = re.compile(r"https://t\.me/\w+\?start=staff_([\w-]+)")
 
 
