@@ -82,6 +82,7 @@ from bot.ui.flow import (
 )
 from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, menu_pattern
 from bot.views import counter as views
+from bot.views.cards import show_own_card
 from bot.views.counter import CardFacts, Choice
 from bot.views.coupons import local_time
 from bot.views.redeem import CARD_LINK_KIND, TRY_AGAIN, Scan, photo_scan, present, read_typed
@@ -267,28 +268,24 @@ async def open_card_link(update: Update, context: Context, token: str) -> None:
     opened their own → their card; anyone else → a polite refusal."""
     user = context.user
     lang = user.language
-    scan = Scan("card", token)
-    if await shops_where(user.id, COUNTER):
-        await _card_outside_flow(update, context, scan)
-        return
+    config = deps(context).config
+    staff_at = {shop.id for shop in await shops_where(user.id, COUNTER)}
     try:
         card_id = await card_tokens.verify(token, clock.now())
-    except CardError:
-        card_id = None
-    card = await MemberCard.get_or_none(id=card_id) if card_id else None
-    if card is not None and card.user_id == user.id:
-        await _show_own_card(update, context, card)
+    except CardError as error:
+        text = views.error_text(lang, error, user.timezone, config) if staff_at else None
+        await say(update, text or t(lang, "counter.not_your_card"))
+        return
+    card = await MemberCard.get_or_none(id=card_id)
+    if card is not None and card.shop_id in staff_at:  # type: ignore[attr-defined]
+        await show_card(update, context, card.id)
+        return
+    if card is not None and await show_own_card(update, context, card.id):
+        return
+    if staff_at:
+        await say(update, views.error_text(lang, CardError("other_shop"), user.timezone, config))
         return
     await say(update, t(lang, "counter.not_your_card"))
-
-
-async def _show_own_card(update: Update, context: Context, card: MemberCard) -> None:
-    """The holder opened their own card's link: their card, as /cards shows it."""
-    opener = deps(context).deep_links.get("mycard")
-    if opener is not None:
-        await opener(update, context, str(card.id))
-        return
-    await say(update, t(context.user.language, "counter.not_your_card"))
 
 
 # --------------------------------------------------------------------- card screen actions

@@ -71,11 +71,11 @@ async def quote_purchase(
             coupon_off = coupons.discount_of(claim.coupon, amount_cents - tier_off)
     due = amount_cents - tier_off - coupon_off
     max_points = 0
-    if program is not None and program.points_per_currency_unit_off > 0:
-        if amount_cents >= program.min_order_cents:
-            max_points = min(card.points, due * program.points_per_currency_unit_off // 100)
-            if program.max_points_per_order:
-                max_points = min(max_points, program.max_points_per_order)
+    points_pay = program is not None and program.points_per_currency_unit_off > 0
+    if points_pay and amount_cents >= program.min_order_cents:  # type: ignore[union-attr]
+        max_points = min(card.points, due * program.points_per_currency_unit_off // 100)  # type: ignore[union-attr]
+        if program.max_points_per_order:  # type: ignore[union-attr]
+            max_points = min(max_points, program.max_points_per_order)  # type: ignore[union-attr]
     points = max_points if use_points else 0
     points_cents = ledger.points_value_cents(program, points) if program and points else 0
     value = 0

@@ -232,6 +232,10 @@ async def test_a_consumer_cannot_use_the_counter(counter: Counter, tg: FakeTeleg
     assert "Ann" not in refusal.text and "Record purchase" not in refusal.button_texts
     await ben.send(card.number)
     assert "Record purchase" not in (await ben.reply()).button_texts
+    # The holder opening their own card's link sees their card (its picture), nothing more.
+    await ann.send(f"/start card_{token}")
+    own = await ann.reply()
+    assert own.photo is not None and "Record purchase" not in own.button_texts
     assert not await Purchase.exists()
 
 
