@@ -15,13 +15,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot import clock
-from bot.formatting import h
 from bot.i18n import t
 from bot.models import SpendRequest
 from bot.services import counter as counter_service
 from bot.services import ledger
 from bot.services.cards import CardError
-from bot.ui.base import Context, Deps, answer, expired, say
+from bot.ui.base import Context, Deps, answer, deps, expired, say
 from bot.ui.buttons.spend import ApproveSpend, DeclineSpend
 from bot.ui.flow import CANCEL_LABEL, END, Flow, add_flow, draft, flow_fallbacks, new_draft
 from bot.ui.secret_input import take_pin
@@ -66,15 +65,13 @@ async def got_pin(update: Update, context: Context) -> str | int:
     try:
         result = await ledger.approve_spend(request_id, user.id, pin, now=now)
     except CardError as error:
-        del pin
         return await _refused(update, context, request_id, error)
-    del pin
     request = await SpendRequest.get(id=request_id).select_related("card__user", "card__shop")
     await views.edit_message(
         context,
         user.id,
         request.customer_message_id,
-        _customer_header(request)
+        _customer_header(context, request)
         + "\n\n"
         + t(lang, "spend.approved", when=local_time(now, user.timezone)),
     )
@@ -106,6 +103,9 @@ async def _refused(
     if error.reason == "no_password":
         await say(update, t(lang, "spend.no_password"))
         return END
+    if error.reason in ("insufficient_points", "insufficient_balance", "too_much", "coupon"):
+        await say(update, t(lang, "spend.insufficient"))
+        return END
     await say(update, t(lang, "spend.expired"))
     if request is not None and error.reason == "expired":
         await _close_both(context, request, "expired", t(lang, "spend.expired"))
@@ -119,13 +119,15 @@ async def _close_both(
         context,
         request.card.user_id,
         request.customer_message_id,
-        _customer_header(request) + "\n\n" + customer_text,
+        _customer_header(context, request) + "\n\n" + customer_text,
     )
     await views.tell_staff_spend(context, request, outcome, clock.now(), None)
 
 
-def _customer_header(request: SpendRequest) -> str:
-    return t(request.card.user.language, "spend.request", shop=h(request.card.shop.name), amount="")
+def _customer_header(context: Context, request: SpendRequest) -> str:
+    """The request's first line (shop and amount), above its outcome."""
+    lang = request.card.user.language
+    return views.spend_summary_for_customer(lang, request, deps(context).config)
 
 
 async def decline_press(update: Update, context: Context) -> int | None:

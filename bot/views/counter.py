@@ -316,10 +316,6 @@ async def edit_message(
         )
 
 
-def customer_of(card: MemberCard) -> int:
-    return card.user_id  # type: ignore[attr-defined, no-any-return]
-
-
 def first_name(user: User) -> str:
     return user.first_name or "—"
 
