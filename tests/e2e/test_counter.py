@@ -329,3 +329,25 @@ async def test_coupon_from_the_card_screen(counter: Counter) -> None:
     await boss.press(listing, text="✅ Free tea")
     assert (await boss.callback_answer())["text"] == "✅ Redeemed"
     assert "was just used" in (await ann.reply()).text
+
+
+async def test_suspicious_activity_alerts_the_owner_once(counter: Counter, tg: FakeTelegram) -> None:
+    """Over the shop's daily limit (here 2) the owner hears once, in their own words."""
+    await CardProgram.filter(shop_id=counter.shop.id).update(daily_alert_limit=2)
+    zhou = await customer(tg, CLERK, "Zhou")
+    await Staff.create(shop=counter.shop, user_id=CLERK, role=StaffRole.CLERK)
+    boss = counter.boss
+    await zhou.send("🧾 Counter")
+    await zhou.reply()
+    for amount in ("10", "11", "12", "13"):
+        await zhou.send(counter.card.number)
+        await card_screen(zhou)
+        await zhou.send(amount)
+        await confirm(zhou, await zhou.reply())
+        await counter.ann.reply()  # her receipt
+        await zhou.send("🧾 Counter")
+        await zhou.reply()
+    alerts = [m for m in boss.inbox if "unusual activity" in (m.text or "")]
+    assert len(alerts) == 1
+    assert "3 transactions today on Ann's card" in alerts[0].text
+    assert await Purchase.filter(card_id=counter.card.id).count() == 4
