@@ -353,6 +353,8 @@ async def send_receipt(context: Context, card_id: int, result: Any, now: datetim
         lines.append(
             t(lang, "counter.receipt_value_spent", amount=money(purchase.value_spent_cents, config))
         )
+    if purchase.points_spent or purchase.value_spent_cents:
+        lines.append(t(lang, "counter.receipt_paid", amount=money(result.due_cents, config)))
     lines.append(
         t(lang, "counter.receipt_points", earned=purchase.points_earned, points=card.points)
     )
@@ -462,15 +464,47 @@ async def tell_staff_spend(
             text += "\n" + t(lang, "counter.upgraded", name=name, tier=h(card.tier.name))
     else:
         text = t(lang, f"counter.spend_{outcome}", name=name)
+    config = deps(context).config
     summary = t(
-        lang,
-        "counter.spend_summary",
-        name=name,
-        amount=money(request.amount_cents, deps(context).config),
+        lang, "counter.spend_summary", name=name, amount=money(request.amount_cents, config)
     )
+    if outcome == "approved":
+        summary += "\n" + "\n".join(paid_lines(lang, result, config))
     await edit_message(
         context, request.staff_chat_id, request.staff_message_id, summary + "\n\n" + text
     )
+
+
+def paid_lines(lang: str, result: Any, config: Config) -> list[str]:
+    """How a recorded purchase was paid, for the staff: discount, points, stored value and the
+    money left to take at the till."""
+    purchase = result.purchase
+    lines = []
+    if purchase.discount_cents:
+        lines.append(
+            t(lang, "counter.receipt_discount", amount=money(purchase.discount_cents, config))
+        )
+    points_cents = (
+        purchase.amount_cents
+        - purchase.discount_cents
+        - purchase.value_spent_cents
+        - result.due_cents
+    )
+    if purchase.points_spent:
+        lines.append(
+            t(
+                lang,
+                "counter.line_points_paid",
+                points=purchase.points_spent,
+                amount=money(points_cents, config),
+            )
+        )
+    if purchase.value_spent_cents:
+        lines.append(
+            t(lang, "counter.line_value_paid", amount=money(purchase.value_spent_cents, config))
+        )
+    lines.append(t(lang, "counter.line_to_pay", amount=money(result.due_cents, config)))
+    return lines
 
 
 def spend_summary_for_customer(lang: str, request: SpendRequest, config: Config) -> str:

@@ -86,7 +86,9 @@ async def test_approve_with_password(counter: Counter) -> None:
     await ann.wait_for(lambda: "Approved" in (request.text or ""))
     receipt = await ann.reply()
     assert "¥58.00" in receipt.text and "Points used: 2000" in receipt.text
+    assert "Paid at the counter: ¥38.00" in receipt.text
     await boss.wait_for(lambda: "approved" in (sure.text or ""))
+    assert "To pay now: ¥38.00" in sure.text and "Paid with 2000 points: −¥20.00" in sure.text
     assert not sure.buttons and not request.buttons
     purchase = await Purchase.get(card_id=counter.card.id)
     assert purchase.points_spent == 2000
