@@ -331,7 +331,9 @@ async def test_coupon_from_the_card_screen(counter: Counter) -> None:
     assert "was just used" in (await ann.reply()).text
 
 
-async def test_suspicious_activity_alerts_the_owner_once(counter: Counter, tg: FakeTelegram) -> None:
+async def test_suspicious_activity_alerts_the_owner_once(
+    counter: Counter, tg: FakeTelegram
+) -> None:
     """Over the shop's daily limit (here 2) the owner hears once, in their own words."""
     await CardProgram.filter(shop_id=counter.shop.id).update(daily_alert_limit=2)
     zhou = await customer(tg, CLERK, "Zhou")
