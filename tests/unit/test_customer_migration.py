@@ -71,8 +71,7 @@ async def purchase_at_0001(shop_id: int, user_id: int, amount_cents: int, at: da
     conn = connections.get("default")
     values = "$1, $2, $3, $4" if conn.capabilities.dialect == "postgres" else "?, ?, ?, ?"
     await conn.execute_query(
-        "INSERT INTO purchases (shop_id, user_id, amount_cents, created_at) "
-        f"VALUES ({values})",
+        f"INSERT INTO purchases (shop_id, user_id, amount_cents, created_at) VALUES ({values})",
         [shop_id, user_id, amount_cents, at],
     )
 
