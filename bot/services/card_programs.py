@@ -12,6 +12,7 @@ retroactively: nobody is downgraded by a redesign.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -177,7 +178,7 @@ def validate(draft: ProgramDraft) -> list[Problem]:
         if tiers[i].threshold_spend_cents <= tiers[i - 1].threshold_spend_cents:
             problems.append(Problem("thresholds_order", {"tier": i, "name": tiers[i].name}))
     topups = [(i, t.threshold_topup_cents) for i, t in enumerate(tiers) if t.threshold_topup_cents]
-    for (_, lower), (i, higher) in zip(topups, topups[1:], strict=False):
+    for (_, lower), (i, higher) in itertools.pairwise(topups):
         if higher is not None and lower is not None and higher <= lower:
             problems.append(Problem("topup_order", {"tier": i, "name": tiers[i].name}))
     if topups and not draft.stored_value:
@@ -291,7 +292,10 @@ async def save(shop_id: int, owner_id: int, draft: ProgramDraft, now: datetime) 
         await Reward.filter(program_id=program.id).delete()
         for reward in draft.rewards:
             await Reward.create(
-                program=program, name=reward.name, points=reward.points, service_id=reward.service_id
+                program=program,
+                name=reward.name,
+                points=reward.points,
+                service_id=reward.service_id,
             )
         await TopUpBonus.filter(program_id=program.id).delete()
         for bonus in sorted(draft.top_up_bonuses, key=lambda b: b.min_cents):
