@@ -12,11 +12,13 @@ so a restart mid-flow resumes it. Only the latest screen's buttons work; Save sa
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import clock
@@ -329,7 +331,8 @@ async def screen(
             ("phone", prog.need_phone),
             ("birthday", prog.need_birthday),
         ):
-            label = f"{_mark(on)} {t(lang, f'cardprog.field_{flag}')}"
+            name = t(lang, f"cardprog.field_{flag}")
+            label = f"{_mark(on)} {name[:1].upper()}{name[1:]}"
             rows.append([(label, CardToggle(flag=flag))])  # type: ignore[arg-type]
         rows.append(
             [
@@ -391,6 +394,7 @@ async def show(update: Update, context: Context, user: User, section: str) -> st
     caption = fit_html(summary(lang, prog, d["shop_name"], config) + "\n\n" + text, CAPTION_MAX)
     chat = update.effective_chat
     assert chat is not None
+    await _retire(context, chat.id, d.get("screen"))
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     index = min(d.get("tier", 0), len(prog.tiers) - 1)
     tier = prog.tiers[index]
@@ -410,6 +414,14 @@ async def show(update: Update, context: Context, user: User, section: str) -> st
     )
     d["screen"] = sent.message_id
     return SCREEN
+
+
+async def _retire(context: Context, chat_id: int, message_id: int | None) -> None:
+    """Take the buttons off the previous screen: only the latest one works."""
+    if message_id is None:
+        return
+    with contextlib.suppress(BadRequest):  # already without buttons, or gone
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
 
 # ----------------------------------------------------------------------------- starting
@@ -480,7 +492,6 @@ async def press(update: Update, context: Context) -> str | int | None:
         await answer(update, t(lang, toast), alert=True)
         return None
     await answer(update)
-    await query.edit_message_reply_markup(None)
     keep(context, prog)
     if section.startswith("ask:"):
         return await ask(update, context, user, section.removeprefix("ask:"))
@@ -671,7 +682,7 @@ async def apply_typed(
         if service is None:
             return "cardprog.bad_service", {}
         if not whole or whole > card_programs.MAX_POINTS:
-            return "cardprog.bad_whole", {"max": f"{card_programs.MAX_POINTS:,}"}
+            return "cardprog.bad_reward_points", {"max": f"{card_programs.MAX_POINTS:,}"}
         name = service.name[: card_programs.REWARD_NAME_MAX]
         prog.rewards.append(RewardDraft(name=name, points=whole, service_id=service.id))
     elif field == "bonus":
