@@ -106,6 +106,7 @@ FEATURES = (
     "bot.flows.catalog",
     "bot.handlers.poster",
     "bot.flows.coupons",
+    "bot.flows.card_program",
     "bot.handlers.redeem",
     "bot.handlers.wallet",
     "bot.flows.card_join",
