@@ -26,7 +26,6 @@ from tests.ledger_check import assert_ledger_balanced
 PIN, NEW_PIN = "583920", "204816"
 
 
-
 @pytest.fixture
 def frozen() -> Iterator[FrozenClock]:
     with frozen_at(MORNING) as stopped:
