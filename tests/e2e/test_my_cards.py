@@ -10,7 +10,16 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import FrozenClock
-from bot.models import CardProgram, MemberCard, PasswordReset, ResetStatus, Shop, Staff, StaffRole
+from bot.models import (
+    CardProgram,
+    MemberCard,
+    PasswordReset,
+    ResetStatus,
+    Shop,
+    Staff,
+    StaffRole,
+    Tier,
+)
 from bot.services import card_tokens, cards, ledger, passwords
 from bot.services.cards import CardError, display_number
 from bot.services.users import save_place
@@ -306,3 +315,25 @@ async def test_reset_refused_and_wrong_current_passwords_lock(
     assert (await MemberCard.get(id=card.id)).locked_until is not None
     _, picture = await my_cards(ann, 1)
     assert "Spending is locked until 2030-03-01 10:15" in (picture.caption or "")
+
+
+async def test_longest_names_and_reasons_fit_telegram(
+    bot: BotRunner, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    """Every field at its maximum, full of HTML specials, emoji and CJK: the card's caption
+    and a full history page are accepted (the fake refuses what Telegram would)."""
+    name = ("<b>&😀中" * 20)[:64]
+    shop = await make_shop(name)
+    program = await make_program(shop)
+    await Tier.filter(program_id=program.id).update(name="👩‍👩‍👧<&>" * 2)
+    ann = await customer(tg, 81)
+    card = await member(shop, 81)
+    reason = ("<i>&amp;😀中文" * 30)[:200]
+    for n in range(12):
+        await ledger.adjust_points(card.id, OWNER_ID, 10 + n, reason, key=f"a{n}", now=MORNING)
+    _, picture = await my_cards(ann, 1)
+    assert name in (picture.caption or "")
+    await ann.press(picture, text="📜 History")
+    page = await ann.reply()
+    assert page.text.count(reason) == 10
+    await assert_ledger_balanced()
