@@ -106,6 +106,7 @@ FEATURES = (
     "bot.flows.catalog",
     "bot.handlers.poster",
     "bot.flows.coupons",
+    "bot.flows.card_program",
     "bot.handlers.counter",
     "bot.handlers.redeem",
     "bot.handlers.spend",

@@ -115,10 +115,10 @@ async def start(update: Update, context: Context) -> str | int:
     fields = needed_fields(program)
     missing = [f for f in fields if f in users.missing_profile_fields(user)]
     new_draft(context, FLOW, shop_id=shop_id, queue=missing)
-    intro = t(lang, "cards.join_intro", shop=h(shop.name))
-    await say(update, f"{intro}\n{sees_line(lang, shop.name, fields)}")
+    lines = [t(lang, "cards.join_intro", shop=h(shop.name)), sees_line(lang, shop.name, fields)]
     if missing:
-        await say(update, t(lang, "cards.for_the_card"))
+        lines += ["", t(lang, "cards.for_the_card")]
+    await say(update, "\n".join(lines))
     return await _next(update, context, program)
 
 

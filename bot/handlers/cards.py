@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import clock
@@ -263,8 +263,8 @@ async def _tell_holder(context: Context, holder: User, card: MemberCard, *, appr
         text, markup = t(lang, "cards.reset_refused", shop=shop), None
     try:
         await context.bot.send_message(holder.id, text, reply_markup=markup)
-    except Forbidden:
-        log.info("card holder %s blocked the bot: reset decision not delivered", holder.id)
+    except TelegramError as exc:  # blocked the bot, or never opened it
+        log.info("card holder %s not told of a reset decision (%s)", holder.id, type(exc).__name__)
 
 
 # ----------------------------------------------------------------------------- shop page

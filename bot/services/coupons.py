@@ -37,8 +37,10 @@ from bot.models import (
     CouponKind,
     CouponStatus,
     CustomerEvent,
+    MemberCard,
     Shop,
     ShopStatus,
+    Tier,
 )
 from bot.services import customers, staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
@@ -146,7 +148,9 @@ async def create_coupon(
         raise CouponError("bad_days", max=MAX_VALID_DAYS)
     if flash_ends_at is not None and valid_from is not None and flash_ends_at <= valid_from:
         raise CouponError("bad_flash")
-    if audience == Audience.TIER and audience_tier is None:
+    if audience == Audience.TIER and (
+        audience_tier is None or not await Tier.exists(id=audience_tier, program__shop_id=shop_id)
+    ):
         raise CouponError("bad_audience")
     if not await Shop.exists(id=shop_id):
         raise CouponError("not_found")
@@ -259,7 +263,8 @@ async def claim(
     coupon_id: int, user_id: int, *, now: datetime, promotion_id: int | None = None
 ) -> CouponClaim:
     """Put one unit of the coupon in the user's wallet, or CouponError: not_found, ended,
-    own_shop, paused, not_started, expired, limit_reached, sold_out, not_eligible.
+    own_shop, paused, not_started, expired, limit_reached, sold_out, not_eligible, tier_needed
+    (`tier`: the name of the card tier needed, that or higher).
 
     The claim's `coupon` is the coupon as this claim left it: `is_exhausted(claim.coupon)`
     tells the caller that this claim took the last unit (time to end a flash deal)."""
@@ -294,17 +299,28 @@ async def ensure_claimable(coupon: Coupon, user_id: int, *, now: datetime) -> No
     if is_exhausted(coupon):
         raise CouponError("sold_out")
     if not await is_eligible(coupon, user_id):
+        if coupon.audience == Audience.TIER:  # "tier_needed": say which tier (or above)
+            needed = await Tier.get_or_none(id=coupon.audience_tier or 0)
+            raise CouponError("tier_needed", tier=needed.name if needed else "")
         raise CouponError("not_eligible", audience=coupon.audience)
 
 
 async def is_eligible(coupon: Coupon, user_id: int) -> bool:
     """The audience rule, in one place. Everyone: yes. New customers: first-time at the shop
     for this coupon (bot.services.customers.is_first_time; the claim transaction enforces it
-    again). A card tier: no one, until membership cards exist."""
+    again). A card tier: members of the shop's card in that tier or a higher one (by rank)."""
     if coupon.audience == Audience.EVERYONE:
         return True
     if coupon.audience == Audience.NEW_CUSTOMERS:
         return await customers.is_first_time(coupon.shop_id, user_id, coupon_id=coupon.id)
+    if coupon.audience == Audience.TIER and coupon.audience_tier is not None:
+        needed = await Tier.get_or_none(id=coupon.audience_tier)
+        card = await MemberCard.get_or_none(shop_id=coupon.shop_id, user_id=user_id)
+        if needed is None or card is None:
+            return False
+        held = await Tier.get_or_none(id=card.tier_id)  # type: ignore[attr-defined]
+        same_program = held is not None and held.program_id == needed.program_id  # type: ignore[attr-defined]
+        return same_program and held.rank >= needed.rank  # type: ignore[union-attr]
     return False
 
 

@@ -8,8 +8,6 @@ fresh one in place. The typed member number keeps working for earning points."""
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message, Update
 from telegram.constants import ChatAction
 
@@ -18,7 +16,6 @@ from bot.config import Config
 from bot.formatting import format_price, h
 from bot.i18n import t
 from bot.models import CardProgram, LedgerEntry, LedgerKind
-from bot.render.card import CardFace, render_card
 from bot.services import card_tokens, cards
 from bot.services.card_common import settings
 from bot.services.cards import CardView, display_number
@@ -27,6 +24,7 @@ from bot.ui.buttons.cards import CardHistory, CardPassword, NewQr, SetPin
 from bot.ui.callbacks import CallbackData
 from bot.ui.keyboards import inline
 from bot.ui.text import CAPTION_MAX, Block, block, blocks, fit
+from bot.views.card_faces import card_png
 from bot.views.coupons import local_time
 
 #: History lines per page.
@@ -122,18 +120,19 @@ def card_buttons(view: CardView, lang: str) -> InlineKeyboardMarkup:
 
 
 async def card_picture(context: Context, view: CardView, lang: str) -> tuple[bytes, str]:
-    """The card face with a freshly issued QR token, and the file name to send it under."""
+    """The card face (bot/views/card_faces.py, as the owner's /card previews draw it) with a
+    freshly issued QR token, and the file name to send it under."""
     token = await card_tokens.issue(view.card, clock.now())
-    face = CardFace(
+    png = await card_png(
+        context.bot,
+        shop_id=view.shop.id,
         shop_name=view.shop.name,
-        shop_photo=None,
         tier_name=view.tier.name,
         colour=view.tier.colour,
         member_number=view.card.number,
         qr_payload=card_link(deps(context).bot_username, token),
-        labels={"number": t(lang, "cards.face_number"), "tier": t(lang, "cards.face_tier")},
+        lang=lang,
     )
-    png = await asyncio.to_thread(render_card, face)
     return png, f"card-{view.card.number}.png"
 
 

@@ -10,7 +10,16 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import FrozenClock
-from bot.models import CardProgram, MemberCard, PasswordReset, ResetStatus, Shop, Staff, StaffRole
+from bot.models import (
+    CardProgram,
+    MemberCard,
+    PasswordReset,
+    ResetStatus,
+    Shop,
+    Staff,
+    StaffRole,
+    Tier,
+)
 from bot.services import card_tokens, cards, ledger, passwords
 from bot.services.cards import CardError, display_number
 from bot.services.users import save_place
@@ -239,6 +248,10 @@ async def test_reset_approved_by_the_owner(
     request = await boss.reply()
     assert f"card No. {display_number(card.number)}" in request.text and "Ann" in request.text
     reset = await PasswordReset.get(card_id=card.id)
+    frozen.advance(minutes=1)
+    await ann.press(menu, text="❓ Forgot password")  # again: the request is already waiting
+    assert "already waiting" in (await ann.callback_answer())["text"]
+    assert await PasswordReset.filter(card_id=card.id).count() == 1
 
     # A clerk or the customer pressing the owner's button (forged): refused, nothing changes.
     approve = DecideReset(reset_id=reset.id, approve=True).pack()
@@ -267,3 +280,60 @@ async def test_reset_approved_by_the_owner(
     assert "Password set" in done.text
     card = await MemberCard.get(id=card.id)
     assert passwords.verify_password(NEW_PIN, card.password_hash or "")
+
+
+async def test_reset_refused_and_wrong_current_passwords_lock(
+    bot: BotRunner, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Lao Wang Noodles")
+    await make_program(shop, points_off=100)
+    ann = await customer(tg, 80, "Ann")
+    boss = await owner(tg)
+    card = await member(shop, 80, pin=PIN)
+    _, picture = await my_cards(ann, 1)
+
+    await ann.press(picture, text="🔑 Password")
+    menu = await ann.reply()
+    await ann.press(menu, text="❓ Forgot password")
+    await ann.reply()
+    request = await boss.reply()
+    await boss.press(request, text="✖️ Refuse")
+    await boss.wait_for(lambda: request.edits)
+    assert "Reset refused" in request.text
+    assert "did not reset your card password" in (await ann.reply()).text
+    card = await MemberCard.get(id=card.id)
+    assert passwords.verify_password(PIN, card.password_hash or "")
+
+    # Five wrong current passwords lock the card's password for a while.
+    await ann.press(menu, text="✏️ Change password")
+    await ann.reply()
+    for _ in range(4):
+        await ann.send("000000")
+        assert "not the current password" in (await ann.reply()).text
+    await ann.send("000000")
+    assert "Too many wrong passwords" in (await ann.reply()).text
+    assert (await MemberCard.get(id=card.id)).locked_until is not None
+    _, picture = await my_cards(ann, 1)
+    assert "Spending is locked until 2030-03-01 10:15" in (picture.caption or "")
+
+
+async def test_longest_names_and_reasons_fit_telegram(
+    bot: BotRunner, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    """Every field at its maximum, full of HTML specials, emoji and CJK: the card's caption
+    and a full history page are accepted (the fake refuses what Telegram would)."""
+    name = ("<b>&😀中" * 20)[:64]
+    shop = await make_shop(name)
+    program = await make_program(shop)
+    await Tier.filter(program_id=program.id).update(name="👩‍👩‍👧<&>" * 2)
+    ann = await customer(tg, 81)
+    card = await member(shop, 81)
+    reason = ("<i>&amp;😀中文" * 30)[:200]
+    for n in range(12):
+        await ledger.adjust_points(card.id, OWNER_ID, 10 + n, reason, key=f"a{n}", now=MORNING)
+    _, picture = await my_cards(ann, 1)
+    assert name in (picture.caption or "")
+    await ann.press(picture, text="📜 History")
+    page = await ann.reply()
+    assert page.text.count(reason) == 10
+    await assert_ledger_balanced()
