@@ -270,6 +270,20 @@ async def test_top_up_with_bonus(counter: Counter) -> None:
     assert "top-up of ¥500.00" in receipt.text and "¥550.00" in receipt.text
     assert (await MemberCard.get(id=card.id)).balance_cents == 550_00
 
+    # The owner voids it from the recent activity: the top-up and its bonus go.
+    await boss.press(screen, text="📜 Recent activity")
+    await boss.callback_answer()
+    history = await boss.reply()
+    assert "top-up ¥500.00" in history.text
+    await boss.press(history, text=next(b for b in history.button_texts if b.startswith("↩️")))
+    await boss.callback_answer()
+    await boss.wait_for(lambda: "Void this?" in (history.text or ""))
+    await confirm(boss, history, "✅ Yes, void it")
+    told = (await ann.reply()).text
+    assert "Voided" in history.text and "voided this record on your card" in told
+    assert "top-up ¥500.00" in told and "Stored value now ¥0.00" in told
+    assert (await MemberCard.get(id=card.id)).balance_cents == 0
+
 
 async def test_owner_adjusts_and_voids_clerk_may_not(counter: Counter, tg: FakeTelegram) -> None:
     boss, ann, card, shop = counter.boss, counter.ann, counter.card, counter.shop
