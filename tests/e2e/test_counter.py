@@ -399,3 +399,19 @@ async def test_suspicious_activity_alerts_the_owner_once(
     assert len(alerts) == 1
     assert "3 transactions today on Ann's card" in alerts[0].text
     assert await Purchase.filter(card_id=counter.card.id).count() == 4
+
+
+async def test_the_counter_in_chinese(counter: Counter, tg: FakeTelegram) -> None:
+    """A clerk whose Telegram is in Chinese: the same four steps, in Chinese."""
+    zhou = await customer(tg, CLERK, "周", lang="zh-hans")
+    await Staff.create(shop=counter.shop, user_id=CLERK, role=StaffRole.CLERK)
+    await zhou.send("🧾 收银台")
+    assert "三种方式" in (await zhou.reply()).text
+    await zhou.send(counter.card.number)
+    screen = await zhou.reply()
+    assert "Ann" in screen.text and "0 积分" in screen.text and "🧾 记消费" in screen.button_texts
+    await zhou.send("３２")  # full-width digits, as a Chinese keyboard types them
+    sure = await zhou.reply()
+    assert "确认记这笔消费" in sure.text and "¥32.00" in sure.text and "+32" in sure.text
+    await confirm(zhou, sure, "✅ 确认")
+    assert "已于" in sure.text and "现有 32 积分" in sure.text

@@ -7,10 +7,12 @@ After every story the ledger balances."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.clock import FrozenClock
+from bot.config import Config
 from bot.models import MemberCard, Purchase, SpendRequest, SpendStatus, User
 from bot.services import cards, ledger, passwords
 from bot.services.users import set_roles
@@ -114,13 +116,22 @@ async def test_decline_tells_the_staff(counter: Counter) -> None:
     assert (await MemberCard.get(id=counter.card.id)).points == 2000
 
 
-async def test_wrong_passwords_then_lockout(counter: Counter, frozen: FrozenClock) -> None:
+async def test_wrong_passwords_then_lockout(
+    bot, config: Config, counter: Counter, frozen: FrozenClock
+) -> None:
     boss, ann = counter.boss, counter.ann
     sure, request = await ask_with_points(counter)
     await ann.press(request, text="✅ Approve")
     await ann.callback_answer()
     await ann.reply()
-    for left in (4, 3, 2, 1):
+    await ann.send("024680")
+    assert "4 tries left" in (await ann.reply()).text
+    # As saved mid-way: the approval waits for the password; no typed password is kept.
+    await bot.stop()
+    raw = Path(config.persistence_file).read_bytes()
+    assert b"spend.pin" in raw and b"024680" not in raw and PIN.encode() not in raw
+    await bot.start()
+    for left in (3, 2, 1):
         await ann.send("000000")
         assert f"{left} tr" in (await ann.reply()).text
     await ann.send("000000")
