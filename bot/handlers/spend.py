@@ -37,12 +37,23 @@ async def _own_pending(request_id: int, user_id: int) -> SpendRequest | None:
     return await counter_service.pending_spend_for(request_id, user_id, now=clock.now())
 
 
+async def _stale(update: Update, context: Context, request_id: int) -> None:
+    """A press on a request no longer waiting: the polite expired answer; one whose time ran
+    out unanswered is closed in both chats now."""
+    user = context.user
+    lapsed = await counter_service.expire_if_due(request_id, user.id, now=clock.now())
+    await expired(update, user.language)
+    if lapsed is not None:
+        request = await SpendRequest.get(id=lapsed.id).select_related("card__user", "card__shop")
+        await _close_both(context, request, "expired", t(user.language, "spend.expired"))
+
+
 async def approve_press(update: Update, context: Context) -> str | int | None:
     user = context.user
     pressed = ApproveSpend.pressed(update)
     request = await _own_pending(pressed.request_id, user.id)
     if request is None:
-        await expired(update, user.language)
+        await _stale(update, context, pressed.request_id)
         return None
     await answer(update)
     new_draft(context, FLOW, request_id=request.id)
@@ -136,7 +147,7 @@ async def decline_press(update: Update, context: Context) -> int | None:
     pressed = DeclineSpend.pressed(update)
     request = await _own_pending(pressed.request_id, user.id)
     if request is None:
-        await expired(update, lang)
+        await _stale(update, context, pressed.request_id)
         return None
     now = clock.now()
     try:

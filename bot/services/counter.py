@@ -244,3 +244,17 @@ async def pending_spend_for(request_id: int, user_id: int, *, now: datetime) -> 
     if request is None or now >= request.expires_at:
         return None
     return request
+
+
+async def expire_if_due(request_id: int, user_id: int, *, now: datetime) -> SpendRequest | None:
+    """The customer's request, marked expired now if its time has passed while it waited
+    (then both chats are told); None if it is not theirs, not pending or not due."""
+    request = await SpendRequest.get_or_none(
+        id=request_id, card__user_id=user_id, status=SpendStatus.PENDING, expires_at__lte=now
+    )
+    if request is None:
+        return None
+    changed = await SpendRequest.filter(id=request.id, status=SpendStatus.PENDING).update(
+        status=SpendStatus.EXPIRED, decided_at=now
+    )
+    return request if changed else None

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.config import Config
 from bot.formatting import format_price, h
-from bot.i18n import t
+from bot.i18n import has, t
 from bot.models import MemberCard, SpendRequest, User
 from bot.services import ledger
 from bot.services.cards import CardError
@@ -243,19 +243,21 @@ def topup_screen(
 
 def error_text(lang: str, error: CardError, tz_name: str, config: Config) -> str:
     """A refusal from the card services in the staff's words (a generic one for a reason this
-    screen has no words for)."""
+    screen has no words for): moments in the reader's time, cents as money."""
     params: dict[str, object] = {}
     for name, value in error.details.items():
         if isinstance(value, datetime):
             params[name] = local_time(value, tz_name)
-        elif name.endswith("cents") and isinstance(value, int):
-            params[name.removesuffix("_cents")] = money(value, config)
+        elif name == "payable" or name.endswith("_cents"):
+            params[name.removesuffix("_cents")] = money(int(value), config)  # type: ignore[call-overload]
         else:
             params[name] = value
     key = f"counter.error_{error.reason}"
+    if not has(key):
+        return t(lang, "counter.error_other")
     try:
         return t(lang, key, **params)
-    except (KeyError, LookupError):
+    except (KeyError, IndexError):  # details this text does not name: the plain refusal
         return t(lang, "counter.error_other")
 
 
@@ -569,14 +571,19 @@ def void_confirm_screen(
 
 
 async def send_void_receipt(context: Context, card_id: int, item: Activity) -> None:
+    """The customer is told what was voided and where their points or stored value stand."""
     card = await _card(card_id)
     customer = card.user
     config = deps(context).config
-    text = t(
-        customer.language,
-        "counter.void_receipt",
-        shop=h(card.shop.name),
-        line=activity_line(customer.language, item, customer.timezone, config),
-        points=card.points,
-    )
+    lang = customer.language
+    line = activity_line(lang, item, customer.timezone, config)
+    if item.kind == "purchase":
+        text = t(
+            lang, "counter.void_receipt", shop=h(card.shop.name), line=line, points=card.points
+        )
+    else:
+        balance = money(card.balance_cents, config)
+        text = t(
+            lang, "counter.void_receipt_topup", shop=h(card.shop.name), line=line, balance=balance
+        )
     await send_to(context, customer.id, text)

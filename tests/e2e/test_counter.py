@@ -14,6 +14,8 @@ import pytest
 from bot.clock import FrozenClock
 from bot.models import (
     CardProgram,
+    ClaimStatus,
+    CouponClaim,
     LedgerEntry,
     MemberCard,
     Purchase,
@@ -25,7 +27,7 @@ from bot.models import (
     User,
 )
 from bot.render.card import CardFace, render_card
-from bot.services import card_tokens, cards
+from bot.services import card_tokens, cards, coupons
 from bot.services.users import set_roles
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
@@ -101,6 +103,12 @@ async def confirm(staff: FakeUser, screen: BotMessage, button: str = "✅ Confir
     return screen
 
 
+def interactions(staff: FakeUser) -> int:
+    """Messages the staff member sent plus buttons they pressed."""
+    presses = [p for p in staff.fake.presses.values() if p.chat_id == staff.chat_id]
+    return len(staff.sent) + len(presses)
+
+
 def qr_link(token: str) -> str:
     return f"https://t.me/TestBot?start=card_{token}"
 
@@ -125,7 +133,7 @@ async def test_typed_number_purchase_in_four_interactions(counter: Counter) -> N
     receipt = await ann.reply()
     assert "Lao Wang Noodles" in receipt.text and "¥58.00" in receipt.text and "+58" in receipt.text
     assert (await MemberCard.get(id=card.id)).points == 58
-    assert len([m for m in boss.sent]) == 3  # typed: the button, the number, the amount
+    assert interactions(boss) == 4  # the counter button, the number, the amount, ✅ Confirm
 
 
 async def test_purchase_by_photo_of_the_card(counter: Counter) -> None:
@@ -143,6 +151,7 @@ async def test_purchase_by_photo_of_the_card(counter: Counter) -> None:
     await confirm(boss, sure)  # 4
     assert "Recorded" in sure.text
     assert "¥28.50" in (await counter.ann.reply()).text
+    assert interactions(boss) == 4  # the photo, 🧾 Record purchase, the amount, ✅ Confirm
     purchase = await Purchase.get(card_id=card.id)
     assert purchase.amount_cents == 28_50 and purchase.points_earned == 28
 
@@ -165,7 +174,7 @@ async def test_purchase_by_deep_link_and_upgrade(counter: Counter) -> None:
     assert refreshed.tier.name == "Gold"
 
 
-async def test_double_tapped_confirm_records_once(counter: Counter) -> None:
+async def test_double_tapped_confirm_records_once(bot, counter: Counter) -> None:
     boss, card = counter.boss, counter.card
     await boss.send("🧾 Counter")
     await boss.reply()
@@ -179,7 +188,8 @@ async def test_double_tapped_confirm_records_once(counter: Counter) -> None:
     await boss.wait_for(lambda: boss._last_press.answer)
     await boss.wait_for(lambda: "Recorded" in (sure.text or ""))
     await counter.ann.reply()
-    # And once more after the edit took the buttons off (a retried request).
+    # And once more after the edit took the buttons off (a retried request), after a restart.
+    await bot.restart()
     await boss.press_data(sure.message_id, data)
     assert "already" in (await boss.callback_answer())["text"]
     assert await Purchase.filter(card_id=card.id).count() == 1
@@ -260,6 +270,20 @@ async def test_top_up_with_bonus(counter: Counter) -> None:
     assert "top-up of ¥500.00" in receipt.text and "¥550.00" in receipt.text
     assert (await MemberCard.get(id=card.id)).balance_cents == 550_00
 
+    # The owner voids it from the recent activity: the top-up and its bonus go.
+    await boss.press(screen, text="📜 Recent activity")
+    await boss.callback_answer()
+    history = await boss.reply()
+    assert "top-up ¥500.00" in history.text
+    await boss.press(history, text=next(b for b in history.button_texts if b.startswith("↩️")))
+    await boss.callback_answer()
+    await boss.wait_for(lambda: "Void this?" in (history.text or ""))
+    await confirm(boss, history, "✅ Yes, void it")
+    told = (await ann.reply()).text
+    assert "Voided" in history.text and "voided this record on your card" in told
+    assert "top-up ¥500.00" in told and "Stored value now ¥0.00" in told
+    assert (await MemberCard.get(id=card.id)).balance_cents == 0
+
 
 async def test_owner_adjusts_and_voids_clerk_may_not(counter: Counter, tg: FakeTelegram) -> None:
     boss, ann, card, shop = counter.boss, counter.ann, counter.card, counter.shop
@@ -312,11 +336,33 @@ async def test_owner_adjusts_and_voids_clerk_may_not(counter: Counter, tg: FakeT
     assert await LedgerEntry.filter(card_id=card.id).count() >= 3
 
 
+async def test_purchase_with_a_coupon_in_the_same_transaction(counter: Counter) -> None:
+    boss, ann, card, shop = counter.boss, counter.ann, counter.card, counter.shop
+    coupon = await add_coupon(shop, title="20% off noodles")  # 20% off
+    claim = await coupons.claim(coupon.id, ANN, now=MORNING)
+    await boss.send("🧾 Counter")
+    await boss.reply()
+    await boss.send(card.number)
+    await card_screen(boss)
+    await boss.send("50")
+    sure = await boss.reply()
+    edits = len(sure.edits)
+    await boss.press(sure, text="☐ 20% off noodles")
+    await boss.callback_answer()
+    await boss.wait_for(lambda: len(sure.edits) > edits)
+    assert "Coupon: 20% off noodles: −¥10.00" in sure.text and "To pay now: ¥40.00" in sure.text
+    assert "Points to earn: +40" in sure.text
+    await confirm(boss, sure)
+    receipt = await ann.reply()
+    assert "Discount: −¥10.00" in receipt.text and "+40" in receipt.text
+    purchase = await Purchase.get(card_id=card.id)
+    assert purchase.coupon_claim_id == claim.id and purchase.discount_cents == 10_00
+    assert (await CouponClaim.get(id=claim.id)).status == ClaimStatus.REDEEMED
+
+
 async def test_coupon_from_the_card_screen(counter: Counter) -> None:
     boss, ann, card, shop = counter.boss, counter.ann, counter.card, counter.shop
     coupon = await add_coupon(shop, title="Free tea")
-    from bot.services import coupons
-
     await coupons.claim(coupon.id, ANN, now=MORNING)
     await boss.send("🧾 Counter")
     await boss.reply()
@@ -331,7 +377,9 @@ async def test_coupon_from_the_card_screen(counter: Counter) -> None:
     assert "was just used" in (await ann.reply()).text
 
 
-async def test_suspicious_activity_alerts_the_owner_once(counter: Counter, tg: FakeTelegram) -> None:
+async def test_suspicious_activity_alerts_the_owner_once(
+    counter: Counter, tg: FakeTelegram
+) -> None:
     """Over the shop's daily limit (here 2) the owner hears once, in their own words."""
     await CardProgram.filter(shop_id=counter.shop.id).update(daily_alert_limit=2)
     zhou = await customer(tg, CLERK, "Zhou")

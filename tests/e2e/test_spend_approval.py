@@ -136,10 +136,14 @@ async def test_wrong_passwords_then_lockout(counter: Counter, frozen: FrozenCloc
 
 async def test_stale_approval_button(counter: Counter, frozen: FrozenClock) -> None:
     ann = counter.ann
-    _, request = await ask_with_points(counter)
+    sure, request = await ask_with_points(counter)
     frozen.advance(minutes=30)
     await ann.press(request, text="✅ Approve")
     assert "expired" in (await ann.callback_answer())["text"]
+    # Both chats are told it lapsed; its buttons are gone.
+    await ann.wait_for(lambda: "request expired" in (request.text or ""))
+    await counter.boss.wait_for(lambda: "expired: nothing was recorded" in (sure.text or ""))
+    assert not request.buttons and (await SpendRequest.first()).status == SpendStatus.EXPIRED
     await ann.send(PIN)  # not inside any flow: no approval, no purchase
     await ann.reply()
     assert not await Purchase.exists()
