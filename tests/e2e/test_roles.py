@@ -148,6 +148,7 @@ async def test_help_lists_what_each_role_may_do(team: Team) -> None:
         "/poster",
         "/newcoupon",
         "/coupons",
+        "/card",
         "/redeem",
         "/promo",
         "/flash",
