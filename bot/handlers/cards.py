@@ -1,8 +1,9 @@
 """The customer's membership cards: /cards and 💳 My cards (every card as its image, nearest to
 the saved home place first, else most recently used), 🔄 New QR in place, each card's history
-paged with ◀ ▶, the shop page's 💳 Join the card / 💳 My card, the card link `/start card_<token>`
-opened by the card's holder, and the password reset the holder asks for and the shop's owner
-decides in their own chat.
+paged with ◀ ▶, the shop page's 💳 Join the card / 💳 My card, and the password reset the holder
+asks for and the shop's owner decides in their own chat. (The card link `/start card_<token>` is
+answered by the counter, bot/handlers/counter.py: its holder gets `show_own_card` of
+bot/views/cards.py.)
 
 Button data: bot/ui/buttons/cards.py (prefix `crd`). Every press is checked again: the card is
 the presser's and its program still exists; a reset is decided once, by the owner of its shop.
@@ -21,7 +22,7 @@ from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import MemberCard, User
-from bot.services import card_tokens, cards, my_cards, passwords
+from bot.services import cards, my_cards, passwords
 from bot.services.cards import CardError, display_number
 from bot.services.staff import works_at
 from bot.ui.base import (
@@ -31,7 +32,6 @@ from bot.ui.base import (
     deps,
     edit_in_place,
     expired,
-    int_arg,
     refusing,
     say,
 )
@@ -53,7 +53,6 @@ from bot.views.cards import (
     history_screen,
     refresh_card,
     send_card,
-    show_own_card,
 )
 
 log = logging.getLogger(__name__)
@@ -112,27 +111,6 @@ async def new_qr_press(update: Update, context: Context) -> None:
         return
     await answer(update, t(context.user.language, "cards.qr_refreshed"))
     await refresh_card(update, context, view)
-
-
-async def open_card_link(update: Update, context: Context, token: str) -> None:
-    """`/start card_<token>` opened by a customer: their own card, or why not."""
-    lang = context.user.language
-    try:
-        card_id = await card_tokens.verify(token, clock.now())
-    except CardError as error:
-        key = "cards.qr_expired" if error.reason == "expired_qr" else "cards.qr_bad"
-        await say(update, t(lang, key))
-        return
-    if not await show_own_card(update, context, card_id):
-        await say(update, t(lang, "cards.someone_elses"))
-
-
-async def open_own_card(update: Update, context: Context, token: str) -> None:
-    """The holder's own card by id, for the counter's card link (`mycard`): shows nothing of
-    anyone else's card."""
-    card_id = int_arg(token)
-    if card_id is None or not await show_own_card(update, context, card_id):
-        await say(update, t(context.user.language, "cards.someone_elses"))
 
 
 # ------------------------------------------------------------------------------ history
@@ -287,10 +265,6 @@ async def shop_page_card_row(shop_id: int, user: User) -> list[list[tuple[str, C
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     deps.shop_page_buttons.append(shop_page_card_row)
-    # The counter (cards-counter) answers card links itself when it is registered first, and
-    # hands the holder's own card to "mycard"; without it, card links are answered here.
-    deps.deep_links.setdefault("card", open_card_link)
-    deps.deep_links["mycard"] = open_own_card
     app.add_handler(CommandHandler("cards", cards_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.cards")), cards_command))
     app.add_handler(CallbackQueryHandler(open_press, pattern=OpenCard.pattern()))

@@ -4,8 +4,9 @@ ever holds it — not mid-way, not after a restart."""
 
 from __future__ import annotations
 
+import logging
 import pickle
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 import bot.app
 from bot.config import Config
+from bot.logging_setup import install_redaction
 from tests.e2e.conftest import BotRunner
 from tests.fakes.telegram import FakeTelegram
 
@@ -43,8 +45,21 @@ def holds(data: Any, needle: str) -> bool:
     return needle in repr(data)
 
 
+@pytest.fixture
+def debug_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Everything logged at DEBUG (python-telegram-bot quotes whole updates there), through the
+    process's redaction as `python -m bot` installs it."""
+    factory = logging.getLogRecordFactory()
+    install_redaction()
+    caplog.set_level(logging.DEBUG)
+    try:
+        yield caplog
+    finally:
+        logging.setLogRecordFactory(factory)
+
+
 async def test_pin_messages_are_deleted_and_never_persisted(
-    probe_bot: BotRunner, tg: FakeTelegram, config: Config
+    probe_bot: BotRunner, tg: FakeTelegram, config: Config, debug_log: pytest.LogCaptureFixture
 ) -> None:
     ann = tg.user(41, first_name="Ann", language_code="en")
     await ann.send("/probe")
@@ -83,3 +98,8 @@ async def test_pin_messages_are_deleted_and_never_persisted(
     assert PIN.encode() not in raw and b"999999" not in raw
     assert not holds(data, PIN)
     await probe_bot.start()
+
+    # Nor any log, even at DEBUG, where python-telegram-bot records every update it handles.
+    assert "Processing update" in debug_log.text and "getUpdates" in debug_log.text
+    for needle in (PIN, "２７１８２８", "999999"):
+        assert needle not in debug_log.text
