@@ -25,6 +25,13 @@ from tests.fakes.users import FakeUser
 from tests.ledger_check import assert_ledger_balanced
 
 PIN = "135790"
+
+
+def saved(config: Config) -> bytes:
+    """The persistence file as written."""
+    return Path(config.persistence_file).read_bytes()
+
+
 STORY: list[str] = []
 
 
@@ -128,7 +135,7 @@ async def test_wrong_passwords_then_lockout(
     assert "4 tries left" in (await ann.reply()).text
     # As saved mid-way: the approval waits for the password; no typed password is kept.
     await bot.stop()
-    raw = Path(config.persistence_file).read_bytes()
+    raw = saved(config)
     assert b"spend.pin" in raw and b"024680" not in raw and PIN.encode() not in raw
     await bot.start()
     for left in (3, 2, 1):
