@@ -19,7 +19,7 @@ from bot.formatting import format_price, h
 from bot.i18n import has, t
 from bot.models import MemberCard, SpendRequest, User
 from bot.services import ledger
-from bot.services.cards import CardError
+from bot.services.cards import CardError, display_number
 from bot.services.counter import Activity, Quote
 from bot.services.coupons import WalletItem
 from bot.ui.base import Context, deps
@@ -75,7 +75,7 @@ def card_screen(lang: str, facts: CardFacts, config: Config) -> tuple[str, Inlin
     card = facts.card
     lines = [
         t(lang, "counter.card_title", name=h(facts.first_name), tier=h(facts.tier_name)),
-        t(lang, "counter.card_number", number=card.number, shop=h(facts.shop_name)),
+        t(lang, "counter.card_number", number=display_number(card.number), shop=h(facts.shop_name)),
         t(lang, "counter.card_points", count=card.points),
     ]
     if facts.stored_value:
@@ -428,7 +428,7 @@ async def alert_owner_if_suspicious(
             shop=h(card.shop.name),
             count=alert.count,
             name=h(first_name(card.user)),
-            number=card.number,
+            number=display_number(card.number),
         )
     else:
         clerk = await User.get_or_none(id=alert.staff_id)
