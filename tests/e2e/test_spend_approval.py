@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from bot import clock
 from bot.clock import FrozenClock
 from bot.config import Config
 from bot.models import MemberCard, Purchase, SpendRequest, SpendStatus, User
 from bot.services import cards, ledger, passwords
 from bot.services.users import set_roles
+from scheduler import views_of
+from scheduler.spend_requests import close_lapsed
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_counter import ANN, Counter, card_program, card_screen
 from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
@@ -176,3 +179,19 @@ async def test_someone_else_cannot_approve(counter: Counter, tg: FakeTelegram) -
     await ben.press_data(message.message_id, f"spd:ok:{request_id}")
     assert "expired" in (await ben.callback_answer())["text"]
     assert (await SpendRequest.get(id=request_id)).status == SpendStatus.PENDING
+
+
+async def test_an_unanswered_request_lapses_in_both_chats(
+    bot, counter: Counter, frozen: FrozenClock
+) -> None:
+    """Nobody answers: the scheduler's job expires it once and edits both messages."""
+    sure, request = await ask_with_points(counter)
+    assert await close_lapsed(views_of(bot.app), clock.now()) == 0  # not yet
+    frozen.advance(minutes=6)
+    assert await close_lapsed(views_of(bot.app), clock.now()) == 1
+    await counter.ann.wait_for(lambda: "request expired" in (request.text or ""))
+    await counter.boss.wait_for(lambda: "expired: nothing was recorded" in (sure.text or ""))
+    assert not request.buttons
+    assert await close_lapsed(views_of(bot.app), clock.now()) == 0  # once
+    assert (await SpendRequest.first()).status == SpendStatus.EXPIRED
+    assert not await Purchase.exists()
