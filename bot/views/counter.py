@@ -98,7 +98,7 @@ def card_screen(lang: str, facts: CardFacts, config: Config) -> tuple[str, Inlin
         owner.append((t(lang, "counter.history_button"), RecentActivity(card_id=card.id)))
     if owner:
         rows.append(owner)
-    rows.append([(t(lang, "counter.done_button"), DropCounter())])
+    rows.append([(t(lang, "counter.done_button"), DropCounter(cancel=False))])
     return "\n".join(lines), inline(rows)
 
 
@@ -217,7 +217,7 @@ def purchase_screen(
         )
     for button in pay:
         rows.append([button])
-    rows.append([(t(lang, "counter.cancel_button"), DropCounter())])
+    rows.append([(t(lang, "counter.cancel_button"), DropCounter(cancel=True))])
     return "\n".join(lines), inline(rows)
 
 
@@ -236,7 +236,7 @@ def topup_screen(
                 ConfirmTopUp(card_id=facts.card.id, cents=cents, key=key),
             )
         ],
-        [(t(lang, "counter.cancel_button"), DropCounter())],
+        [(t(lang, "counter.cancel_button"), DropCounter(cancel=True))],
     ]
     return "\n".join(lines), inline(rows)
 

@@ -415,3 +415,22 @@ async def test_the_counter_in_chinese(counter: Counter, tg: FakeTelegram) -> Non
     assert "确认记这笔消费" in sure.text and "¥32.00" in sure.text and "+32" in sure.text
     await confirm(zhou, sure, "✅ 确认")
     assert "已于" in sure.text and "现有 32 积分" in sure.text
+
+
+async def test_done_and_cancel(counter: Counter) -> None:
+    """✖️ Done takes the card screen's buttons off; ✖️ Cancel on a confirmation records
+    nothing and says so."""
+    boss = counter.boss
+    await boss.send("🧾 Counter")
+    await boss.reply()
+    await boss.send(counter.card.number)
+    screen = await card_screen(boss)
+    await boss.send("20")
+    sure = await boss.reply()
+    await confirm(boss, sure, "✖️ Cancel")
+    assert "nothing was recorded" in sure.text and not sure.buttons
+    await boss.press(screen, text="✖️ Done")
+    await boss.callback_answer()
+    await boss.wait_for(lambda: not screen.buttons)
+    assert "Cancelled" not in screen.text
+    assert not await Purchase.exists()
