@@ -1,4 +1,5 @@
-"""Run the bot: `python -m bot` (long polling; SQLite by default).
+"""Run the bot: `python -m bot` (long polling; SQLite by default). `python -m bot check-ledger`
+verifies the membership-card ledger of the configured database instead (bot/check_ledger.py).
 
 Start-up failures a deployer can fix end the process with one clear line and a non-zero exit
 code: no token (2), a token Telegram rejects (2), a database that cannot be opened (3)."""
@@ -10,6 +11,7 @@ import sys
 
 from telegram.error import InvalidToken
 
+from bot import check_ledger
 from bot.app import build_application
 from bot.config import load_config
 from bot.db import DatabaseUnavailable
@@ -22,9 +24,13 @@ log = logging.getLogger("bot")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     configure_logging()
     config = load_config()
+    if args[:1] == ["check-ledger"]:
+        keep_secret(database_password(config.database_url))
+        return check_ledger.run(config)
     keep_secret(config.token, database_password(config.database_url))
     if not config.token:
         print(t("en", "main.no_token"), file=sys.stderr)

@@ -85,6 +85,22 @@ class UpdateSettings:
 
 
 @dataclass(frozen=True)
+class CardSettings:
+    """Membership cards: how long a card QR and a spend request live, the consumption
+    password's lockout and hashing cost, and how far ahead expiry and downgrades are told."""
+
+    qr_minutes: int = 5  # a card QR shown in chat stops working after this
+    approval_minutes: int = 5  # a spend request waits this long for the holder's approval
+    lock_attempts: int = 5  # wrong passwords in a row that lock spending on the card
+    lock_minutes: int = 15
+    scrypt_n: int = 2**14  # scrypt cost (CPU/memory); tests lower it, never production
+    scrypt_r: int = 8
+    scrypt_p: int = 1
+    expiry_reminder_days: int = 14  # points about to expire are announced this many days ahead
+    downgrade_notice_days: int = 30  # a yearly downgrade is announced this many days ahead
+
+
+@dataclass(frozen=True)
 class Config:
     token: str = ""
     database_url: str = "sqlite://data/bot.sqlite3"
@@ -104,6 +120,7 @@ class Config:
     geocoder: GeocoderSettings = field(default_factory=GeocoderSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     updates: UpdateSettings = field(default_factory=UpdateSettings)
+    cards: CardSettings = field(default_factory=CardSettings)
     review_text_max: int = 1000
     service_name_max: int = 64
     service_description_max: int = 500
@@ -165,6 +182,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         ),
         broadcast=_broadcast(raw.get("broadcast", {})),
         updates=_updates(raw.get("updates") or {}),
+        cards=_cards(raw.get("cards") or {}),
         review_text_max=int(raw.get("reviews", {}).get("text_max", 1000)),
         service_name_max=int(services.get("name_max", 64)),
         service_description_max=int(services.get("description_max", 500)),
@@ -196,3 +214,7 @@ def _updates(raw: dict[str, Any]) -> UpdateSettings:
         max_running=int(raw.get("max_running", defaults.max_running)),
         sequential=bool(raw.get("sequential", defaults.sequential)),
     )
+
+
+def _cards(raw: dict[str, Any]) -> CardSettings:
+    return CardSettings(**{k: int(v) for k, v in raw.items() if k in CardSettings.__annotations__})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import flash_deals, reminders
+from scheduler import cards, flash_deals, reminders
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -37,9 +37,15 @@ FLASH_DEAL_ENDS = Timers(
 #: The day before an unused coupon expires, its holder is reminded once.
 COUPON_REMINDERS = Every("coupon-reminders", reminders.remind_expiring, every=timedelta(hours=1))
 
+#: Card points past their expiry expire (oldest first); holders are reminded ahead of it.
+CARD_POINTS_EXPIRY = Every("card-points-expiry", cards.expire_and_remind, every=timedelta(hours=1))
+#: Cards of yearly programs start a new year (tier by the year's spend); a downgrade is
+#: announced ahead of it.
+CARD_REQUALIFY = Every("card-requalify", cards.requalify_and_notify, every=timedelta(hours=6))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
-JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS)
+JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS, CARD_POINTS_EXPIRY, CARD_REQUALIFY)
 
 
 def register(job_queue: AnyJobQueue, views: Views) -> None:
@@ -48,6 +54,8 @@ def register(job_queue: AnyJobQueue, views: Views) -> None:
 
 
 __all__ = [
+    "CARD_POINTS_EXPIRY",
+    "CARD_REQUALIFY",
     "COUPON_REMINDERS",
     "FLASH_DEAL_ENDS",
     "JOBS",

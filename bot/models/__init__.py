@@ -1,5 +1,19 @@
 """Tortoise models, one module per domain."""
 
+from bot.models.cards import (
+    BotSecret,
+    CardProgram,
+    LedgerEntry,
+    LedgerKind,
+    MemberCard,
+    PasswordReset,
+    ResetStatus,
+    Reward,
+    SpendRequest,
+    SpendStatus,
+    Tier,
+    TopUpBonus,
+)
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Customer, CustomerEvent, Purchase
 from bot.models.invites import StaffInvite
@@ -26,6 +40,8 @@ from bot.models.users import Place, User
 
 __all__ = [
     "Audience",
+    "BotSecret",
+    "CardProgram",
     "ClaimStatus",
     "Coupon",
     "CouponClaim",
@@ -34,22 +50,32 @@ __all__ = [
     "Customer",
     "CustomerEvent",
     "Follow",
+    "LedgerEntry",
+    "LedgerKind",
+    "MemberCard",
     "Outbox",
     "OutboxStatus",
+    "PasswordReset",
     "Place",
     "Promotion",
     "PromotionAudience",
     "PromotionStatus",
     "Purchase",
+    "ResetStatus",
     "Review",
+    "Reward",
     "Service",
     "Shop",
     "ShopChange",
     "ShopGeo",
     "ShopPhoto",
     "ShopStatus",
+    "SpendRequest",
+    "SpendStatus",
     "Staff",
     "StaffInvite",
     "StaffRole",
+    "Tier",
+    "TopUpBonus",
     "User",
 ]

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from tortoise import fields
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 
 class CustomerEvent(StrEnum):
@@ -16,6 +17,7 @@ class CustomerEvent(StrEnum):
     CLAIM = "claim"
     REDEEM = "redeem"
     PURCHASE = "purchase"
+    JOIN = "join"  # joined the shop's membership card (a customer; not a visit)
 
 
 class Customer(Model):
@@ -44,6 +46,7 @@ class Customer(Model):
     sole_coupon_id = fields.IntField(null=True)
     redeemed_at = fields.DatetimeField(null=True)  # first redemption
     bought_at = fields.DatetimeField(null=True)  # first purchase
+    joined_at = fields.DatetimeField(null=True)  # joined the shop's card
     last_visit_at = fields.DatetimeField(null=True)  # latest redemption or purchase
     visits = fields.IntField(default=0)  # redemptions and purchases
     spend_cents = fields.BigIntField(default=0)  # sum of purchases
@@ -55,7 +58,10 @@ class Customer(Model):
 
 
 class Purchase(Model):
-    """A purchase recorded by shop staff. Later issues attach cards, points and ledgers."""
+    """A purchase recorded by shop staff, with what a membership card did to it (points earned
+    and spent, stored value spent, tier and coupon discount). `key` makes a confirmation
+    tapped twice one purchase. A voided purchase stays for the record; every reader of
+    purchases leaves it out (`Purchase.valid()`)."""
 
     id = fields.IntField(primary_key=True)
     shop = fields.ForeignKeyField("models.Shop", related_name="purchases", on_delete=fields.CASCADE)
@@ -65,7 +71,27 @@ class Purchase(Model):
         "models.User", related_name="recorded_purchases", null=True, on_delete=fields.SET_NULL
     )
     created_at = fields.DatetimeField(auto_now_add=True)
+    card = fields.ForeignKeyField(
+        "models.MemberCard", related_name="purchases", null=True, on_delete=fields.SET_NULL
+    )
+    points_earned = fields.BigIntField(default=0, db_default=0)
+    points_spent = fields.BigIntField(default=0, db_default=0)
+    value_spent_cents = fields.BigIntField(default=0, db_default=0)
+    discount_cents = fields.BigIntField(default=0, db_default=0)  # tier discount plus the coupon's
+    coupon_claim = fields.ForeignKeyField(
+        "models.CouponClaim", related_name="purchases", null=True, on_delete=fields.SET_NULL
+    )
+    key = fields.CharField(max_length=64, unique=True, null=True)
+    voided_at = fields.DatetimeField(null=True)
+    voided_by = fields.ForeignKeyField(
+        "models.User", related_name="voided_purchases", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "purchases"
-        indexes = (("shop_id", "user_id"),)
+        indexes = (("shop_id", "user_id"), ("card_id", "created_at"))
+
+    @classmethod
+    def valid(cls) -> QuerySet[Purchase]:
+        """Purchases that count: every reader starts here (voided ones are left out)."""
+        return cls.filter(voided_at__isnull=True)

@@ -429,18 +429,74 @@ async def redeem(claim_id: int, staff_user_id: int, *, now: datetime) -> CouponC
         raise CouponError("unknown")
     _ensure_redeemable(found, shop_ids, now)
     async with in_transaction():
-        changed = await CouponClaim.filter(id=claim_id, status=ClaimStatus.ACTIVE).update(
-            status=ClaimStatus.REDEEMED, redeemed_at=now, redeemed_by_id=staff_user_id
-        )
-        if changed != 1:
-            await found.refresh_from_db()
-            raise _already_redeemed(found)
-        await Coupon.filter(id=found.coupon_id).update(redeemed_count=F("redeemed_count") + 1)
+        await _mark_redeemed(found, staff_user_id, now)
         await customers.record_event(
             found.coupon.shop_id, found.user_id, CustomerEvent.REDEEM, at=now
         )
     await found.refresh_from_db()
     return found
+
+
+async def redeem_with_purchase(
+    claim_id: int,
+    staff_user_id: int | None,
+    shop_id: int,
+    user_id: int,
+    amount_cents: int,
+    *,
+    now: datetime,
+) -> CouponClaim:
+    """Redeem the holder's claim as part of a purchase of `amount_cents` at the shop: call it
+    inside the purchase's transaction (the purchase is the visit, so no REDEEM event is
+    recorded). The refusals of `redeem`, plus not_holder (someone else's coupon) and
+    min_spend (min_spend_cents)."""
+    found = await CouponClaim.get_or_none(id=claim_id).prefetch_related("coupon__shop")
+    if found is None:
+        raise CouponError("unknown")
+    _ensure_redeemable(found, {shop_id}, now)
+    if found.user_id != user_id:
+        raise CouponError("not_holder")
+    if amount_cents < found.coupon.min_spend_cents:
+        raise CouponError("min_spend", min_spend_cents=found.coupon.min_spend_cents)
+    await _mark_redeemed(found, staff_user_id, now)
+    return found
+
+
+async def _mark_redeemed(found: CouponClaim, staff_user_id: int | None, now: datetime) -> None:
+    """Active → redeemed, which one caller wins; inside the caller's transaction."""
+    changed = await CouponClaim.filter(id=found.id, status=ClaimStatus.ACTIVE).update(
+        status=ClaimStatus.REDEEMED, redeemed_at=now, redeemed_by_id=staff_user_id
+    )
+    if changed != 1:
+        await found.refresh_from_db()
+        raise _already_redeemed(found)
+    await Coupon.filter(id=found.coupon_id).update(redeemed_count=F("redeemed_count") + 1)
+
+
+async def unredeem(claim_id: int) -> bool:
+    """Put a redeemed claim back in its holder's wallet (a voided purchase): inside the void's
+    transaction. False if it was not redeemed."""
+    found = await CouponClaim.get_or_none(id=claim_id)
+    if found is None:
+        return False
+    changed = await CouponClaim.filter(id=claim_id, status=ClaimStatus.REDEEMED).update(
+        status=ClaimStatus.ACTIVE, redeemed_at=None, redeemed_by_id=None
+    )
+    if changed == 1:
+        await Coupon.filter(id=found.coupon_id).update(redeemed_count=F("redeemed_count") - 1)
+    return changed == 1
+
+
+def discount_of(coupon: Coupon, amount_cents: int) -> int:
+    """Cents the coupon takes off an order of `amount_cents` (a gift takes nothing off the
+    price; never more than the order)."""
+    if coupon.kind == CouponKind.PERCENT:
+        off = amount_cents * coupon.value // 100
+    elif coupon.kind in (CouponKind.AMOUNT, CouponKind.VOUCHER):
+        off = coupon.value
+    else:
+        off = 0
+    return max(0, min(amount_cents, off))
 
 
 async def _staffed_shops(user_id: int) -> set[int]:

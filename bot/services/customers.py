@@ -3,9 +3,10 @@ with every event and read by every feature that asks (promotion audiences, first
 verified reviews; later membership cards, the customer directory, birthday greetings).
 
 The definitions, each written once as a filter on the record:
-- customer of a shop: claimed one of its coupons, redeemed one, or has a recorded purchase
-  there. Following alone does not make a customer: followers are an audience of their own, and
-  tapping ⭐ is interest, not business. A follower still gets a record (source `follow`), so
+- customer of a shop: claimed one of its coupons, redeemed one, has a recorded purchase
+  there, or joined its membership card (joining is not a visit). Following alone does not
+  make a customer: followers are an audience of their own, and tapping ⭐ is interest, not
+  business. A follower still gets a record (source `follow`), so
   "came through follow" is known once they do become a customer;
 - first-time: not a customer yet. For a first-time coupon also someone whose only dealing with
   the shop so far is claiming that very coupon (its per-person limit rules repeat claims);
@@ -36,6 +37,7 @@ FIRST_OF = {
     CustomerEvent.CLAIM: "claimed_at",
     CustomerEvent.REDEEM: "redeemed_at",
     CustomerEvent.PURCHASE: "bought_at",
+    CustomerEvent.JOIN: "joined_at",
 }
 #: Events at the counter: each is one visit.
 VISITS = (CustomerEvent.REDEEM, CustomerEvent.PURCHASE)

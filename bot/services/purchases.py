@@ -1,15 +1,15 @@
-"""Purchases recorded at the counter by a shop's staff. The purchase row and the customer
-record (visits, spend, last visit) are written in one transaction, so the directory and the
-membership-card counter that will call this never see one without the other."""
+"""Purchases recorded at the counter by a shop's staff, with this module's refusals. There is
+one way a purchase is recorded: bot.services.ledger (purchase row, the member's points, the
+customer record's visits and spend, all in one transaction); this checks the plain case and
+calls it. A purchase of a card member earns points here as at the counter."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
-from bot.models import CustomerEvent, Purchase, User
-from bot.services import customers
+from bot.models import Purchase, User
+from bot.services import ledger
 from bot.services.coupons import MAX_CENTS
 from bot.services.staff import works_at
 
@@ -25,9 +25,16 @@ class PurchaseError(Exception):
 
 
 async def record_purchase(
-    shop_id: int, user_id: int, amount_cents: int, staff_id: int, *, now: datetime
+    shop_id: int,
+    user_id: int,
+    amount_cents: int,
+    staff_id: int,
+    *,
+    now: datetime,
+    key: str | None = None,
 ) -> Purchase:
-    """Record that the person bought for `amount_cents` at the shop, entered by `staff_id`."""
+    """Record that the person bought for `amount_cents` at the shop, entered by `staff_id`
+    (`key`: the confirmation's idempotency key; none: a new purchase each call)."""
     if not 1 <= amount_cents <= MAX_CENTS:
         raise PurchaseError("bad_amount", max=MAX_CENTS)
     if not await works_at(staff_id, shop_id):
@@ -36,15 +43,7 @@ async def record_purchase(
         raise PurchaseError("own_purchase")
     if not await User.exists(id=user_id):
         raise PurchaseError("unknown_customer")
-    async with in_transaction():
-        purchase = await Purchase.create(
-            shop_id=shop_id,
-            user_id=user_id,
-            amount_cents=amount_cents,
-            staff_id=staff_id,
-            created_at=now,
-        )
-        await customers.record_event(
-            shop_id, user_id, CustomerEvent.PURCHASE, at=now, amount_cents=amount_cents
-        )
-    return purchase
+    result = await ledger.record_purchase(
+        shop_id, user_id, amount_cents, staff_id, key=key or f"p:{uuid.uuid4().hex}", now=now
+    )
+    return result.purchase

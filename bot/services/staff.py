@@ -3,7 +3,8 @@ staff themselves (inviting a clerk with a one-time link, listing, removing).
 
 Every merchant command and button asks `require(user, shop, permission)` (or, to offer a choice
 of shops, `shops_where(user, permission)`); nothing else decides who may act for a shop. The
-owner may do everything; a clerk redeems coupons and sees the shop's coupons, read-only.
+owner may do everything; a clerk works the counter (redeems coupons, records purchases and
+top-ups) and sees the shop's coupons, read-only.
 
 Invitations: a random token (96 bits) travels in the link `?start=staff_<token>`; only its
 SHA-256 is stored. Accepting is a conditional update (unused and unexpired → used) in the same
@@ -39,13 +40,25 @@ class Permission(StrEnum):
     VIEW_RESULTS = "view_results"  # /results and its charts
     REPLY_REVIEWS = "reply_reviews"  # the shop's one public reply to a review
     MANAGE_STAFF = "manage_staff"  # /staff: invite and remove clerks
-    DESIGN_CARD = "design_card"  # /card: the membership card program
+    RECORD_PURCHASE = "record_purchase"  # the counter: record a purchase (points, coupon with it)
+    TOP_UP = "top_up"  # the counter: record a top-up of stored value (with its bonus)
+    ADJUST_POINTS = "adjust_points"  # the card's owner screen: add or remove points, with a reason
+    VOID = "void"  # the card's owner screen: void a purchase or top-up within the program's days
+    DESIGN_CARD = "design_card"  # /card: design and change the shop's card program
+    RESET_PASSWORD = "reset_password"  # the owner's Approve under a member's password reset
 
 
 #: The matrix, in one place. A clerk works the counter; the owner runs the shop.
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.OWNER: frozenset(Permission),
-    StaffRole.CLERK: frozenset({Permission.REDEEM, Permission.VIEW_COUPONS}),
+    StaffRole.CLERK: frozenset(
+        {
+            Permission.REDEEM,
+            Permission.VIEW_COUPONS,
+            Permission.RECORD_PURCHASE,
+            Permission.TOP_UP,
+        }
+    ),
 }
 
 INVITE_TTL = timedelta(hours=48)

@@ -50,7 +50,12 @@ async def shop(db: None) -> Shop:
 def test_the_matrix() -> None:
     assert staff.ROLE_PERMISSIONS[StaffRole.OWNER] == frozenset(Permission)
     clerk = staff.ROLE_PERMISSIONS[StaffRole.CLERK]
-    assert clerk == {Permission.REDEEM, Permission.VIEW_COUPONS}
+    assert clerk == {
+        Permission.REDEEM,
+        Permission.VIEW_COUPONS,
+        Permission.RECORD_PURCHASE,
+        Permission.TOP_UP,
+    }
     assert set(COMMAND_PERMISSIONS) == set(MERCHANT_COMMANDS)
     assert merchant_commands(clerk) == ("newshop", "coupons", "redeem")
     assert merchant_commands(frozenset()) == ("newshop",)

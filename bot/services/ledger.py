@@ -1,0 +1,1131 @@
+"""Every move of points and stored value on a membership card, each one transaction.
+
+Rules (the same on SQLite and PostgreSQL, no row locks):
+- every change of a card's `points` / `balance_cents` is a LedgerEntry written in the same
+  `in_transaction()` as the card's UPDATE, so a card always equals the sum of its ledger;
+- a debit is a conditional UPDATE (`points >= n`, `balance_cents >= n`) that must touch one
+  row: concurrent spends against one balance never overdraw it;
+- every move carries an idempotency key, unique in the database (Purchase.key,
+  LedgerEntry.key, SpendRequest.key): a confirmation tapped twice, a retried request or a
+  restart finds the first result and returns it (`replayed=True`);
+- points earned carry `points_left` and `expires_at`; spending, voiding and expiry consume
+  them oldest first (FIFO), so SUM(points_left) == points as well.
+
+Earning: floor(whole currency units paid × tier.points_per_unit), where "paid" is the amount
+after the tier discount and the coupon, less what points paid (stored value counts: it was
+paid in money at the top-up). Qualifying spend grows by the same amount; reaching the next
+tier's threshold (or topping up at least its `threshold_topup_cents` at once) upgrades the
+card in the same transaction.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from bot.models import (
+    CardProgram,
+    Customer,
+    CustomerEvent,
+    LedgerEntry,
+    LedgerKind,
+    MemberCard,
+    Purchase,
+    Shop,
+    SpendRequest,
+    SpendStatus,
+    Tier,
+)
+from bot.services import coupons, customers, passwords, staff
+from bot.services.card_common import CardError, settings
+from bot.services.coupons import MAX_CENTS, CouponError
+from bot.services.staff import Permission
+
+KEY_MAX = 60  # the columns hold 64; derived keys add a short suffix
+REASON_MAX = 200
+MAX_POINTS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    card: MemberCard | None  # None: a purchase by someone without a card
+    points_earned: int
+    points_spent: int
+    value_spent_cents: int
+    discount_cents: int  # tier discount plus the coupon's
+    due_cents: int  # what is left to pay in money at the counter
+    upgraded_to: Tier | None
+    replayed: bool = False  # the key was seen before: this is the first result
+
+
+@dataclass(frozen=True)
+class TopUpResult:
+    entry: LedgerEntry
+    card: MemberCard
+    amount_cents: int
+    bonus_cents: int
+    upgraded_to: Tier | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class VoidResult:
+    card: MemberCard
+    points_delta: int  # what the void changed on the card
+    balance_delta: int
+    coupon_restored: bool
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A card (or purchase) whose stored figure differs from its ledger."""
+
+    card_id: int
+    what: str  # points, balance, points_left, purchase
+    stored: int
+    ledger: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    """More moves in a local day than the shop's `daily_alert_limit`, by a card or a clerk."""
+
+    shop_id: int
+    subject: str  # card or staff
+    card_id: int | None
+    staff_id: int | None
+    count: int
+    limit: int
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` later (the month's last day if it is shorter)."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def points_earned(tier: Tier, paid_cents: int) -> int:
+    """Points for `paid_cents`: the tier's points per whole currency unit."""
+    return max(0, paid_cents) // 100 * tier.points_per_unit
+
+
+def tier_discount(tier: Tier, amount_cents: int) -> int:
+    return amount_cents * tier.discount_percent // 100
+
+
+def points_value_cents(program: CardProgram, points: int) -> int:
+    """What `points` pay, in cents (0 when points cannot pay money)."""
+    if program.points_per_currency_unit_off <= 0:
+        return 0
+    return points * 100 // program.points_per_currency_unit_off
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > KEY_MAX:
+        raise ValueError("an idempotency key of 1..60 characters")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+async def _program(shop_id: int) -> tuple[CardProgram, list[Tier]]:
+    program = await CardProgram.get_or_none(shop_id=shop_id)
+    if program is None:
+        raise CardError("no_program")
+    return program, await Tier.filter(program_id=program.id).order_by("rank")
+
+
+def _expiry(program: CardProgram, now: datetime) -> datetime | None:
+    if program.points_expiry_months is None:
+        return None
+    return add_months(now, program.points_expiry_months)
+
+
+async def _credit_points(
+    card: MemberCard,
+    kind: LedgerKind,
+    points: int,
+    *,
+    now: datetime,
+    expires_at: datetime | None,
+    **entry: object,
+) -> LedgerEntry:
+    """Add points to the card with their ledger row (points_left for FIFO spending)."""
+    await MemberCard.filter(id=card.id).update(points=F("points") + points)
+    return await LedgerEntry.create(
+        card_id=card.id,
+        kind=kind,
+        points_delta=points,
+        points_left=points,
+        expires_at=expires_at,
+        created_at=now,
+        **entry,
+    )
+
+
+async def _debit_points(
+    card_id: int, kind: LedgerKind, points: int, *, now: datetime, **entry: object
+) -> LedgerEntry:
+    """Take points (never below zero: CardError insufficient_points), oldest first."""
+    changed = await MemberCard.filter(id=card_id, points__gte=points).update(
+        points=F("points") - points
+    )
+    if changed != 1:
+        raise CardError("insufficient_points")
+    await _consume(card_id, points)
+    return await LedgerEntry.create(
+        card_id=card_id, kind=kind, points_delta=-points, created_at=now, **entry
+    )
+
+
+async def _consume(card_id: int, points: int) -> None:
+    """Spend `points` of the card's unspent credits, oldest first. Runs after the card's
+    conditional UPDATE, which holds the card's row (PostgreSQL) or the database (SQLite)
+    until commit, so no other move of this card reads these rows meanwhile."""
+    left = points
+    while left > 0:
+        credits = (
+            await LedgerEntry.filter(card_id=card_id, points_left__gt=0).order_by("id").limit(20)
+        )
+        if not credits:
+            raise CardError("insufficient_points")  # the cache and its ledger disagree
+        for credit in credits:
+            take = min(left, credit.points_left)
+            await LedgerEntry.filter(id=credit.id, points_left__gte=take).update(
+                points_left=F("points_left") - take
+            )
+            left -= take
+            if left == 0:
+                return
+
+
+async def _move_balance(
+    card_id: int, kind: LedgerKind, cents: int, *, now: datetime, **entry: object
+) -> LedgerEntry:
+    """Add (positive) or take (negative, never below zero) stored value, with its row."""
+    query = MemberCard.filter(id=card_id)
+    if cents < 0:
+        query = query.filter(balance_cents__gte=-cents)
+    if await query.update(balance_cents=F("balance_cents") + cents) != 1:
+        raise CardError("insufficient_balance")
+    return await LedgerEntry.create(
+        card_id=card_id, kind=kind, balance_delta=cents, created_at=now, **entry
+    )
+
+
+async def _upgrade(card: MemberCard, tiers: Sequence[Tier], *, topup_cents: int = 0) -> Tier | None:
+    """Move the card up at once to the highest tier its spend (or this one top-up) reaches."""
+    fresh = await MemberCard.get(id=card.id)
+    current = next((t for t in tiers if t.id == fresh.tier_id), None)
+    rank = -1 if current is None else current.rank
+    reached = [
+        t
+        for t in tiers
+        if t.rank > rank
+        and (
+            (
+                t.rank > 0
+                and t.threshold_spend_cents <= fresh.spend_cents
+                and t.threshold_spend_cents > 0
+            )
+            or (t.threshold_topup_cents is not None and 0 < t.threshold_topup_cents <= topup_cents)
+        )
+    ]
+    if not reached:
+        return None
+    best = max(reached, key=lambda t: t.rank)
+    await MemberCard.filter(id=card.id, tier_id=fresh.tier_id).update(tier_id=best.id)
+    return best
+
+
+async def _card_for(shop_id: int, card_or_user: MemberCard | int) -> tuple[MemberCard | None, int]:
+    if isinstance(card_or_user, MemberCard):
+        if card_or_user.shop_id != shop_id:
+            raise CardError("other_shop")
+        return card_or_user, card_or_user.user_id
+    return await MemberCard.get_or_none(shop_id=shop_id, user_id=card_or_user), card_or_user
+
+
+# ------------------------------------------------------------------------------ purchases
+
+
+async def record_purchase(
+    shop_id: int,
+    card_or_user: MemberCard | int,
+    amount_cents: int,
+    staff_id: int,
+    *,
+    key: str,
+    now: datetime,
+    coupon_claim_id: int | None = None,
+) -> PurchaseResult:
+    """Record a purchase paid in money (points are earned, nothing is spent); `card_or_user`
+    is a card or a user id (their card at the shop is used if they have one). The one way a
+    purchase is recorded (bot.services.purchases.record_purchase calls it). CardError
+    bad_amount, own_card, other_shop, coupon (coupon_reason), NotAllowed without
+    RECORD_PURCHASE."""
+    _check_key(key)
+    if not 1 <= amount_cents <= MAX_CENTS:
+        raise CardError("bad_amount", max=MAX_CENTS)
+    await staff.require(staff_id, shop_id, Permission.RECORD_PURCHASE)
+    card, user_id = await _card_for(shop_id, card_or_user)
+    if user_id == staff_id:
+        raise CardError("own_card")
+    return await _purchase(
+        shop_id,
+        card,
+        user_id,
+        amount_cents,
+        staff_id,
+        key=key,
+        now=now,
+        coupon_claim_id=coupon_claim_id,
+        points=0,
+        value_cents=0,
+    )
+
+
+async def _purchase(
+    shop_id: int,
+    card: MemberCard | None,
+    user_id: int,
+    amount_cents: int,
+    staff_id: int | None,
+    *,
+    key: str,
+    now: datetime,
+    coupon_claim_id: int | None,
+    points: int,
+    value_cents: int,
+    request_id: int | None = None,
+) -> PurchaseResult:
+    """The purchase transaction: purchase row, coupon, spends, earning, upgrade, customer
+    record, the spend request's approval; a key seen before returns the first result."""
+    now = _utc(now)
+    known = await Purchase.get_or_none(key=key)
+    if known is not None:
+        return await _replayed(known)
+    program, tiers = await _program(shop_id) if card is not None else (None, [])
+    try:
+        async with in_transaction():
+            if request_id is not None:
+                approved = await SpendRequest.filter(
+                    id=request_id, status=SpendStatus.PENDING, expires_at__gt=now
+                ).update(status=SpendStatus.APPROVED, decided_at=now)
+                if approved != 1:
+                    raise CardError("decided")
+            fresh = None if card is None else await MemberCard.get(id=card.id)
+            tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
+            discount = 0 if tier is None else tier_discount(tier, amount_cents)
+            purchase = await Purchase.create(
+                shop_id=shop_id,
+                user_id=user_id,
+                amount_cents=amount_cents,
+                staff_id=staff_id,
+                created_at=now,
+                card_id=None if card is None else card.id,
+                key=key,
+                coupon_claim_id=coupon_claim_id,
+            )
+            if coupon_claim_id is not None:
+                claim = await _redeem_coupon(
+                    coupon_claim_id, staff_id, shop_id, user_id, amount_cents - discount, now
+                )
+                discount += coupons.discount_of(claim.coupon, amount_cents - discount)
+            payable = amount_cents - discount
+            points_money = 0 if program is None else points_value_cents(program, points)
+            if points_money + value_cents > payable:
+                raise CardError("too_much", payable=payable)
+            earned = 0
+            if fresh is not None and tier is not None and program is not None:
+                if points:
+                    await _debit_points(
+                        fresh.id,
+                        LedgerKind.REDEEM_POINTS,
+                        points,
+                        now=now,
+                        purchase_id=purchase.id,
+                        staff_id=staff_id,
+                        amount_cents=points_money,
+                    )
+                if value_cents:
+                    await _move_balance(
+                        fresh.id,
+                        LedgerKind.SPEND_VALUE,
+                        -value_cents,
+                        now=now,
+                        purchase_id=purchase.id,
+                        staff_id=staff_id,
+                        amount_cents=amount_cents,
+                    )
+                base = payable - points_money
+                earned = points_earned(tier, base)
+                await MemberCard.filter(id=fresh.id).update(spend_cents=F("spend_cents") + base)
+                if earned:
+                    await _credit_points(
+                        fresh,
+                        LedgerKind.EARN,
+                        earned,
+                        now=now,
+                        expires_at=_expiry(program, now),
+                        purchase_id=purchase.id,
+                        staff_id=staff_id,
+                        amount_cents=base,
+                    )
+            upgraded = None if fresh is None else await _upgrade(fresh, tiers)
+            await Purchase.filter(id=purchase.id).update(
+                points_earned=earned,
+                points_spent=points,
+                value_spent_cents=value_cents,
+                discount_cents=discount,
+            )
+            if request_id is not None:
+                await SpendRequest.filter(id=request_id).update(purchase_id=purchase.id)
+            await customers.record_event(
+                shop_id, user_id, CustomerEvent.PURCHASE, at=now, amount_cents=payable
+            )
+    except IntegrityError:
+        known = await Purchase.get_or_none(key=key)
+        if known is None:
+            raise
+        return await _replayed(known)
+    await purchase.refresh_from_db()
+    if card is not None:
+        card = await MemberCard.get(id=card.id).select_related("tier")
+    return PurchaseResult(
+        purchase=purchase,
+        card=card,
+        points_earned=earned,
+        points_spent=points,
+        value_spent_cents=value_cents,
+        discount_cents=discount,
+        due_cents=payable - points_money - value_cents,
+        upgraded_to=upgraded,
+    )
+
+
+async def _redeem_coupon(
+    claim_id: int, staff_id: int | None, shop_id: int, user_id: int, amount: int, now: datetime
+):  # type: ignore[no-untyped-def]
+    try:
+        return await coupons.redeem_with_purchase(
+            claim_id, staff_id, shop_id, user_id, amount, now=now
+        )
+    except CouponError as error:
+        raise CardError("coupon", coupon_reason=error.reason, **error.details) from None
+
+
+async def _replayed(purchase: Purchase) -> PurchaseResult:
+    """The result of a purchase recorded before under the same key."""
+    card = None
+    if purchase.card_id is not None:
+        card = await MemberCard.get(id=purchase.card_id).select_related("tier")
+    points_money = sum(
+        await LedgerEntry.filter(
+            purchase_id=purchase.id, kind=LedgerKind.REDEEM_POINTS
+        ).values_list("amount_cents", flat=True)
+    )
+    return PurchaseResult(
+        purchase=purchase,
+        card=card,
+        points_earned=purchase.points_earned,
+        points_spent=purchase.points_spent,
+        value_spent_cents=purchase.value_spent_cents,
+        discount_cents=purchase.discount_cents,
+        due_cents=purchase.amount_cents
+        - purchase.discount_cents
+        - points_money
+        - purchase.value_spent_cents,
+        upgraded_to=None,
+        replayed=True,
+    )
+
+
+# ------------------------------------------------------------------------------ spending
+
+
+async def request_spend(
+    card_id: int,
+    staff_id: int,
+    amount_cents: int,
+    *,
+    points: int,
+    value_cents: int,
+    key: str,
+    now: datetime,
+    coupon_claim_id: int | None = None,
+) -> SpendRequest:
+    """Ask the holder to approve paying part of a purchase of `amount_cents` with points
+    and/or stored value. Checks the program's rules and the balances now (approval checks
+    the balances again); nothing moves until approve_spend. The same key returns the same
+    request. CardError bad_amount, own_card, points_off, min_order, max_points, too_much,
+    no_stored_value, insufficient_points, insufficient_balance, no_password, locked."""
+    _check_key(key)
+    known = await SpendRequest.get_or_none(key=key)
+    if known is not None:
+        return known
+    card = await MemberCard.get_or_none(id=card_id).select_related("tier")
+    if card is None:
+        raise CardError("not_found")
+    await staff.require(staff_id, card.shop_id, Permission.RECORD_PURCHASE)
+    if card.user_id == staff_id:
+        raise CardError("own_card")
+    program, _ = await _program(card.shop_id)
+    if not 1 <= amount_cents <= MAX_CENTS or points < 0 or value_cents < 0:
+        raise CardError("bad_amount", max=MAX_CENTS)
+    if points == 0 and value_cents == 0:
+        raise CardError("nothing_to_spend")
+    if points:
+        if program.points_per_currency_unit_off <= 0:
+            raise CardError("points_off")
+        if amount_cents < program.min_order_cents:
+            raise CardError("min_order", min_order_cents=program.min_order_cents)
+        if program.max_points_per_order and points > program.max_points_per_order:
+            raise CardError("max_points", max_points=program.max_points_per_order)
+        if points > card.points:
+            raise CardError("insufficient_points", points=card.points)
+    if value_cents:
+        if not program.stored_value:
+            raise CardError("no_stored_value")
+        if value_cents > card.balance_cents:
+            raise CardError("insufficient_balance", balance_cents=card.balance_cents)
+    payable = amount_cents - tier_discount(card.tier, amount_cents)
+    if points_value_cents(program, points) + value_cents > payable:
+        raise CardError("too_much", payable=payable)
+    if card.password_hash is None:
+        raise CardError("no_password")
+    if card.locked_until is not None and card.locked_until > now:
+        raise CardError("locked", until=card.locked_until)
+    try:
+        return await SpendRequest.create(
+            card_id=card_id,
+            staff_id=staff_id,
+            amount_cents=amount_cents,
+            points=points,
+            value_cents=value_cents,
+            coupon_claim_id=coupon_claim_id,
+            key=key,
+            created_at=_utc(now),
+            expires_at=_utc(now) + timedelta(minutes=settings().approval_minutes),
+        )
+    except IntegrityError:
+        return await SpendRequest.get(key=key)
+
+
+async def _holders_request(request_id: int, user_id: int) -> SpendRequest:
+    request = await SpendRequest.get_or_none(id=request_id).select_related("card")
+    if request is None or request.card.user_id != user_id:
+        raise CardError("not_found")
+    return request
+
+
+async def _still_pending(request: SpendRequest, now: datetime) -> None:
+    """CardError decided (approved or declined before) or expired (and marked so)."""
+    if request.status != SpendStatus.PENDING:
+        raise CardError("expired" if request.status == SpendStatus.EXPIRED else "decided")
+    if now >= request.expires_at:
+        await SpendRequest.filter(id=request.id, status=SpendStatus.PENDING).update(
+            status=SpendStatus.EXPIRED, decided_at=now
+        )
+        raise CardError("expired")
+
+
+async def approve_spend(
+    request_id: int, user_id: int, password: str, *, now: datetime
+) -> PurchaseResult:
+    """The holder approves with their password: the purchase is recorded with its spend, in
+    one transaction with the request's approval. Approving again returns the first result.
+    CardError not_found, decided, expired, no_password, wrong_password (left), locked (until),
+    insufficient_points / insufficient_balance (the request stays pending)."""
+    request = await _holders_request(request_id, user_id)
+    if request.status == SpendStatus.APPROVED and request.purchase_id is not None:
+        return await _replayed(await Purchase.get(id=request.purchase_id))
+    await _still_pending(request, now)
+    await passwords.check_password(request.card_id, password, now=now)
+    return await _purchase(
+        request.card.shop_id,
+        request.card,
+        user_id,
+        request.amount_cents,
+        request.staff_id,
+        key=request.key,
+        now=now,
+        coupon_claim_id=request.coupon_claim_id,
+        points=request.points,
+        value_cents=request.value_cents,
+        request_id=request.id,
+    )
+
+
+async def decline_spend(request_id: int, user_id: int, *, now: datetime) -> SpendRequest:
+    """The holder declines: nothing moves. CardError not_found, decided, expired."""
+    request = await _holders_request(request_id, user_id)
+    await _still_pending(request, now)
+    changed = await SpendRequest.filter(id=request_id, status=SpendStatus.PENDING).update(
+        status=SpendStatus.DECLINED, decided_at=now
+    )
+    if changed != 1:
+        raise CardError("decided")
+    await request.refresh_from_db()
+    return request
+
+
+async def expire_requests(now: datetime) -> list[SpendRequest]:
+    """Mark pending requests past their time expired; returns them (to edit both sides)."""
+    due = await SpendRequest.filter(status=SpendStatus.PENDING, expires_at__lte=now)
+    expired = []
+    for request in due:
+        if await SpendRequest.filter(id=request.id, status=SpendStatus.PENDING).update(
+            status=SpendStatus.EXPIRED, decided_at=now
+        ):
+            expired.append(request)
+    return expired
+
+
+# ------------------------------------------------------------------------------ top-ups
+
+
+async def top_up(
+    card_id: int, staff_id: int, amount_cents: int, *, key: str, now: datetime
+) -> TopUpResult:
+    """Stored value paid in at the counter, with the best matching bonus, and the upgrade a
+    large enough single top-up gives. The same key returns the first result. CardError
+    not_found, bad_amount, own_card, no_stored_value; NotAllowed without TOP_UP."""
+    _check_key(key)
+    now = _utc(now)
+    known = await LedgerEntry.get_or_none(key=key)
+    if known is not None:
+        return await _replayed_top_up(known)
+    card = await MemberCard.get_or_none(id=card_id)
+    if card is None:
+        raise CardError("not_found")
+    await staff.require(staff_id, card.shop_id, Permission.TOP_UP)
+    if card.user_id == staff_id:
+        raise CardError("own_card")
+    if not 1 <= amount_cents <= MAX_CENTS:
+        raise CardError("bad_amount", max=MAX_CENTS)
+    program, tiers = await _program(card.shop_id)
+    if not program.stored_value:
+        raise CardError("no_stored_value")
+    await program.fetch_related("bonuses")
+    matching = [b for b in program.bonuses if b.min_cents <= amount_cents]
+    bonus = max((b.bonus_cents for b in matching), default=0)
+    try:
+        async with in_transaction():
+            entry = await _move_balance(
+                card_id,
+                LedgerKind.TOP_UP,
+                amount_cents,
+                now=now,
+                staff_id=staff_id,
+                amount_cents=amount_cents,
+                key=key,
+            )
+            if bonus:
+                await _move_balance(
+                    card_id,
+                    LedgerKind.TOP_UP_BONUS,
+                    bonus,
+                    now=now,
+                    staff_id=staff_id,
+                    amount_cents=amount_cents,
+                    key=f"{key}+b",
+                )
+            upgraded = await _upgrade(card, tiers, topup_cents=amount_cents)
+    except IntegrityError:
+        known = await LedgerEntry.get_or_none(key=key)
+        if known is None:
+            raise
+        return await _replayed_top_up(known)
+    return TopUpResult(
+        entry=entry,
+        card=await MemberCard.get(id=card_id).select_related("tier"),
+        amount_cents=amount_cents,
+        bonus_cents=bonus,
+        upgraded_to=upgraded,
+    )
+
+
+async def _replayed_top_up(entry: LedgerEntry) -> TopUpResult:
+    if entry.kind != LedgerKind.TOP_UP:
+        raise CardError("key_reused")
+    bonus = await LedgerEntry.get_or_none(key=f"{entry.key}+b")
+    return TopUpResult(
+        entry=entry,
+        card=await MemberCard.get(id=entry.card_id).select_related("tier"),
+        amount_cents=entry.balance_delta,
+        bonus_cents=0 if bonus is None else bonus.balance_delta,
+        upgraded_to=None,
+        replayed=True,
+    )
+
+
+# ------------------------------------------------------------------------------ owner's moves
+
+
+async def adjust_points(
+    card_id: int, owner_id: int, delta: int, reason: str, *, key: str, now: datetime
+) -> LedgerEntry:
+    """Add (delta > 0) or remove points by hand, with a reason; the same key returns the
+    first entry. CardError not_found, bad_amount, reason, insufficient_points; NotAllowed
+    without ADJUST_POINTS."""
+    _check_key(key)
+    now = _utc(now)
+    known = await LedgerEntry.get_or_none(key=key)
+    if known is not None:
+        return known
+    card = await MemberCard.get_or_none(id=card_id)
+    if card is None:
+        raise CardError("not_found")
+    await staff.require(owner_id, card.shop_id, Permission.ADJUST_POINTS)
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > REASON_MAX:
+        raise CardError("reason", max=REASON_MAX)
+    if delta == 0 or abs(delta) > MAX_POINTS:
+        raise CardError("bad_amount", max=MAX_POINTS)
+    program, _ = await _program(card.shop_id)
+    try:
+        async with in_transaction():
+            if delta > 0:
+                return await _credit_points(
+                    card,
+                    LedgerKind.ADJUST,
+                    delta,
+                    now=now,
+                    expires_at=_expiry(program, now),
+                    staff_id=owner_id,
+                    reason=reason,
+                    key=key,
+                )
+            return await _debit_points(
+                card_id,
+                LedgerKind.ADJUST,
+                -delta,
+                now=now,
+                staff_id=owner_id,
+                reason=reason,
+                key=key,
+            )
+    except IntegrityError:
+        known = await LedgerEntry.get_or_none(key=key)
+        if known is None:
+            raise
+        return known
+
+
+def _too_old(program: CardProgram, created_at: datetime, now: datetime) -> bool:
+    return now - created_at > timedelta(days=program.void_days)
+
+
+async def void_purchase(purchase_id: int, owner_id: int, *, now: datetime) -> VoidResult:
+    """Undo a purchase within the program's `void_days`: points earned taken back, points
+    and stored value spent given back, the coupon back in the wallet, the customer record's
+    spend and visits reduced; all in one transaction. CardError not_found, too_old,
+    already_voided, insufficient (its points were spent meanwhile); NotAllowed without VOID."""
+    now = _utc(now)
+    purchase = await Purchase.get_or_none(id=purchase_id)
+    if purchase is None:
+        raise CardError("not_found")
+    await staff.require(owner_id, purchase.shop_id, Permission.VOID)
+    if purchase.voided_at is not None:
+        raise CardError("already_voided")
+    program = await CardProgram.get_or_none(shop_id=purchase.shop_id)
+    void_days = program.void_days if program is not None else 7
+    if now - purchase.created_at > timedelta(days=void_days):
+        raise CardError("too_old", days=void_days)
+    points_delta = purchase.points_spent - purchase.points_earned
+    balance_delta = purchase.value_spent_cents
+    async with in_transaction():
+        changed = await Purchase.filter(id=purchase_id, voided_at__isnull=True).update(
+            voided_at=now, voided_by_id=owner_id
+        )
+        if changed != 1:
+            raise CardError("already_voided")
+        restored = False
+        if purchase.coupon_claim_id is not None:
+            restored = await coupons.unredeem(purchase.coupon_claim_id)
+        card = None
+        if purchase.card_id is not None:
+            card = await MemberCard.get(id=purchase.card_id)
+            entry = {
+                "purchase_id": purchase_id,
+                "staff_id": owner_id,
+                "key": f"void-p:{purchase_id}",
+            }
+            if points_delta < 0:
+                changed = await MemberCard.filter(id=card.id, points__gte=-points_delta).update(
+                    points=F("points") + points_delta
+                )
+                if changed != 1:
+                    raise CardError("insufficient")
+                await _consume_earned_first(card.id, purchase_id, -points_delta)
+                left, expires = 0, None
+            else:
+                await MemberCard.filter(id=card.id).update(points=F("points") + points_delta)
+                left = points_delta
+                expires = None if program is None else _expiry(program, now)
+            await MemberCard.filter(id=card.id).update(
+                balance_cents=F("balance_cents") + balance_delta
+            )
+            earned_base = sum(
+                await LedgerEntry.filter(purchase_id=purchase_id, kind=LedgerKind.EARN).values_list(
+                    "amount_cents", flat=True
+                )
+            )
+            await MemberCard.filter(id=card.id, spend_cents__gte=earned_base).update(
+                spend_cents=F("spend_cents") - earned_base
+            )
+            await LedgerEntry.create(
+                card_id=card.id,
+                kind=LedgerKind.VOID,
+                points_delta=points_delta,
+                balance_delta=balance_delta,
+                amount_cents=purchase.amount_cents,
+                points_left=left,
+                expires_at=expires,
+                created_at=now,
+                **entry,
+            )
+        await _unrecord_purchase(purchase)
+    if card is not None:
+        card = await MemberCard.get(id=card.id).select_related("tier")
+    return VoidResult(card, points_delta, balance_delta, restored)  # type: ignore[arg-type]
+
+
+async def _consume_earned_first(card_id: int, purchase_id: int, points: int) -> None:
+    """Take back what the purchase earned: from its own credit first, then oldest first."""
+    own = await LedgerEntry.get_or_none(purchase_id=purchase_id, kind=LedgerKind.EARN)
+    left = points
+    if own is not None and own.points_left > 0:
+        take = min(left, own.points_left)
+        await LedgerEntry.filter(id=own.id).update(points_left=F("points_left") - take)
+        left -= take
+    if left:
+        await _consume(card_id, left)
+
+
+async def _unrecord_purchase(purchase: Purchase) -> None:
+    """The customer record without the voided purchase: one visit and its spend fewer, and
+    the first purchase is the first purchase still standing (none: not a buyer)."""
+    payable = purchase.amount_cents - purchase.discount_cents
+    first = (
+        await Purchase.valid()
+        .filter(shop_id=purchase.shop_id, user_id=purchase.user_id)
+        .order_by("created_at")
+        .first()
+    )
+    record = Customer.filter(shop_id=purchase.shop_id, user_id=purchase.user_id)
+    await record.filter(visits__gt=0).update(visits=F("visits") - 1)
+    await record.filter(spend_cents__gte=payable).update(spend_cents=F("spend_cents") - payable)
+    await record.update(bought_at=None if first is None else first.created_at)
+    found = await record.first()
+    if found is not None:
+        times = [
+            t
+            for t in (found.claimed_at, found.redeemed_at, found.bought_at, found.joined_at)
+            if t is not None
+        ]
+        await record.update(customer_since=min(times) if times else None)
+
+
+async def void_top_up(entry_id: int, owner_id: int, *, now: datetime) -> VoidResult:
+    """Undo a top-up (and its bonus) within `void_days`. CardError not_found, too_old,
+    already_voided, insufficient (the value was spent meanwhile); NotAllowed without VOID."""
+    now = _utc(now)
+    entry = await LedgerEntry.get_or_none(id=entry_id, kind=LedgerKind.TOP_UP)
+    if entry is None:
+        raise CardError("not_found")
+    card = await MemberCard.get(id=entry.card_id)
+    await staff.require(owner_id, card.shop_id, Permission.VOID)
+    program, _ = await _program(card.shop_id)
+    if _too_old(program, entry.created_at, now):
+        raise CardError("too_old", days=program.void_days)
+    bonus = await LedgerEntry.get_or_none(key=f"{entry.key}+b") if entry.key else None
+    total = entry.balance_delta + (0 if bonus is None else bonus.balance_delta)
+    try:
+        async with in_transaction():
+            await _move_balance(
+                card.id,
+                LedgerKind.VOID,
+                -total,
+                now=now,
+                staff_id=owner_id,
+                amount_cents=entry.amount_cents,
+                key=f"void-t:{entry_id}",
+            )
+    except IntegrityError:
+        raise CardError("already_voided") from None
+    except CardError as error:
+        if await LedgerEntry.exists(key=f"void-t:{entry_id}"):
+            raise CardError("already_voided") from None
+        raise CardError("insufficient") from error
+    card = await MemberCard.get(id=card.id).select_related("tier")
+    return VoidResult(card, 0, -total, False)
+
+
+async def voided_top_up(entry_id: int) -> bool:
+    return await LedgerEntry.exists(key=f"void-t:{entry_id}")
+
+
+# ------------------------------------------------------------------------------ jobs
+
+
+@dataclass(frozen=True)
+class ExpiryNotice:
+    """Points of a card that expire soon (for the reminder)."""
+
+    card_id: int
+    user_id: int
+    shop_id: int
+    shop_name: str
+    points: int
+    expires_at: datetime
+
+
+async def expire_points(now: datetime) -> int:
+    """Expire every credit of points past its `expires_at`, oldest first; each card in its own
+    transaction, each credit once (key `exp:<entry>`). Returns how many points expired."""
+    now = _utc(now)
+    total = 0
+    due = await LedgerEntry.filter(expires_at__lte=now, points_left__gt=0).order_by("id")
+    for credit in due:
+        left = credit.points_left
+        try:
+            async with in_transaction():
+                taken = await LedgerEntry.filter(id=credit.id, points_left=left).update(
+                    points_left=0
+                )
+                if taken != 1:
+                    continue
+                changed = await MemberCard.filter(id=credit.card_id, points__gte=left).update(
+                    points=F("points") - left
+                )
+                if changed != 1:
+                    raise CardError("insufficient_points")
+                await LedgerEntry.create(
+                    card_id=credit.card_id,
+                    kind=LedgerKind.EXPIRE,
+                    points_delta=-left,
+                    created_at=now,
+                    key=f"exp:{credit.id}",
+                )
+            total += left
+        except IntegrityError:
+            continue
+    return total
+
+
+async def expiring_soon(now: datetime, ahead: timedelta) -> list[ExpiryNotice]:
+    """Per card, the points whose expiry falls within `ahead` (soonest expiry named)."""
+    now = _utc(now)
+    rows = await LedgerEntry.filter(
+        expires_at__gt=now, expires_at__lte=now + ahead, points_left__gt=0
+    ).values("card_id", "points_left", "expires_at")
+    per_card: dict[int, tuple[int, datetime]] = {}
+    for row in rows:
+        points, soonest = per_card.get(row["card_id"], (0, row["expires_at"]))
+        per_card[row["card_id"]] = (points + row["points_left"], min(soonest, row["expires_at"]))
+    if not per_card:
+        return []
+    cards = await MemberCard.filter(id__in=list(per_card)).select_related("shop")
+    return [ExpiryNotice(c.id, c.user_id, c.shop_id, c.shop.name, *per_card[c.id]) for c in cards]
+
+
+@dataclass(frozen=True)
+class TierChange:
+    """A yearly re-qualification's outcome (or, ahead of it, a downgrade to announce)."""
+
+    card_id: int
+    user_id: int
+    shop_id: int
+    shop_name: str
+    old_tier: Tier
+    new_tier: Tier
+    at: datetime  # when it takes effect
+
+
+async def _requalified_tier(card: MemberCard, tiers: Sequence[Tier], since: datetime) -> Tier:
+    """The tier the card's year earns: its spend since `since`, or one top-up in that year
+    large enough."""
+    top = (
+        await LedgerEntry.filter(card_id=card.id, kind=LedgerKind.TOP_UP, created_at__gte=since)
+        .order_by("-balance_delta")
+        .first()
+    )
+    biggest = 0 if top is None else top.balance_delta
+    earned = [
+        t
+        for t in tiers
+        if t.rank == 0
+        or (0 < t.threshold_spend_cents <= card.spend_cents)
+        or (t.threshold_topup_cents is not None and 0 < t.threshold_topup_cents <= biggest)
+    ]
+    return max(earned or list(tiers[:1]), key=lambda t: t.rank)
+
+
+async def _yearly_cards() -> list[tuple[MemberCard, list[Tier]]]:
+    programs = await CardProgram.filter(requalify_yearly=True, active=True)
+    out = []
+    for program in programs:
+        tiers = await Tier.filter(program_id=program.id).order_by("rank")
+        for card in await MemberCard.filter(shop_id=program.shop_id).select_related("shop"):
+            out.append((card, tiers))
+    return out
+
+
+async def downgrades_ahead(now: datetime, ahead: timedelta) -> list[TierChange]:
+    """Cards whose year ends within `ahead` and whose spend so far would drop them a tier,
+    not told yet; marks them told (the caller queues the notice in the same transaction)."""
+    now = _utc(now)
+    found = []
+    for card, tiers in await _yearly_cards():
+        ends = add_months(card.qualified_since, 12)
+        if card.downgrade_noticed or not now < ends <= now + ahead:
+            continue
+        current = next(t for t in tiers if t.id == card.tier_id)
+        new = await _requalified_tier(card, tiers, card.qualified_since)
+        if new.rank < current.rank and await MemberCard.filter(
+            id=card.id, downgrade_noticed=False
+        ).update(downgrade_noticed=True):
+            found.append(
+                TierChange(card.id, card.user_id, card.shop_id, card.shop.name, current, new, ends)
+            )
+    return found
+
+
+async def requalify(now: datetime) -> list[TierChange]:
+    """Start a new year for every card of a yearly program whose year ended: its tier is
+    what the year's spend earned (up or down), spend restarts from zero. Returns the
+    changed tiers."""
+    now = _utc(now)
+    changes = []
+    for card, tiers in await _yearly_cards():
+        ends = add_months(card.qualified_since, 12)
+        if ends > now:
+            continue
+        current = next(t for t in tiers if t.id == card.tier_id)
+        new = await _requalified_tier(card, tiers, card.qualified_since)
+        changed = await MemberCard.filter(id=card.id, qualified_since=card.qualified_since).update(
+            tier_id=new.id, spend_cents=0, qualified_since=ends, downgrade_noticed=False
+        )
+        if changed and new.id != current.id:
+            changes.append(
+                TierChange(card.id, card.user_id, card.shop_id, card.shop.name, current, new, ends)
+            )
+    return changes
+
+
+# ------------------------------------------------------------------------------ checks
+
+CARD_SUMS = """
+SELECT c.id, c.points, c.balance_cents,
+       COALESCE(SUM(l.points_delta), 0), COALESCE(SUM(l.balance_delta), 0),
+       COALESCE(SUM(l.points_left), 0)
+  FROM member_cards c LEFT JOIN ledger_entries l ON l.card_id = c.id
+ GROUP BY c.id, c.points, c.balance_cents
+HAVING c.points <> COALESCE(SUM(l.points_delta), 0)
+    OR c.balance_cents <> COALESCE(SUM(l.balance_delta), 0)
+    OR c.points <> COALESCE(SUM(l.points_left), 0)
+    OR c.points < 0 OR c.balance_cents < 0
+"""
+PURCHASE_SUMS = """
+SELECT p.id, p.card_id,
+       CASE WHEN p.voided_at IS NULL THEN p.points_earned - p.points_spent ELSE 0 END,
+       CASE WHEN p.voided_at IS NULL THEN -p.value_spent_cents ELSE 0 END,
+       COALESCE(SUM(l.points_delta), 0), COALESCE(SUM(l.balance_delta), 0)
+  FROM purchases p JOIN ledger_entries l ON l.purchase_id = p.id
+ GROUP BY p.id, p.card_id, p.voided_at, p.points_earned, p.points_spent, p.value_spent_cents
+HAVING COALESCE(SUM(l.points_delta), 0)
+       <> CASE WHEN p.voided_at IS NULL THEN p.points_earned - p.points_spent ELSE 0 END
+    OR COALESCE(SUM(l.balance_delta), 0)
+       <> CASE WHEN p.voided_at IS NULL THEN -p.value_spent_cents ELSE 0 END
+"""
+UNLEDGERED = """
+SELECT p.id, p.card_id, p.points_earned - p.points_spent, -p.value_spent_cents
+  FROM purchases p
+ WHERE p.card_id IS NOT NULL AND (p.points_earned <> 0 OR p.points_spent <> 0
+       OR p.value_spent_cents <> 0)
+   AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.purchase_id = p.id)
+"""
+
+
+async def check_ledger() -> list[Mismatch]:
+    """Every card against its ledger (points, stored value, unspent points, never negative)
+    and every card purchase against its ledger rows; empty when all is consistent."""
+    conn = connections.get("default")
+    found: list[Mismatch] = []
+    for row in (await conn.execute_query(CARD_SUMS))[1]:
+        card_id, points, balance, sum_points, sum_balance, left = (
+            tuple(row.values()) if isinstance(row, dict) else tuple(row)
+        )
+        if points != sum_points or points < 0:
+            found.append(Mismatch(card_id, "points", points, sum_points))
+        if balance != sum_balance or balance < 0:
+            found.append(Mismatch(card_id, "balance", balance, sum_balance))
+        if points != left:
+            found.append(Mismatch(card_id, "points_left", points, left))
+    for query in (PURCHASE_SUMS, UNLEDGERED):
+        for row in (await conn.execute_query(query))[1]:
+            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+            purchase_id, card_id, want_points, want_balance = values[:4]
+            got_points, got_balance = values[4:] if len(values) > 4 else (0, 0)
+            found.append(Mismatch(card_id or 0, f"purchase {purchase_id}", want_points, got_points))
+            if want_balance != got_balance:
+                found.append(
+                    Mismatch(
+                        card_id or 0, f"purchase {purchase_id} value", want_balance, got_balance
+                    )
+                )
+    return found
+
+
+async def suspicious(
+    shop_id: int, card_id: int | None, staff_id: int | None, now: datetime
+) -> Alert | None:
+    """After a move: an Alert when it is the one that takes the card's (or the clerk's) moves
+    today (the shop's local day) past the shop's `daily_alert_limit`; None otherwise, so the
+    owner hears once per day and subject. Moves are purchases (not voided) and top-ups."""
+    program = await CardProgram.get_or_none(shop_id=shop_id)
+    if program is None or program.daily_alert_limit <= 0:
+        return None
+    shop = await Shop.get(id=shop_id)
+    local = now.astimezone(ZoneInfo(shop.timezone))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    limit = program.daily_alert_limit
+    if card_id is not None:
+        count = await Purchase.valid().filter(card_id=card_id, created_at__gte=start).count()
+        count += await LedgerEntry.filter(
+            card_id=card_id, kind=LedgerKind.TOP_UP, created_at__gte=start
+        ).count()
+        if count == limit + 1:
+            return Alert(shop_id, "card", card_id, None, count, limit)
+    if staff_id is not None:
+        count = (
+            await Purchase.valid()
+            .filter(shop_id=shop_id, staff_id=staff_id, created_at__gte=start)
+            .count()
+        )
+        count += await LedgerEntry.filter(
+            staff_id=staff_id,
+            kind=LedgerKind.TOP_UP,
+            card__shop_id=shop_id,
+            created_at__gte=start,
+        ).count()
+        if count == limit + 1:
+            return Alert(shop_id, "staff", None, staff_id, count, limit)
+    return None
