@@ -265,7 +265,8 @@ async def seed_postgres(data: dict[str, list[tuple]]) -> None:  # type: ignore[t
             await raw.copy_records_to_table(table, records=records, columns=cols)
         for table in SERIAL:  # rows were written with their ids: move the sequences on
             await raw.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT MAX(id) FROM {table}))"
             )
         await raw.execute("ANALYZE")
 
