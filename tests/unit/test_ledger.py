@@ -398,3 +398,11 @@ async def test_points_exchanged_for_a_reward_with_approval(shop) -> None:  # typ
     with pytest.raises(CardError) as short:
         await ledger.request_reward(card.id, CLERK, noodles.id, key="r2", now=NOW)
     assert short.value.reason == "insufficient_points"
+
+
+async def test_a_password_is_needed_only_when_something_can_be_spent(shop) -> None:  # type: ignore[no-untyped-def]
+    program = await cards.program_of(shop.id)
+    assert program is not None and await cards.needs_password(program)
+    program.stored_value, program.points_per_currency_unit_off = False, 0
+    await program.save()
+    assert not await cards.needs_password(program)
