@@ -51,6 +51,8 @@ from bot.services.staff import Permission
 
 KEY_MAX = 60  # the columns hold 64; derived keys add a short suffix
 REASON_MAX = 200
+#: Refusals a replayed key meets when its first call already took the coupon or the request.
+REPLAYABLE = frozenset({"coupon", "decided"})
 MAX_POINTS = 1_000_000_000
 
 
@@ -144,10 +146,11 @@ def _utc(moment: datetime) -> datetime:
 
 
 async def _program(shop_id: int) -> tuple[CardProgram, list[Tier]]:
-    program = await CardProgram.get_or_none(shop_id=shop_id)
-    if program is None:
+    """The shop's program and its tiers by rank, in one query (a program has tiers)."""
+    tiers = await Tier.filter(program__shop_id=shop_id).select_related("program").order_by("rank")
+    if not tiers:
         raise CardError("no_program")
-    return program, await Tier.filter(program_id=program.id).order_by("rank")
+    return tiers[0].program, list(tiers)
 
 
 def _expiry(program: CardProgram, now: datetime) -> datetime | None:
@@ -231,25 +234,28 @@ async def _move_balance(
 async def _upgrade(card: MemberCard, tiers: Sequence[Tier], *, topup_cents: int = 0) -> Tier | None:
     """Move the card up at once to the highest tier its spend (or this one top-up) reaches."""
     fresh = await MemberCard.get(id=card.id)
-    current = next((t for t in tiers if t.id == fresh.tier_id), None)
+    return await _upgrade_to(fresh, tiers, spend_cents=fresh.spend_cents, topup_cents=topup_cents)
+
+
+async def _upgrade_to(
+    card: MemberCard, tiers: Sequence[Tier], *, spend_cents: int, topup_cents: int = 0
+) -> Tier | None:
+    """`_upgrade` for a card whose current tier and spend are known (inside the move)."""
+    current = next((t for t in tiers if t.id == card.tier_id), None)
     rank = -1 if current is None else current.rank
     reached = [
         t
         for t in tiers
         if t.rank > rank
         and (
-            (
-                t.rank > 0
-                and t.threshold_spend_cents <= fresh.spend_cents
-                and t.threshold_spend_cents > 0
-            )
+            0 < t.threshold_spend_cents <= spend_cents
             or (t.threshold_topup_cents is not None and 0 < t.threshold_topup_cents <= topup_cents)
         )
     ]
     if not reached:
         return None
     best = max(reached, key=lambda t: t.rank)
-    await MemberCard.filter(id=card.id, tier_id=fresh.tier_id).update(tier_id=best.id)
+    await MemberCard.filter(id=card.id, tier_id=card.tier_id).update(tier_id=best.id)
     return best
 
 
@@ -314,12 +320,10 @@ async def _purchase(
     value_cents: int,
     request_id: int | None = None,
 ) -> PurchaseResult:
-    """The purchase transaction: purchase row, coupon, spends, earning, upgrade, customer
-    record, the spend request's approval; a key seen before returns the first result."""
+    """The purchase transaction: the spend request's approval, the coupon, the purchase row,
+    spends, earning, upgrade, customer record; a key seen before (the unique Purchase.key)
+    returns the first result."""
     now = _utc(now)
-    known = await Purchase.get_or_none(key=key)
-    if known is not None:
-        return await _replayed(known)
     program, tiers = await _program(shop_id) if card is not None else (None, [])
     try:
         async with in_transaction():
@@ -332,16 +336,6 @@ async def _purchase(
             fresh = None if card is None else await MemberCard.get(id=card.id)
             tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
             discount = 0 if tier is None else tier_discount(tier, amount_cents)
-            purchase = await Purchase.create(
-                shop_id=shop_id,
-                user_id=user_id,
-                amount_cents=amount_cents,
-                staff_id=staff_id,
-                created_at=now,
-                card_id=None if card is None else card.id,
-                key=key,
-                coupon_claim_id=coupon_claim_id,
-            )
             if coupon_claim_id is not None:
                 claim = await _redeem_coupon(
                     coupon_claim_id, staff_id, shop_id, user_id, amount_cents - discount, now
@@ -351,17 +345,33 @@ async def _purchase(
             points_money = 0 if program is None else points_value_cents(program, points)
             if points_money + value_cents > payable:
                 raise CardError("too_much", payable=payable)
-            earned = 0
-            if fresh is not None and tier is not None and program is not None:
+            base = payable - points_money  # what was paid in money (stored value included)
+            earned = 0 if tier is None else points_earned(tier, base)
+            purchase = await Purchase.create(
+                shop_id=shop_id,
+                user_id=user_id,
+                amount_cents=amount_cents,
+                staff_id=staff_id,
+                created_at=now,
+                card_id=None if card is None else card.id,
+                key=key,
+                coupon_claim_id=coupon_claim_id,
+                points_earned=earned,
+                points_spent=points,
+                value_spent_cents=value_cents,
+                discount_cents=discount,
+            )
+            upgraded = None
+            if fresh is not None and program is not None:
+                moved = {"purchase_id": purchase.id, "staff_id": staff_id}
                 if points:
                     await _debit_points(
                         fresh.id,
                         LedgerKind.REDEEM_POINTS,
                         points,
                         now=now,
-                        purchase_id=purchase.id,
-                        staff_id=staff_id,
                         amount_cents=points_money,
+                        **moved,
                     )
                 if value_cents:
                     await _move_balance(
@@ -369,42 +379,36 @@ async def _purchase(
                         LedgerKind.SPEND_VALUE,
                         -value_cents,
                         now=now,
-                        purchase_id=purchase.id,
-                        staff_id=staff_id,
                         amount_cents=amount_cents,
+                        **moved,
                     )
-                base = payable - points_money
-                earned = points_earned(tier, base)
-                await MemberCard.filter(id=fresh.id).update(spend_cents=F("spend_cents") + base)
+                await MemberCard.filter(id=fresh.id).update(
+                    points=F("points") + earned, spend_cents=F("spend_cents") + base
+                )
                 if earned:
-                    await _credit_points(
-                        fresh,
-                        LedgerKind.EARN,
-                        earned,
-                        now=now,
+                    await LedgerEntry.create(
+                        card_id=fresh.id,
+                        kind=LedgerKind.EARN,
+                        points_delta=earned,
+                        points_left=earned,
                         expires_at=_expiry(program, now),
-                        purchase_id=purchase.id,
-                        staff_id=staff_id,
+                        created_at=now,
                         amount_cents=base,
+                        **moved,
                     )
-            upgraded = None if fresh is None else await _upgrade(fresh, tiers)
-            await Purchase.filter(id=purchase.id).update(
-                points_earned=earned,
-                points_spent=points,
-                value_spent_cents=value_cents,
-                discount_cents=discount,
-            )
+                upgraded = await _upgrade_to(fresh, tiers, spend_cents=fresh.spend_cents + base)
             if request_id is not None:
                 await SpendRequest.filter(id=request_id).update(purchase_id=purchase.id)
             await customers.record_event(
                 shop_id, user_id, CustomerEvent.PURCHASE, at=now, amount_cents=payable
             )
-    except IntegrityError:
+    except (IntegrityError, CardError) as error:
+        # The same key committed first (a double tap, a retry): its coupon or request is
+        # taken, or its purchase row collides. Either way the first result is the answer.
         known = await Purchase.get_or_none(key=key)
-        if known is None:
+        if known is None or (isinstance(error, CardError) and error.reason not in REPLAYABLE):
             raise
         return await _replayed(known)
-    await purchase.refresh_from_db()
     if card is not None:
         card = await MemberCard.get(id=card.id).select_related("tier")
     return PurchaseResult(

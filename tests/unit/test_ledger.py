@@ -351,3 +351,28 @@ async def test_clerk_limits_and_tiers_unchanged_for_others(shop) -> None:  # typ
         await ledger.record_purchase(shop.id, CLERK, 100, CLERK, key="o", now=NOW)
     assert own.value.reason == "own_card"
     assert await Tier.all().count() == 3
+
+
+async def test_a_replayed_purchase_with_a_coupon_is_the_first_one(shop) -> None:  # type: ignore[no-untyped-def]
+    card = await member(shop)
+    coupon = await coupons.create_coupon(
+        shop.id, kind=coupons.CouponKind.PERCENT, value=10, title="10% off", valid_days=30
+    )
+    claim = await coupons.claim(coupon.id, ANN, now=NOW)
+    first = await ledger.record_purchase(
+        shop.id, card, 10_000, CLERK, key="c", now=NOW, coupon_claim_id=claim.id
+    )
+    again = await ledger.record_purchase(
+        shop.id, card, 10_000, CLERK, key="c", now=NOW, coupon_claim_id=claim.id
+    )
+    assert first.discount_cents == 1_000 and first.points_earned == 90
+    assert again.replayed and again.purchase.id == first.purchase.id
+    other = await ledger.record_purchase(shop.id, card, 1_000, CLERK, key="d", now=NOW)
+    with pytest.raises(CardError) as used:
+        await ledger.record_purchase(
+            shop.id, card, 10_000, CLERK, key="e", now=NOW, coupon_claim_id=claim.id
+        )
+    assert (
+        used.value.reason == "coupon" and used.value.details["coupon_reason"] == "already_redeemed"
+    )
+    assert not other.replayed
