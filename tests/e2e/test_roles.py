@@ -84,6 +84,7 @@ OWNER_GETS = {
     "poster": "Your poster for Lao Wang Noodles",
     "newcoupon": "New coupon for Lao Wang Noodles",
     "coupons": "Coupons — Lao Wang Noodles",
+    "card": "Let's design the membership card of Lao Wang Noodles",
     "redeem": "any of three ways",
     "promo": "What would you like to tell people?",
     "flash": "Flash deal for Lao Wang Noodles",
