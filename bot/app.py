@@ -26,7 +26,7 @@ from bot import i18n
 from bot.config import Config
 from bot.db import start_db, stop_db
 from bot.flows import promo
-from bot.handlers import common, errors, wallet
+from bot.handlers import common, errors, spend, wallet
 from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
 from bot.services import card_common
 from bot.services.geocoding import Geocoder
@@ -93,6 +93,7 @@ def _register_timed_work(app: Application[Any, Any, Any, Any, Any, Any]) -> None
         wake_sender=notify,
         reminder_payload=wallet.reminder_payload,
         announce_flash_end=partial(promo.announce_end, app.bot),
+        spend_lapsed=partial(spend.close_lapsed, app),
     )
     scheduler.register(app.job_queue, views)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import cards, flash_deals, reminders
+from scheduler import cards, flash_deals, reminders, spend_requests
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -43,9 +43,18 @@ CARD_POINTS_EXPIRY = Every("card-points-expiry", cards.expire_and_remind, every=
 #: announced ahead of it.
 CARD_REQUALIFY = Every("card-requalify", cards.requalify_and_notify, every=timedelta(hours=6))
 
+#: A card spend request unanswered past its few minutes expires; both chats are told.
+SPEND_REQUESTS = Every("spend-requests", spend_requests.close_lapsed, every=timedelta(minutes=1))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
-JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS, CARD_POINTS_EXPIRY, CARD_REQUALIFY)
+JOBS: tuple[TimedJob, ...] = (
+    FLASH_DEAL_ENDS,
+    COUPON_REMINDERS,
+    CARD_POINTS_EXPIRY,
+    CARD_REQUALIFY,
+    SPEND_REQUESTS,
+)
 
 
 def register(job_queue: AnyJobQueue, views: Views) -> None:
@@ -60,6 +69,7 @@ __all__ = [
     "FLASH_DEAL_ENDS",
     "JOBS",
     "RUN_HOWEVER_LATE",
+    "SPEND_REQUESTS",
     "Views",
     "caught_up",
     "register",

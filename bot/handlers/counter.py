@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from contextlib import suppress
 from typing import Any
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -40,7 +42,7 @@ from bot.services.cards import CardError
 from bot.services.codes import verify_check
 from bot.services.coupons import MAX_CENTS
 from bot.services.numbers import ascii_digits
-from bot.services.staff import NotAllowed, Permission, require, shops_where
+from bot.services.staff import NotAllowed, Permission, allows, require, shops_where
 from bot.ui.base import (
     Context,
     Deps,
@@ -145,17 +147,9 @@ async def facts_of(card_id: int, viewer: User) -> CardFacts:
         shop_name=card.shop.name,
         stored_value=bool(program and program.stored_value),
         coupons=usable,
-        may_adjust=await _allows(viewer, card.shop_id, Permission.ADJUST_POINTS),
-        may_void=await _allows(viewer, card.shop_id, Permission.VOID),
+        may_adjust=await allows(viewer.id, card.shop_id, Permission.ADJUST_POINTS),
+        may_void=await allows(viewer.id, card.shop_id, Permission.VOID),
     )
-
-
-async def _allows(user: User, shop_id: int, permission: Permission) -> bool:
-    try:
-        await require(user.id, shop_id, permission)
-    except NotAllowed:
-        return False
-    return True
 
 
 async def show_card(update: Update, context: Context, card_id: int, *, edit: bool = False) -> None:
@@ -433,7 +427,7 @@ async def confirm_press(update: Update, context: Context) -> None:
     config = deps(context).config
     pressed = ConfirmPurchase.pressed(update)
     query = update.callback_query
-    assert query is not None and isinstance(query.message, Message)
+    assert query is not None
     try:
         facts = await facts_of(pressed.card_id, user)
     except CardError:
@@ -463,11 +457,7 @@ async def confirm_press(update: Update, context: Context) -> None:
         await answer(update, t(lang, "counter.already"), alert=True)
         return
     await answer(update, t(lang, "counter.recorded_toast"))
-    text = (
-        (query.message.text_html or "")
-        + "\n\n"
-        + recorded_line(lang, facts, result, now, user.timezone)
-    )
+    text = _shown(query) + "\n\n" + recorded_line(lang, facts, result, now, user.timezone)
     await edit_in_place(query, text, None)
     await after_purchase(context, card.id, user.id, result, now)
 
@@ -505,7 +495,7 @@ async def _ask_approval(
     lang = user.language
     config = deps(context).config
     query = update.callback_query
-    assert query is not None and isinstance(query.message, Message)
+    assert query is not None
     quote = await counter_service.quote_purchase(
         facts.card.id,
         pressed.cents,
@@ -554,8 +544,8 @@ async def _ask_approval(
         return
     await counter_service.note_spend_messages(
         request.id,
-        staff_chat_id=query.message.chat_id,
-        staff_message_id=query.message.message_id,
+        staff_chat_id=query.message.chat.id if query.message else user.id,
+        staff_message_id=query.message.message_id if query.message else 0,
         customer_message_id=sent,
     )
     await answer(update, t(lang, "counter.asked_toast"))
@@ -565,7 +555,14 @@ async def _ask_approval(
         name=h(facts.first_name),
         until=local_time(request.expires_at, user.timezone)[11:],
     )
-    await edit_in_place(query, (query.message.text_html or "") + "\n\n" + waiting, None)
+    await edit_in_place(query, _shown(query) + "\n\n" + waiting, None)
+
+
+def _shown(query: CallbackQuery) -> str:
+    """The pressed message's text as sent (HTML), to extend with the outcome ('' if it is too
+    old for Telegram to show)."""
+    message = query.message
+    return (message.text_html or "") if isinstance(message, Message) else ""
 
 
 def _plain(html_text: str) -> str:
@@ -583,7 +580,7 @@ async def topup_press(update: Update, context: Context) -> None:
     config = deps(context).config
     pressed = ConfirmTopUp.pressed(update)
     query = update.callback_query
-    assert query is not None and isinstance(query.message, Message)
+    assert query is not None
     try:
         facts = await facts_of(pressed.card_id, user)
     except CardError:
@@ -615,7 +612,7 @@ async def topup_press(update: Update, context: Context) -> None:
         done += "\n" + t(
             lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to.name)
         )
-    await edit_in_place(query, (query.message.text_html or "") + "\n\n" + done, None)
+    await edit_in_place(query, _shown(query) + "\n\n" + done, None)
     await views.send_topup_receipt(context, pressed.card_id, pressed.cents, result, now)
     await views.alert_owner_if_suspicious(context, pressed.card_id, user.id, now)
 
@@ -738,17 +735,17 @@ async def void_press(update: Update, context: Context) -> None:
 
 
 async def drop_press(update: Update, context: Context) -> None:
-    """✖️ Done / Cancel: take the buttons off; nothing is recorded."""
+    """✖️ Done takes a card screen's buttons off; ✖️ Cancel also says nothing was recorded."""
     await answer(update)
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        await edit_in_place(
-            query,
-            (query.message.text_html or "")
-            + "\n\n"
-            + t(context.user.language, "counter.cancelled"),
-            None,
-        )
+    if query is None or not isinstance(query.message, Message):
+        return
+    if DropCounter.pressed(update).cancel:
+        text = _shown(query) + "\n\n" + t(context.user.language, "counter.cancelled")
+        await edit_in_place(query, text, None)
+    else:
+        with suppress(TelegramError):  # too old to edit: nothing to take back
+            await query.edit_message_reply_markup(None)
 
 
 # ------------------------------------------------------------------------------ wiring

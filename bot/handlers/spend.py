@@ -141,6 +141,18 @@ def _customer_header(context: Context, request: SpendRequest) -> str:
     return views.spend_summary_for_customer(lang, request, deps(context).config)
 
 
+async def close_lapsed(app: Application, request_id: int) -> None:  # type: ignore[type-arg]
+    """A request expired unanswered (the scheduler's spend-requests job): both chats told."""
+    request = await SpendRequest.get_or_none(id=request_id).select_related(
+        "card__user", "card__shop"
+    )
+    if request is None:
+        return
+    context = Context(app)
+    customer_text = t(request.card.user.language, "spend.expired")
+    await _close_both(context, request, "expired", customer_text)
+
+
 async def decline_press(update: Update, context: Context) -> int | None:
     user = context.user
     lang = user.language

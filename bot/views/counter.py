@@ -19,7 +19,7 @@ from bot.formatting import format_price, h
 from bot.i18n import has, t
 from bot.models import MemberCard, SpendRequest, User
 from bot.services import ledger
-from bot.services.cards import CardError
+from bot.services.cards import CardError, display_number
 from bot.services.counter import Activity, Quote
 from bot.services.coupons import WalletItem
 from bot.ui.base import Context, deps
@@ -75,7 +75,7 @@ def card_screen(lang: str, facts: CardFacts, config: Config) -> tuple[str, Inlin
     card = facts.card
     lines = [
         t(lang, "counter.card_title", name=h(facts.first_name), tier=h(facts.tier_name)),
-        t(lang, "counter.card_number", number=card.number, shop=h(facts.shop_name)),
+        t(lang, "counter.card_number", number=display_number(card.number), shop=h(facts.shop_name)),
         t(lang, "counter.card_points", count=card.points),
     ]
     if facts.stored_value:
@@ -98,7 +98,7 @@ def card_screen(lang: str, facts: CardFacts, config: Config) -> tuple[str, Inlin
         owner.append((t(lang, "counter.history_button"), RecentActivity(card_id=card.id)))
     if owner:
         rows.append(owner)
-    rows.append([(t(lang, "counter.done_button"), DropCounter())])
+    rows.append([(t(lang, "counter.done_button"), DropCounter(cancel=False))])
     return "\n".join(lines), inline(rows)
 
 
@@ -217,7 +217,7 @@ def purchase_screen(
         )
     for button in pay:
         rows.append([button])
-    rows.append([(t(lang, "counter.cancel_button"), DropCounter())])
+    rows.append([(t(lang, "counter.cancel_button"), DropCounter(cancel=True))])
     return "\n".join(lines), inline(rows)
 
 
@@ -236,7 +236,7 @@ def topup_screen(
                 ConfirmTopUp(card_id=facts.card.id, cents=cents, key=key),
             )
         ],
-        [(t(lang, "counter.cancel_button"), DropCounter())],
+        [(t(lang, "counter.cancel_button"), DropCounter(cancel=True))],
     ]
     return "\n".join(lines), inline(rows)
 
@@ -428,7 +428,7 @@ async def alert_owner_if_suspicious(
             shop=h(card.shop.name),
             count=alert.count,
             name=h(first_name(card.user)),
-            number=card.number,
+            number=display_number(card.number),
         )
     else:
         clerk = await User.get_or_none(id=alert.staff_id)

@@ -399,3 +399,38 @@ async def test_suspicious_activity_alerts_the_owner_once(
     assert len(alerts) == 1
     assert "3 transactions today on Ann's card" in alerts[0].text
     assert await Purchase.filter(card_id=counter.card.id).count() == 4
+
+
+async def test_the_counter_in_chinese(counter: Counter, tg: FakeTelegram) -> None:
+    """A clerk whose Telegram is in Chinese: the same four steps, in Chinese."""
+    zhou = await customer(tg, CLERK, "周", lang="zh-hans")
+    await Staff.create(shop=counter.shop, user_id=CLERK, role=StaffRole.CLERK)
+    await zhou.send("🧾 收银台")
+    assert "三种方式" in (await zhou.reply()).text
+    await zhou.send(counter.card.number)
+    screen = await zhou.reply()
+    assert "Ann" in screen.text and "0 积分" in screen.text and "🧾 记消费" in screen.button_texts
+    await zhou.send("３２")  # full-width digits, as a Chinese keyboard types them
+    sure = await zhou.reply()
+    assert "确认记这笔消费" in sure.text and "¥32.00" in sure.text and "+32" in sure.text
+    await confirm(zhou, sure, "✅ 确认")
+    assert "已于" in sure.text and "现有 32 积分" in sure.text
+
+
+async def test_done_and_cancel(counter: Counter) -> None:
+    """✖️ Done takes the card screen's buttons off; ✖️ Cancel on a confirmation records
+    nothing and says so."""
+    boss = counter.boss
+    await boss.send("🧾 Counter")
+    await boss.reply()
+    await boss.send(counter.card.number)
+    screen = await card_screen(boss)
+    await boss.send("20")
+    sure = await boss.reply()
+    await confirm(boss, sure, "✖️ Cancel")
+    assert "nothing was recorded" in sure.text and not sure.buttons
+    await boss.press(screen, text="✖️ Done")
+    await boss.callback_answer()
+    await boss.wait_for(lambda: not screen.buttons)
+    assert "Cancelled" not in screen.text
+    assert not await Purchase.exists()

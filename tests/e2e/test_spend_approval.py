@@ -7,13 +7,18 @@ After every story the ledger balances."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from bot import clock
 from bot.clock import FrozenClock
+from bot.config import Config
 from bot.models import MemberCard, Purchase, SpendRequest, SpendStatus, User
 from bot.services import cards, ledger, passwords
 from bot.services.users import set_roles
+from scheduler import views_of
+from scheduler.spend_requests import close_lapsed
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_counter import ANN, Counter, card_program, card_screen
 from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
@@ -23,6 +28,13 @@ from tests.fakes.users import FakeUser
 from tests.ledger_check import assert_ledger_balanced
 
 PIN = "135790"
+
+
+def saved(config: Config) -> bytes:
+    """The persistence file as written."""
+    return Path(config.persistence_file).read_bytes()
+
+
 STORY: list[str] = []
 
 
@@ -114,13 +126,22 @@ async def test_decline_tells_the_staff(counter: Counter) -> None:
     assert (await MemberCard.get(id=counter.card.id)).points == 2000
 
 
-async def test_wrong_passwords_then_lockout(counter: Counter, frozen: FrozenClock) -> None:
+async def test_wrong_passwords_then_lockout(
+    bot, config: Config, counter: Counter, frozen: FrozenClock
+) -> None:
     boss, ann = counter.boss, counter.ann
     sure, request = await ask_with_points(counter)
     await ann.press(request, text="✅ Approve")
     await ann.callback_answer()
     await ann.reply()
-    for left in (4, 3, 2, 1):
+    await ann.send("024680")
+    assert "4 tries left" in (await ann.reply()).text
+    # As saved mid-way: the approval waits for the password; no typed password is kept.
+    await bot.stop()
+    raw = saved(config)
+    assert b"spend.pin" in raw and b"024680" not in raw and PIN.encode() not in raw
+    await bot.start()
+    for left in (3, 2, 1):
         await ann.send("000000")
         assert f"{left} tr" in (await ann.reply()).text
     await ann.send("000000")
@@ -158,3 +179,19 @@ async def test_someone_else_cannot_approve(counter: Counter, tg: FakeTelegram) -
     await ben.press_data(message.message_id, f"spd:ok:{request_id}")
     assert "expired" in (await ben.callback_answer())["text"]
     assert (await SpendRequest.get(id=request_id)).status == SpendStatus.PENDING
+
+
+async def test_an_unanswered_request_lapses_in_both_chats(
+    bot, counter: Counter, frozen: FrozenClock
+) -> None:
+    """Nobody answers: the scheduler's job expires it once and edits both messages."""
+    sure, request = await ask_with_points(counter)
+    assert await close_lapsed(views_of(bot.app), clock.now()) == 0  # not yet
+    frozen.advance(minutes=6)
+    assert await close_lapsed(views_of(bot.app), clock.now()) == 1
+    await counter.ann.wait_for(lambda: "request expired" in (request.text or ""))
+    await counter.boss.wait_for(lambda: "expired: nothing was recorded" in (sure.text or ""))
+    assert not request.buttons
+    assert await close_lapsed(views_of(bot.app), clock.now()) == 0  # once
+    assert (await SpendRequest.first()).status == SpendStatus.EXPIRED
+    assert not await Purchase.exists()

@@ -81,4 +81,7 @@ class VoidTopUp(CounterButton, action="vt"):
 
 
 class DropCounter(CounterButton, action="drop"):
-    """Not now: take the buttons off."""
+    """✖️ Done on a card screen (the buttons go), ✖️ Cancel on a confirmation (`cancel`: the
+    buttons go and it says nothing was recorded)."""
+
+    cancel: bool
