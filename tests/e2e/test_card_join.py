@@ -82,7 +82,7 @@ async def test_join_from_the_shop_page_with_profile_reuse_phone_check_and_passwo
     await ann.press(page, text="💳 My card")
     shown = await ann.reply()
     assert shown.method == "sendPhoto" and display_number(card.number) in (shown.caption or "")
-    assert ["🔄 New QR", "📜 History", "🔑 Password"] == shown.button_texts
+    assert shown.button_texts == ["🔄 New QR", "📜 History", "🔑 Password"]
 
     # The password never reached the persistence file.
     await bot.stop()
