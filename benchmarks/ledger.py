@@ -47,7 +47,7 @@ def seed_rows(members: int, rows: int) -> dict[str, list[tuple]]:  # type: ignor
     ledger rows per card (earnings with their purchases, one top-up), consistent with the
     cards, so check_ledger finds nothing."""
     created = ts(NOW - timedelta(days=30))
-    user_cols = (0, "en", 0, 0, 1, "Asia/Shanghai", 2000, 0, 1, 1320, 480, created)
+    user_cols = (None, "en", 0, 0, 1, "Asia/Shanghai", 2000, 0, 1, 1320, 480, created)
     users = [(OWNER_BASE + s, f"owner{s}", *user_cols) for s in range(1, SHOPS + 1)]
     users += [(CLERK_BASE + s, f"clerk{s}", *user_cols) for s in range(1, SHOPS + 1)]
     users += [(m, f"m{m}", *user_cols) for m in range(1, members + 1)]
@@ -228,6 +228,7 @@ COLUMNS = {
     " claimed_at, sole_coupon_id, redeemed_at, bought_at, last_visit_at, visits, spend_cents,"
     " joined_at",
 }
+SERIAL = ("shops", "card_programs", "card_tiers", "member_cards", "purchases", "ledger_entries")
 ORDER = (
     "users",
     "shops",
@@ -262,12 +263,11 @@ async def seed_postgres(data: dict[str, list[tuple]]) -> None:  # type: ignore[t
                 tuple(_pg(v, c) for v, c in zip(row, cols, strict=True)) for row in data[table]
             ]
             await raw.copy_records_to_table(table, records=records, columns=cols)
-        for table in ORDER:
-            if table not in ("staff", "customers"):
-                await raw.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT MAX(id) FROM {table}))"
-                ) if table != "users" else None
+        for table in SERIAL:  # rows were written with their ids: move the sequences on
+            await raw.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT MAX(id) FROM {table}))"
+            )
         await raw.execute("ANALYZE")
 
 

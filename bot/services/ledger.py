@@ -333,7 +333,13 @@ async def _purchase(
                 ).update(status=SpendStatus.APPROVED, decided_at=now)
                 if approved != 1:
                     raise CardError("decided")
-            fresh = None if card is None else await MemberCard.get(id=card.id)
+            # Locked on PostgreSQL (SQLite runs one transaction at a time): the figures read
+            # here stay true until commit, so the result needs no second read.
+            fresh = (
+                None
+                if card is None
+                else await MemberCard.filter(id=card.id).select_for_update().get()
+            )
             tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
             discount = 0 if tier is None else tier_discount(tier, amount_cents)
             if coupon_claim_id is not None:
@@ -409,8 +415,13 @@ async def _purchase(
         if known is None or (isinstance(error, CardError) and error.reason not in REPLAYABLE):
             raise
         return await _replayed(known)
-    if card is not None:
-        card = await MemberCard.get(id=card.id).select_related("tier")
+    if fresh is not None and tier is not None:
+        fresh.points += earned - points
+        fresh.balance_cents -= value_cents
+        fresh.spend_cents += base
+        fresh.tier = upgraded or tier
+        fresh.tier_id = fresh.tier.id
+        card = fresh
     return PurchaseResult(
         purchase=purchase,
         card=card,

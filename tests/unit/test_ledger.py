@@ -91,6 +91,7 @@ async def test_earning_discount_and_upgrade_at_once(shop) -> None:  # type: igno
     big = await ledger.record_purchase(shop.id, ANN, 40_000, CLERK, key="k2", now=NOW)
     assert big.upgraded_to is not None and big.upgraded_to.name == "Silver"
     assert big.points_earned == 400  # earned at the tier the purchase started in
+    assert big.card is not None and big.card.tier.name == "Silver"
     third = await ledger.record_purchase(shop.id, ANN, 10_000, CLERK, key="k3", now=NOW)
     assert (third.discount_cents, third.points_earned, third.due_cents) == (500, 190, 9_500)
     loaded = await MemberCard.get(id=card.id)
@@ -147,6 +148,8 @@ async def test_spend_needs_approval_with_the_password(shop) -> None:  # type: ig
     assert done.points_earned == 75
     loaded = await MemberCard.get(id=card.id)
     assert (loaded.points, loaded.balance_cents) == (1_000 - 500 + 75, 7_000)
+    assert done.card is not None
+    assert (done.card.points, done.card.balance_cents) == (loaded.points, loaded.balance_cents)
     again = await ledger.approve_spend(request.id, ANN, PIN, now=NOW)
     assert again.replayed and again.purchase.id == done.purchase.id
     assert (await status_of(request.id)) == SpendStatus.APPROVED
