@@ -66,7 +66,7 @@ from bot.ui.flow import (
     show_menu,
 )
 from bot.ui.keyboards import CONSUMER_MENU, MERCHANT_MENU, any_label_pattern, inline
-from bot.ui.text import CAPTION_MAX, fit_html
+from bot.ui.text import CAPTION_MAX, fit_html, measure
 from bot.views.card_faces import SAMPLE_NUMBER, card_png
 
 FLOW = "cardprog"
@@ -122,8 +122,11 @@ def _colour_name(colour: str) -> str:
 # ---------------------------------------------------------------------------- the summary
 
 
-def summary(lang: str, prog: ProgramDraft, shop_name: str, config: Config) -> str:
-    """The whole program in a few lines (HTML), under every preview."""
+def summary(
+    lang: str, prog: ProgramDraft, shop_name: str, config: Config, *, compact: bool = False
+) -> str:
+    """The whole program in a few lines (HTML), under every preview; `compact` counts the
+    rewards and bonuses instead of listing them (a long program in a 1,024-unit caption)."""
     money = lambda cents: format_price(cents, config)  # noqa: E731
     lines = [t(lang, "cardprog.summary_title", shop=h(shop_name)), ""]
     for n, tier in enumerate(prog.tiers, 1):
@@ -145,13 +148,17 @@ def summary(lang: str, prog: ProgramDraft, shop_name: str, config: Config) -> st
             )
     else:
         lines.append(t(lang, "cardprog.summary_points_off"))
-    for reward in prog.rewards:
+    if compact and prog.rewards:
+        lines.append(t(lang, "cardprog.summary_rewards", count=len(prog.rewards)))
+    for reward in [] if compact else prog.rewards:
         lines.append(
             t(lang, "cardprog.summary_reward", name=h(reward.name), points=f"{reward.points:,}")
         )
     value = "cardprog.summary_value_on" if prog.stored_value else "cardprog.summary_value_off"
     lines.append(t(lang, value))
-    for bonus in prog.top_up_bonuses:
+    if compact and prog.top_up_bonuses:
+        lines.append("    " + t(lang, "cardprog.summary_bonuses", count=len(prog.top_up_bonuses)))
+    for bonus in [] if compact else prog.top_up_bonuses:
         lines.append("    " + bonus_text(lang, bonus, config))
     asked = [
         t(lang, f"cardprog.field_{name}")
@@ -391,7 +398,10 @@ async def show(update: Update, context: Context, user: User, section: str) -> st
     prog = program(context)
     config = deps(context).config
     text, rows = await screen(section, lang, prog, d, config)
-    caption = fit_html(summary(lang, prog, d["shop_name"], config) + "\n\n" + text, CAPTION_MAX)
+    caption = summary(lang, prog, d["shop_name"], config) + "\n\n" + text
+    if measure(caption) > CAPTION_MAX:  # the step's text stays whole; the summary gives way
+        caption = summary(lang, prog, d["shop_name"], config, compact=True) + "\n\n" + text
+    caption = fit_html(caption, CAPTION_MAX)
     chat = update.effective_chat
     assert chat is not None
     await _retire(context, chat.id, d.get("screen"))

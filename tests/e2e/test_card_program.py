@@ -403,3 +403,53 @@ async def test_a_tier_refusal_is_in_the_customers_language(
     page = await open_page(li, shop)
     await li.press_data(page.message_id, ClaimCoupon(coupon_id=coupon.id).pack())
     assert "仅限本店Gold及以上会员" in (await li.callback_answer())["text"]
+
+
+async def test_the_biggest_program_fits_every_screen(bot, tg: FakeTelegram) -> None:
+    """Five tiers with the longest names (HTML specials, emoji, CJK), nine long rewards and five
+    bonuses: every screen is accepted by Telegram, and the step's own text is never cut."""
+    shop = await make_shop(("<b>&amp;</b> 老王手工拉面馆 🍜" * 4)[:64])
+    await Service.create(shop=shop, name="🍜" * 40, price_cents=2800)
+    names = ["<i>&lt;🍜老王" + str(n) * 8 for n in range(5)]
+    draft = card_programs.ProgramDraft(
+        tiers=[
+            card_programs.TierDraft(name[:16], colour, 100, 50, n * 100_000_000 // 5)
+            for n, (name, colour) in enumerate(zip(names, PALETTE.values(), strict=False))
+        ],
+        rewards=[
+            card_programs.RewardDraft(f"<b>{n}</b> 🎁 免费 " + "x" * 26, 9_999_999)
+            for n in range(9)
+        ],
+        stored_value=True,
+        top_up_bonuses=[card_programs.BonusDraft(99_000_000 + n, 9_000_000) for n in range(5)],
+        need_name=True,
+        need_phone=True,
+        need_birthday=True,
+        points_expiry_months=60,
+        requalify_yearly=True,
+        min_order_cents=99_999_999,
+        max_points_per_order=10_000_000,
+        points_per_currency_unit_off=100_000,
+    )
+    assert card_programs.validate(draft) == []
+    await card_programs.save(shop.id, OWNER_ID, draft, NOW)
+    boss = await owner(tg)
+    screen = await open_card(boss, "membership card")
+    assert "Step 1 · Tiers" in (screen.caption or "")
+    walk = [
+        (f"✏️ {names[1][:16]}", "Tier 2:"),
+        ("🎨 Colour", "Choose the colour"),
+        ("« Back", "Tier 2:"),
+        ("⬅️ Tiers", "Step 1 · Tiers"),
+        ("Next: using points ➡️", "Step 2 · Using points"),
+        ("🎁 A service for points", "Which service"),
+        ("« Back", "Step 2 · Using points"),
+        ("Next: stored value ➡️", "Step 3 · Stored value"),
+        ("Next: member details ➡️", "Step 4 · Member details"),
+        ("Next: expiry ➡️", "Step 5 · Expiry"),
+        ("✅ Review and save", "Ready."),
+    ]
+    for button, expected in walk:
+        screen = await tap(boss, screen, button)
+        assert expected in (screen.caption or ""), screen.caption
+    tg.assert_no_errors()
