@@ -39,6 +39,7 @@ from bot.models import (
     LedgerKind,
     MemberCard,
     Purchase,
+    Reward,
     Shop,
     SpendRequest,
     SpendStatus,
@@ -319,8 +320,10 @@ async def _purchase(
     points: int,
     value_cents: int,
     request_id: int | None = None,
+    reward: Reward | None = None,
 ) -> PurchaseResult:
-    """The purchase transaction: the spend request's approval, the coupon, the purchase row,
+    """The purchase transaction (a reward: a purchase of nothing paid in money, its points
+    spent, none earned): the spend request's approval, the coupon, the purchase row,
     spends, earning, upgrade, customer record; a key seen before (the unique Purchase.key)
     returns the first result."""
     now = _utc(now)
@@ -348,7 +351,9 @@ async def _purchase(
                 )
                 discount += coupons.discount_of(claim.coupon, amount_cents - discount)
             payable = amount_cents - discount
-            points_money = 0 if program is None else points_value_cents(program, points)
+            points_money = 0
+            if program is not None and reward is None:
+                points_money = points_value_cents(program, points)
             if points_money + value_cents > payable:
                 raise CardError("too_much", payable=payable)
             base = payable - points_money  # what was paid in money (stored value included)
@@ -377,6 +382,7 @@ async def _purchase(
                         points,
                         now=now,
                         amount_cents=points_money,
+                        reason=None if reward is None else reward.name,
                         **moved,
                     )
                 if value_cents:
@@ -522,10 +528,7 @@ async def request_spend(
     payable = amount_cents - tier_discount(card.tier, amount_cents)
     if points_value_cents(program, points) + value_cents > payable:
         raise CardError("too_much", payable=payable)
-    if card.password_hash is None:
-        raise CardError("no_password")
-    if card.locked_until is not None and card.locked_until > now:
-        raise CardError("locked", until=card.locked_until)
+    _ready_to_approve(card, now)
     try:
         return await SpendRequest.create(
             card_id=card_id,
@@ -540,6 +543,50 @@ async def request_spend(
         )
     except IntegrityError:
         return await SpendRequest.get(key=key)
+
+
+async def request_reward(
+    card_id: int, staff_id: int, reward_id: int, *, key: str, now: datetime
+) -> SpendRequest:
+    """Ask the holder to approve exchanging points for one of the program's rewards (a
+    listed service or a gift); approved, it is recorded as a purchase of nothing in money
+    with the reward's points spent. CardError not_found, own_card, insufficient_points,
+    no_password, locked."""
+    _check_key(key)
+    known = await SpendRequest.get_or_none(key=key)
+    if known is not None:
+        return known
+    card = await MemberCard.get_or_none(id=card_id)
+    reward = await Reward.get_or_none(id=reward_id).select_related("program")
+    if card is None or reward is None or reward.program.shop_id != card.shop_id:
+        raise CardError("not_found")
+    await staff.require(staff_id, card.shop_id, Permission.RECORD_PURCHASE)
+    if card.user_id == staff_id:
+        raise CardError("own_card")
+    if reward.points > card.points:
+        raise CardError("insufficient_points", points=card.points)
+    _ready_to_approve(card, now)
+    try:
+        return await SpendRequest.create(
+            card_id=card_id,
+            staff_id=staff_id,
+            amount_cents=0,
+            points=reward.points,
+            reward_id=reward.id,
+            key=key,
+            created_at=_utc(now),
+            expires_at=_utc(now) + timedelta(minutes=settings().approval_minutes),
+        )
+    except IntegrityError:
+        return await SpendRequest.get(key=key)
+
+
+def _ready_to_approve(card: MemberCard, now: datetime) -> None:
+    """Spending needs a password set and not locked."""
+    if card.password_hash is None:
+        raise CardError("no_password")
+    if card.locked_until is not None and card.locked_until > now:
+        raise CardError("locked", until=card.locked_until)
 
 
 async def _holders_request(request_id: int, user_id: int) -> SpendRequest:
@@ -584,6 +631,7 @@ async def approve_spend(
         points=request.points,
         value_cents=request.value_cents,
         request_id=request.id,
+        reward=None if request.reward_id is None else await Reward.get(id=request.reward_id),
     )
 
 

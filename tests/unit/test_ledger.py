@@ -379,3 +379,30 @@ async def test_a_replayed_purchase_with_a_coupon_is_the_first_one(shop) -> None:
         used.value.reason == "coupon" and used.value.details["coupon_reason"] == "already_redeemed"
     )
     assert not other.replayed
+
+
+async def test_points_exchanged_for_a_reward_with_approval(shop) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import CardProgram, Reward
+
+    card = await member(shop)
+    await ledger.adjust_points(card.id, OWNER, 800, "opening", key="a", now=NOW)
+    program = await CardProgram.get(shop_id=shop.id)
+    noodles = await Reward.create(program=program, name="Free noodles", points=500)
+    request = await ledger.request_reward(card.id, CLERK, noodles.id, key="r", now=NOW)
+    assert (await MemberCard.get(id=card.id)).points == 800  # nothing moved yet
+    done = await ledger.approve_spend(request.id, ANN, PIN, now=NOW)
+    assert (done.points_spent, done.points_earned, done.due_cents) == (500, 0, 0)
+    assert (await MemberCard.get(id=card.id)).points == 300
+    entry = await LedgerEntry.get(purchase_id=done.purchase.id)
+    assert (entry.kind, entry.reason) == (LedgerKind.REDEEM_POINTS, "Free noodles")
+    with pytest.raises(CardError) as short:
+        await ledger.request_reward(card.id, CLERK, noodles.id, key="r2", now=NOW)
+    assert short.value.reason == "insufficient_points"
+
+
+async def test_a_password_is_needed_only_when_something_can_be_spent(shop) -> None:  # type: ignore[no-untyped-def]
+    program = await cards.program_of(shop.id)
+    assert program is not None and await cards.needs_password(program)
+    program.stored_value, program.points_per_currency_unit_off = False, 0
+    await program.save()
+    assert not await cards.needs_password(program)
