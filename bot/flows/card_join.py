@@ -25,7 +25,7 @@ from bot.models import CardProgram, Shop, User
 from bot.services import cards, passwords, users
 from bot.services.cards import CardError
 from bot.services.phones import InvalidPhone, example_phone, normalize_phone
-from bot.services.shops import public_shop
+from bot.services.shops import get_shop, public_shop
 from bot.ui.base import Context, Deps, answer, deps, int_arg, say
 from bot.ui.buttons.cards import JoinCard
 from bot.ui.flow import (
@@ -272,9 +272,8 @@ async def _join(update: Update, context: Context, *, pin: str | None) -> str | i
         return await _refused(update, context, shop_id, error)
     if pin is not None:
         await passwords.set_password(card.id, pin)
-    shop = await Shop.get(id=shop_id)
-    view = await cards.view_of(await cards.card_by_id(card.id) or card)
-    await show_menu(update, user, t(lang, "cards.joined", shop=h(shop.name)))
+    view = await cards.view_of(await cards.card_by_id(card.id) or card)  # with its password
+    await show_menu(update, user, t(lang, "cards.joined", shop=h(view.shop.name)))
     await send_card(update, context, view)
     return END
 
@@ -282,8 +281,8 @@ async def _join(update: Update, context: Context, *, pin: str | None) -> str | i
 async def _refused(update: Update, context: Context, shop_id: int, error: CardError) -> str | int:
     user = context.user
     lang = user.language
-    if error.reason == "already_member":
-        shop = await Shop.get(id=shop_id)
+    shop = await get_shop(shop_id)
+    if error.reason == "already_member" and shop is not None:
         await _already_member(update, context, shop)
         return END
     field = error.details.get("field")

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import clock
-from bot.formatting import h
+from bot.formatting import format_distance, h
 from bot.i18n import t
 from bot.models import MemberCard, User
 from bot.services import cards, my_cards, passwords
@@ -76,7 +76,11 @@ async def cards_command(update: Update, context: Context) -> None:
     key = "cards.list_by_home" if listing.by_home else "cards.list_by_use"
     await say(update, t(lang, key))
     for view in listing.cards[:CARDS_MAX]:
-        await send_card(update, context, view)
+        away = listing.distances.get(view.card.id)
+        note = (
+            "" if away is None else t(lang, "cards.from_home", distance=format_distance(away, lang))
+        )
+        await send_card(update, context, view, note=note)
     if count > CARDS_MAX:
         await say(update, t(lang, "cards.list_more", count=count - CARDS_MAX))
 

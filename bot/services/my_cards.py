@@ -3,7 +3,7 @@ they saved one, else the card used most recently first (its last ledger move, el
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.functions import Max
@@ -20,16 +20,17 @@ class MyCards:
     cards: list[CardView]
     #: True: sorted by distance from home; False: by last use.
     by_home: bool
+    #: Each card's shop's distance from home in metres (by card id), when sorted by it.
+    distances: dict[int, float] = field(default_factory=dict)
 
 
 async def my_cards(user_id: int) -> MyCards:
     views = await cards_of(user_id)
     home = await Place.get_or_none(user_id=user_id, label=HOME)
     if home is not None:
-        views.sort(
-            key=lambda v: (haversine_m(home.lat, home.lng, v.shop.lat, v.shop.lng), v.card.id)
-        )
-        return MyCards(views, by_home=True)
+        away = {v.card.id: haversine_m(home.lat, home.lng, v.shop.lat, v.shop.lng) for v in views}
+        views.sort(key=lambda v: (away[v.card.id], v.card.id))
+        return MyCards(views, by_home=True, distances=away)
     last = await last_used(v.card.id for v in views)
     views.sort(key=lambda v: (last.get(v.card.id) or v.card.joined_at, v.card.id), reverse=True)
     return MyCards(views, by_home=False)

@@ -79,6 +79,10 @@ async def test_join_from_the_shop_page_with_profile_reuse_phone_check_and_passwo
     page = await open_page(ann, shop)
     assert "💳 My card" in page.button_texts and "💳 Join the card" not in page.button_texts
     assert OpenCard(card_id=card.id).pack() in page.callback_data
+    await ann.press(page, text="💳 My card")
+    shown = await ann.reply()
+    assert shown.method == "sendPhoto" and display_number(card.number) in (shown.caption or "")
+    assert shown.button_texts == ["🔄 New QR", "📜 History", "🔑 Password"]
 
     # The password never reached the persistence file.
     await bot.stop()

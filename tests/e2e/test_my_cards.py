@@ -79,6 +79,8 @@ async def test_cards_sorted_by_home_else_by_last_use(
     heading, first, second = await my_cards(ann, 2)
     assert "nearest to home first" in heading.text
     assert "Corner Noodles" in (first.caption or "") and "Far Laundry" in (second.caption or "")
+    assert (first.caption or "").startswith("📍 0 m from home")
+    assert (second.caption or "").startswith("📍 5.0 km from home")
 
     # The menu button does the same.
     await ann.send("💳 My cards")
