@@ -28,6 +28,7 @@ from bot.db import start_db, stop_db
 from bot.flows import promo
 from bot.handlers import common, errors, wallet
 from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
+from bot.services import greetings
 from bot.services.geocoding import Geocoder
 from bot.ui.base import LOAD_USER_GROUP, BotContext, Deps, load_user
 from bot.ui.commands import publish_default_commands, publish_operator_menus
@@ -40,6 +41,7 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
     """The bot, unmodified in tests: only the config (URLs, database) differs."""
     Path(config.persistence_file).parent.mkdir(parents=True, exist_ok=True)
     i18n.configure(config.languages, config.fallback_language)
+    greetings.configure(config.greetings)
     # Conversations and drafts survive a restart; bot_data holds live objects, never pickled.
     persistence = PicklePersistence(
         config.persistence_file,

@@ -2,6 +2,13 @@
 
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Customer, CustomerEvent, Purchase
+from bot.models.greetings import (
+    GreetingAudience,
+    GreetingLog,
+    GreetingOptOut,
+    GreetingSettings,
+    HolidayGreeting,
+)
 from bot.models.invites import StaffInvite
 from bot.models.marketing import (
     Follow,
@@ -34,6 +41,11 @@ __all__ = [
     "Customer",
     "CustomerEvent",
     "Follow",
+    "GreetingAudience",
+    "GreetingLog",
+    "GreetingOptOut",
+    "GreetingSettings",
+    "HolidayGreeting",
     "Outbox",
     "OutboxStatus",
     "Place",

@@ -19,6 +19,9 @@ class User(Model):
     name = fields.CharField(max_length=64, null=True)
     phone = fields.CharField(max_length=20, null=True)
     birthday = fields.DateField(null=True)
+    # month * 100 + day of `birthday` (1 May → 501), indexed for the daily greeting selection;
+    # written with every birthday change (bot.services.users.birth_md_of).
+    birth_md = fields.SmallIntField(null=True, db_index=True)
     timezone = fields.CharField(max_length=40, default="Asia/Shanghai")
     default_radius_m = fields.IntField(default=2000)
     profile_reminded = fields.BooleanField(default=False)
