@@ -28,8 +28,11 @@ from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import Shop
-from bot.services import greetings, occasions
+from bot.services import greeting_choices, greetings, occasions
+from bot.services.greeting_choices import offered
 from bot.services.greetings import GreetingError
+from bot.services.occasions import BIRTHDAY
+from bot.services.outbox import localized
 from bot.services.staff import Permission, require
 from bot.ui.base import (
     Context,
@@ -54,6 +57,7 @@ from bot.ui.buttons.greetings import (
     GreetingsShop,
     GreetingSwitch,
     GreetingText,
+    PreviewGift,
 )
 from bot.ui.callbacks import CallbackData, any_of
 from bot.ui.flow import (
@@ -73,7 +77,6 @@ from bot.views.greetings import greeting_buttons
 
 FLOW = "greetings"
 TEXT = "greetings.text"
-BIRTHDAY = "birthday"
 #: The pseudo-occasion of the master switch (all greetings of the shop).
 ALL = "all"
 AUDIENCES = ("members", "customers", "followers")
@@ -93,6 +96,7 @@ OWNER_PRESSES = any_of(
     GreetingCoupon,
     GreetingDays,
     GreetingPreview,
+    PreviewGift,
     GreetingAudiences,
     GreetingAudience,
 )
@@ -101,8 +105,23 @@ OWNER_PRESSES = any_of(
 # ----------------------------------------------------------------------------- wording
 
 
+#: Beside each occasion's name (pictures, not words: the same in every language).
+ICONS = {
+    BIRTHDAY: "🎂",
+    "new_year": "🎆",
+    "spring_festival": "🧧",
+    "lantern": "🏮",
+    "valentine": "💝",
+    "qixi": "🌌",
+    "labour_day": "🛠",
+    "dragon_boat": "🐉",
+    "mid_autumn": "🥮",
+    "national_day": "🇨🇳",
+}
+
+
 def occasion_name(lang: str, occasion: str) -> str:
-    return t(lang, f"greetingsui.occasion_{occasion}")
+    return f"{ICONS.get(occasion, '🎉')} {t(lang, f'greetings.occasion.{occasion}')}"
 
 
 def day_text(lang: str, day: date) -> str:
@@ -129,44 +148,47 @@ def audience_text(lang: str, audience: str) -> str:
 
 async def home(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """The year ahead: birthdays, each holiday with its next date and state, the audience."""
-    today = clock.now().date()
-    settings = await greetings.settings_of(shop.id)
-    ahead = await greetings.year_ahead(shop.id, today)
+    ahead = await greetings.year_ahead(shop.id, clock.now().date())
+    birthday_on = ahead.enabled and ahead.birthday_on
     birthday = t(
         lang,
         "greetingsui.birthday_line",
-        state=state_mark(settings.birthday_on),
-        soon=ahead.birthdays_30_days,
-        year=ahead.birthdays_12_months,
-        when=days_before_text(lang, settings.birthday_days_before),
+        state=state_mark(birthday_on),
+        soon=ahead.next_birthdays,
+        year=sum(count for _, count in ahead.birthdays_by_month),
+        when=days_before_text(lang, ahead.birthday_days_before),
     )
     lines = [
         t(lang, "greetingsui.home_title", shop=h(shop.name)),
-        t(lang, "greetingsui.audience_line", audience=audience_text(lang, settings.audience)),
+        t(lang, "greetingsui.audience_line", audience=audience_text(lang, ahead.audience)),
     ]
-    if not settings.enabled:
+    if not ahead.enabled:
         lines.append(t(lang, "greetingsui.all_paused"))
     lines += ["", birthday]
-    rows: Rows = [[(f"🎂 {occasion_name(lang, BIRTHDAY)} {state_mark(settings.birthday_on)}",
-                    GreetingOpen(shop_id=shop.id, occasion=BIRTHDAY))]]
+    rows: Rows = [
+        [
+            (
+                f"{occasion_name(lang, BIRTHDAY)} {state_mark(birthday_on)}",
+                GreetingOpen(shop_id=shop.id, occasion=BIRTHDAY),
+            )
+        ]
+    ]
     for holiday in ahead.holidays:
-        when = day_text(lang, holiday.day)
-        name = occasion_name(lang, holiday.occasion)
-        lines.append(f"{name} · {when} {state_mark(holiday.enabled)}")
+        line = f"{occasion_name(lang, holiday.occasion)} · {day_text(lang, holiday.date)}"
+        lines.append(f"{line} {state_mark(holiday.enabled)}")
         rows.append(
             [
                 (
-                    f"{name} · {when} {state_mark(holiday.enabled)}",
+                    f"{line} {state_mark(holiday.enabled)}",
                     GreetingOpen(shop_id=shop.id, occasion=holiday.occasion),
                 )
             ]
         )
     lines += ["", t(lang, "greetingsui.home_hint")]
     rows.append([(t(lang, "greetingsui.audience_button"), GreetingAudiences(shop_id=shop.id))])
-    master = "greetingsui.pause_all" if settings.enabled else "greetingsui.resume_all"
-    rows.append(
-        [(t(lang, master), GreetingSwitch(shop_id=shop.id, occasion=ALL, on=not settings.enabled))]
-    )
+    master = "greetingsui.pause_all" if ahead.enabled else "greetingsui.resume_all"
+    switch = GreetingSwitch(shop_id=shop.id, occasion=ALL, on=not ahead.enabled)
+    rows.append([(t(lang, master), switch)])
     return "\n".join(lines), inline(rows)
 
 
@@ -189,15 +211,18 @@ async def greetings_command(update: Update, context: Context) -> None:
 
 async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """One occasion: on/off, its text (as typed, escaped), its coupon, days before (birthday)."""
-    choice = await greetings.choice_of(shop.id, occasion)
+    choice = await greeting_choices.choice_of(shop.id, occasion)
     name = occasion_name(lang, occasion)
     if occasion == BIRTHDAY:
-        head = t(lang, "greetingsui.detail_birthday", name=name,
-                 when=days_before_text(lang, choice.days_before))
+        when = days_before_text(lang, choice.days_before)
+        head = t(lang, "greetingsui.detail_birthday", when=when)
     else:
-        day = occasions.next_date(occasion, clock.now().date())
+        [(_, day)] = occasions.upcoming(clock.now().date(), [occasion])
         head = t(lang, "greetingsui.detail_holiday", name=name, day=day_text(lang, day))
-    text_key = "greetingsui.text_custom" if choice.custom_text else "greetingsui.text_default"
+    if choice.text is None:  # the catalogue's text (ours: trusted HTML, placeholders shown)
+        text_lines = [t(lang, "greetingsui.text_default"), t(lang, f"greetings.{occasion}")]
+    else:  # the owner's own, as typed
+        text_lines = [t(lang, "greetingsui.text_custom"), f"<i>{h(choice.text)}</i>"]
     coupon = (
         t(lang, "greetingsui.coupon_line", title=h(choice.coupon.title))
         if choice.coupon
@@ -207,8 +232,7 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
         head,
         t(lang, "greetingsui.on" if choice.enabled else "greetingsui.off"),
         "",
-        t(lang, text_key),
-        f"<i>{h(choice.text(lang))}</i>",
+        *text_lines,
         t(lang, "greetingsui.placeholders"),
         "",
         coupon,
@@ -219,15 +243,18 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
     text_row: list[tuple[str, CallbackData]] = [
         (t(lang, "greetingsui.edit_text"), GreetingText(**ids))
     ]
-    if choice.custom_text:
+    if choice.text is not None:
         text_row.append((t(lang, "greetingsui.default_text"), GreetingDefaultText(**ids)))
     rows.append(text_row)
     rows.append([(t(lang, "greetingsui.coupon_button"), GreetingCoupons(**ids))])
     if occasion == BIRTHDAY:
         rows.append(
             [
-                (f"·{d}·" if d == choice.days_before else str(d), GreetingDays(shop_id=shop.id, days=d))
-                for d in greetings.DAYS_BEFORE
+                (
+                    f"·{d}·" if d == choice.days_before else str(d),
+                    GreetingDays(shop_id=shop.id, days=d),
+                )
+                for d in range(greetings.DAYS_BEFORE_MAX + 1)
             ]
         )
     rows.append([(t(lang, "greetingsui.preview_button"), GreetingPreview(**ids))])
@@ -236,7 +263,7 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
 
 
 async def coupon_choice(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    available = await greetings.attachable_coupons(shop.id, clock.now())
+    available = await greeting_choices.attachable_coupons(shop.id, clock.now())
     ids = {"shop_id": shop.id, "occasion": occasion}
     rows: Rows = [
         [(f"🎟 {shorten(c.title, BUTTON_TITLE_MAX)}", GreetingCoupon(**ids, coupon_id=c.id))]
@@ -266,10 +293,6 @@ def audience_choice(shop: Shop, current: str, lang: str) -> tuple[str, InlineKey
 # -------------------------------------------------------------------------------- presses
 
 
-def _known(occasion: str) -> bool:
-    return occasion == BIRTHDAY or occasion in greetings.offered_holidays()
-
-
 @refusing
 async def on_press(update: Update, context: Context) -> None:
     """Every /greetings button but 'edit text' (a flow): re-validated, then the message is
@@ -280,7 +303,7 @@ async def on_press(update: Update, context: Context) -> None:
     shop_id = getattr(pressed, "shop_id", 0)
     shop = await require(user.id, shop_id, Permission.MANAGE_GREETINGS)
     occasion = getattr(pressed, "occasion", BIRTHDAY)
-    if occasion != ALL and not _known(occasion):
+    if occasion != ALL and not offered(occasion):
         await expired(update, lang)
         return
     query = update.callback_query
@@ -298,8 +321,11 @@ async def on_press(update: Update, context: Context) -> None:
                 screen = await home(shop, lang)
             case GreetingSwitch(on=on):
                 await _change(shop.id, occasion, enabled=on)
-                toast = t(lang, "greetingsui.switched_on" if on else "greetingsui.switched_off",
-                          name=occasion_name(lang, occasion))
+                toast = t(
+                    lang,
+                    "greetingsui.switched_on" if on else "greetingsui.switched_off",
+                    name=occasion_name(lang, occasion),
+                )
                 screen = await detail(shop, occasion, lang)
             case GreetingDefaultText():
                 await _change(shop.id, occasion, text=None)
@@ -309,7 +335,9 @@ async def on_press(update: Update, context: Context) -> None:
                 screen = await coupon_choice(shop, occasion, lang)
             case GreetingCoupon(coupon_id=coupon_id):
                 await _change(shop.id, occasion, coupon_id=coupon_id)
-                toast = t(lang, "greetingsui.coupon_set" if coupon_id else "greetingsui.coupon_none")
+                toast = t(
+                    lang, "greetingsui.coupon_set" if coupon_id else "greetingsui.coupon_none"
+                )
                 screen = await detail(shop, occasion, lang)
             case GreetingDays(days=days):
                 await greetings.update_settings(shop.id, birthday_days_before=days)
@@ -324,7 +352,10 @@ async def on_press(update: Update, context: Context) -> None:
                 screen = await home(shop, lang)
             case GreetingPreview():
                 await answer(update)
-                await _send_preview(update, shop, occasion, lang)
+                await _send_preview(update, user.id, shop, occasion, lang)
+                return
+            case PreviewGift():
+                await answer(update, t(lang, "greetingsui.preview_gift"), alert=True)
                 return
             case _:
                 await expired(update, lang)
@@ -338,28 +369,32 @@ async def on_press(update: Update, context: Context) -> None:
 
 
 async def _change(shop_id: int, occasion: str, **changes: Any) -> None:
-    """One occasion's switch, text or coupon: the birthday's live in the shop's settings."""
-    if occasion == BIRTHDAY:
-        names = {"enabled": "birthday_on", "text": "birthday_text", "coupon_id": "birthday_coupon_id"}
-        await greetings.update_settings(shop_id, **{names[k]: v for k, v in changes.items()})
-    else:
-        await greetings.set_holiday(shop_id, occasion, **changes)
+    await greetings.set_occasion(shop_id, occasion, **changes)
 
 
-async def _send_preview(update: Update, shop: Shop, occasion: str, lang: str) -> None:
-    """Exactly what a customer receives (in the owner's language, with the owner's name)."""
-    rendered = await greetings.preview(shop.id, occasion, lang)
-    rows = [
-        [InlineKeyboardButton(spec["text"][lang] if isinstance(spec["text"], dict) else spec["text"],
-                              callback_data=spec["callback_data"]) for spec in row]
-        for row in rendered.buttons + greeting_buttons([(shop.id, shop.name)])
-    ]
+async def _send_preview(update: Update, user_id: int, shop: Shop, occasion: str, lang: str) -> None:
+    """Exactly what a customer receives, in the owner's language and with the owner's name:
+    the text as the sender renders it, the gift button, "no more greetings from <shop>"."""
+    rendered = await greetings.preview(shop.id, occasion, lang, await greetings.user_name(user_id))
+    rows: list[list[InlineKeyboardButton]] = []
+    if rendered.coupon_title is not None:
+        label = t(lang, "greetings.gift_button", coupon=rendered.coupon_title)
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=PreviewGift(shop_id=shop.id).pack())]
+        )
+    for row in greeting_buttons([(shop.id, shop.name)]):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    localized(spec["text"], lang), callback_data=spec["callback_data"]
+                )
+                for spec in row
+            ]
+        )
+    await say(update, t(lang, "greetingsui.preview_note"))
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_message(
-        t(lang, "greetingsui.preview_note") + "\n\n" + rendered.text,
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
+    await chat.send_message(fit_html(rendered.text), reply_markup=InlineKeyboardMarkup(rows))
 
 
 # --------------------------------------------------------------------- typing a new text
@@ -371,15 +406,19 @@ async def ask_text(update: Update, context: Context) -> str | int:
     lang = user.language
     pressed = GreetingText.pressed(update)
     shop = await require(user.id, pressed.shop_id, Permission.MANAGE_GREETINGS)
-    if not _known(pressed.occasion):
+    if not offered(pressed.occasion):
         await expired(update, lang)
         return END
     await answer(update)
     new_draft(context, FLOW, shop_id=shop.id, occasion=pressed.occasion)
     await say(
         update,
-        t(lang, "greetingsui.ask_text", name=occasion_name(lang, pressed.occasion),
-          max=greetings.TEXT_MAX),
+        t(
+            lang,
+            "greetingsui.ask_text",
+            name=occasion_name(lang, pressed.occasion),
+            max=greetings.TEXT_MAX,
+        ),
         reply_markup=choice_keyboard(lang, []),
     )
     return TEXT
@@ -392,14 +431,17 @@ async def got_text(update: Update, context: Context) -> str | int:
     state = draft(context, FLOW)
     shop = await require(user.id, state.get("shop_id", 0), Permission.MANAGE_GREETINGS)
     occasion = state.get("occasion", "")
-    if not _known(occasion):
+    if not offered(occasion):
         await show_menu(update, user, t(lang, "common.button_expired"))
         return END
     assert update.message is not None
     try:
         await _change(shop.id, occasion, text=update.message.text or "")
     except GreetingError as error:
-        await say(update, t(lang, f"greetingsui.error_{error.reason}", max=greetings.TEXT_MAX))
+        if error.reason != "bad_text":  # the occasion or the shop went away meanwhile
+            await show_menu(update, user, t(lang, "common.button_expired"))
+            return END
+        await say(update, t(lang, "greetingsui.error_bad_text", max=greetings.TEXT_MAX))
         return TEXT
     await show_menu(update, user, t(lang, "greetingsui.text_saved"))
     text, markup = await detail(shop, occasion, lang)
