@@ -114,6 +114,8 @@ FEATURES = (
     "bot.flows.promo",
     "bot.handlers.results",
     "bot.handlers.staff",
+    "bot.flows.greetings",
+    "bot.handlers.greetings",
     "bot.flows.review",
     "bot.handlers.shop_page",
     "bot.handlers.nearby",

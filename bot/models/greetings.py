@@ -68,9 +68,7 @@ class GreetingLog(Model):
     and year. `outbox_id` is the row that carried it (possibly bundled with other shops')."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField(
-        "models.User", related_name="greetings", on_delete=fields.CASCADE
-    )
+    user = fields.ForeignKeyField("models.User", related_name="greetings", on_delete=fields.CASCADE)
     shop = fields.ForeignKeyField(
         "models.Shop", related_name="greetings_sent", on_delete=fields.CASCADE
     )

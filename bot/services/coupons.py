@@ -234,9 +234,7 @@ async def list_coupons(shop_id: int) -> list[Coupon]:
 async def page_coupons(shop_id: int) -> list[Coupon]:
     """The coupons the shop's page offers (in list order): never a flash deal's copy, which
     is for the people its push reached, claimed through the push's own button."""
-    return [
-        c for c in await list_coupons(shop_id) if c.flash_ends_at is None and not c.granted
-    ]
+    return [c for c in await list_coupons(shop_id) if c.flash_ends_at is None and not c.granted]
 
 
 async def coupon_stats(coupon_id: int) -> CouponStats:
@@ -267,9 +265,7 @@ async def claim(
 
     The claim's `coupon` is the coupon as this claim left it: `is_exhausted(claim.coupon)`
     tells the caller that this claim took the last unit (time to end a flash deal)."""
-    coupon = await Coupon.get_or_none(
-        id=coupon_id, shop__status=ShopStatus.APPROVED, granted=False
-    )
+    coupon = await Coupon.get_or_none(id=coupon_id, shop__status=ShopStatus.APPROVED, granted=False)
     if coupon is None:  # a granted coupon is given (grant), never claimed
         raise CouponError("not_found")
     await ensure_claimable(coupon, user_id, now=now)

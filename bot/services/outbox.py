@@ -329,9 +329,7 @@ async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -
     return ready
 
 
-def _over_weekly_cap(
-    row: Outbox, cap: WeeklyCap | None, used: Counter[tuple[int, int]]
-) -> bool:
+def _over_weekly_cap(row: Outbox, cap: WeeklyCap | None, used: Counter[tuple[int, int]]) -> bool:
     if cap is None or row.shop_id is None or row.kind not in cap.capped_kinds:
         return False
     return used[(row.shop_id, row.user_id)] >= cap.per_shop

@@ -82,6 +82,12 @@ class GreetingPreview(GreetingsButton, action="prev"):
     occasion: str
 
 
+class PreviewGift(GreetingsButton, action="gift"):
+    """The gift button of a preview (a customer's opens the granted coupon in their wallet)."""
+
+    shop_id: Id
+
+
 class GreetingAudiences(GreetingsButton, action="auds"):
     """The choice of who receives greetings."""
 
