@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from bot.config import GreetingsConfig
@@ -346,18 +347,29 @@ async def holidays_due(today: date) -> list[Due]:
         "shop_id", "occasion"
     )
     switched_off = set(off)
-    rows = await Customer.filter(
-        user__reachable=True, shop__status=ShopStatus.APPROVED
-    ).values_list("user_id", "shop_id", "user__timezone", *_RECORD_COLUMNS)
     candidates: list[tuple[Due, Any]] = []
-    for user_id, shop_id, tz, since in rows:
-        rule = rules.get(shop_id, default)
-        if not rule.enabled:
-            continue
-        for key in keys:
-            if (shop_id, key) not in switched_off:
+    for key in keys:
+        # Records already greeted for this holiday are left in the database: after the first
+        # run of the day, later runs read only who is still due (unique log index).
+        rows = (
+            await Customer.filter(user__reachable=True, shop__status=ShopStatus.APPROVED)
+            .annotate(greeted=RawSQL(_GREETED.format(occasion=key, year=int(today.year))))
+            .filter(greeted=False)
+            .values_list("user_id", "shop_id", "user__timezone", *_RECORD_COLUMNS)
+        )
+        for user_id, shop_id, tz, since in rows:
+            rule = rules.get(shop_id, default)
+            if rule.enabled and (shop_id, key) not in switched_off:
                 candidates.append((Due(user_id, shop_id, key, today.year, tz), (rule, since)))
     return await _keep_audience(candidates)
+
+
+#: Whether the customer record's person was greeted by its shop for a holiday; `occasion` is a
+#: key of OCCASIONS (checked before formatting), `year` an int: nothing typed by anyone.
+_GREETED = (
+    "EXISTS (SELECT 1 FROM greeting_log g WHERE g.user_id = customers.user_id"
+    " AND g.shop_id = customers.shop_id AND g.occasion = '{occasion}' AND g.year = {year})"
+)
 
 
 async def _keep_audience(candidates: list[tuple[Due, Any]]) -> list[Due]:

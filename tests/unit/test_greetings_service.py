@@ -200,3 +200,22 @@ async def test_the_year_ahead(db: None) -> None:
     lines = {line.occasion: line for line in ahead.holidays}
     assert not lines["valentine"].enabled and lines["labour_day"].enabled
     assert lines["valentine"].date == date(2031, 2, 14)
+
+
+async def test_the_days_holidays_leave_out_who_was_greeted_already(db: None) -> None:
+    noodles, laundry = await shop(), await shop("Laundry")
+    for user_id in (1, 2):
+        await customer(noodles.id, user_id)
+        await customer(laundry.id, user_id)
+    await greetings.set_holiday(laundry.id, "national_day", enabled=False)
+    day = date(2030, 10, 1)
+    due = await greetings.holidays_due(day)
+    assert sorted((d.user_id, d.shop_id, d.occasion) for d in due) == [
+        (1, noodles.id, "national_day"),
+        (2, noodles.id, "national_day"),
+    ]
+    await GreetingLog.create(
+        user_id=1, shop_id=noodles.id, occasion="national_day", year=2030, created_at=NOW
+    )
+    assert [(d.user_id, d.year) for d in await greetings.holidays_due(day)] == [(2, 2030)]
+    assert await greetings.holidays_due(date(2030, 10, 2)) == []
