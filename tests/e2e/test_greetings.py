@@ -381,3 +381,30 @@ async def test_greetings_use_up_the_weekly_allowance_promotions_then_wait_a_week
     await launch(config, shop, "A new week", now=clock.now())
     await ann.wait_for(lambda: ann.inbox[-1].text and "A new week" in ann.inbox[-1].text)
     assert not any("One too many" in (m.text or "") for m in ann.inbox)
+
+
+async def test_downtime_a_day_still_on_is_caught_up_at_start_a_day_gone_is_not(
+    bot, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Lao Wang Noodles")
+    ann = await customer(tg, 90, "Ann")
+    bob = await customer(tg, 91, "Bob")
+    await regular(shop, 90, local(date(2030, 9, 1), 12))
+    await regular(shop, 91, local(date(2030, 9, 1), 12))
+    await greetings.update_settings(shop.id, birthday_days_before=0)
+    await born(91, date(1990, 10, 2))  # Bob's birthday: the day after National Day
+
+    frozen.set(local(date(2030, 10, 1), 9))
+    await bot.stop()
+    frozen.set(local(date(2030, 10, 1), 21))  # down from 09:00 to 21:00 on National Day
+    await bot.start()  # the catch-up at start greets for the day still under way
+    assert "Happy National Day, Ann!" in (await ann.reply()).text
+    await bob.wait_for(lambda: bob.inbox)
+
+    await bot.stop()
+    frozen.set(local(date(2030, 10, 3), 10, 30))  # down all of Bob's birthday
+    await bot.start()
+    await settled(tg)
+    assert len(bob.inbox) == 1  # National Day only: his birthday greeting was not late-sent
+    assert len(ann.inbox) == 1
+    assert not await GreetingLog.filter(user_id=91, occasion="birthday").exists()
