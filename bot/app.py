@@ -33,6 +33,7 @@ from bot.services.geocoding import Geocoder
 from bot.ui.base import LOAD_USER_GROUP, BotContext, Deps, load_user
 from bot.ui.commands import publish_default_commands, publish_operator_menus
 from bot.updates import update_processor
+from bot.views.greeting_message import greeting_rows
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def _register_timed_work(app: Application[Any, Any, Any, Any, Any, Any]) -> None
         wake_sender=notify,
         reminder_payload=wallet.reminder_payload,
         announce_flash_end=partial(promo.announce_end, app.bot),
+        greeting_buttons=greeting_rows,
     )
     scheduler.register(app.job_queue, views)
 

@@ -97,7 +97,6 @@ class GreetingsConfig:
     holidays: tuple[str, ...] = ALL_HOLIDAYS  # which holidays shops may greet on at all
     hour: int = 10 * 60  # local time (minutes after midnight) greetings go out from
     birthday_days_before: int = 3  # a new shop's default (each shop picks 0..7)
-    every_minutes: int = 15  # how often the greeting job looks for what is due
     weekly_cap_per_shop: int = 3  # marketing messages one shop sends one person per 7 days
     # Kinds of outbox messages that use up the weekly allowance...
     weekly_counted_kinds: frozenset[str] = frozenset({"promo", "flash", "greeting"})
@@ -239,7 +238,6 @@ def _greetings(raw: dict[str, Any]) -> GreetingsConfig:
         holidays=holidays,
         hour=_minutes(raw.get("hour", "10:00")),
         birthday_days_before=int(raw.get("birthday_days_before", defaults.birthday_days_before)),
-        every_minutes=int(raw.get("every_minutes", defaults.every_minutes)),
         weekly_cap_per_shop=int(raw.get("weekly_cap_per_shop", defaults.weekly_cap_per_shop)),
         weekly_counted_kinds=frozenset(
             raw.get("weekly_counted_kinds", defaults.weekly_counted_kinds)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import flash_deals, reminders
+from scheduler import flash_deals, greetings, reminders
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -37,9 +37,13 @@ FLASH_DEAL_ENDS = Timers(
 #: The day before an unused coupon expires, its holder is reminded once.
 COUPON_REMINDERS = Every("coupon-reminders", reminders.remind_expiring, every=timedelta(hours=1))
 
+#: Birthday and holiday greetings due by now in each person's time zone (a day missed while
+#: the bot was down is caught up at start while it lasts): at most 15 minutes after the hour.
+GREETINGS = Every("greetings", greetings.send_greetings, every=timedelta(minutes=15))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
-JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS)
+JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS, GREETINGS)
 
 
 def register(job_queue: AnyJobQueue, views: Views) -> None:
@@ -50,6 +54,7 @@ def register(job_queue: AnyJobQueue, views: Views) -> None:
 __all__ = [
     "COUPON_REMINDERS",
     "FLASH_DEAL_ENDS",
+    "GREETINGS",
     "JOBS",
     "RUN_HOWEVER_LATE",
     "Views",

@@ -398,7 +398,8 @@ async def _keep_audience(candidates: list[tuple[Due, Any]]) -> list[Due]:
 
 @dataclass(frozen=True)
 class Greeted:
-    """One shop's greeting inside a message (for its buttons)."""
+    """One shop's greeting inside a message (for its buttons; a shop greeting on two
+    holidays of one day is in it twice)."""
 
     shop_id: int
     shop_name: str
@@ -416,11 +417,14 @@ def no_buttons(_: Sequence[Greeted]) -> list[list[dict[str, Any]]]:
 
 @dataclass
 class _Message:
+    """One person's message: every greeting of one group (their birthday, or the day's
+    holidays) from every shop, as (shop, occasion, year)."""
+
     user_id: int
-    occasion: str
-    year: int
+    group: str  # "birthday" | "holidays"
+    day: date  # the person's local date
     until: datetime
-    shops: list[int] = field(default_factory=list)
+    parts: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 def local_day_bounds(tz_name: str, now: datetime) -> tuple[date, int, datetime]:
@@ -462,19 +466,21 @@ async def _not_logged(found: list[Due]) -> list[Due]:
 
 
 async def queue_due(now: datetime, buttons: ButtonRows = no_buttons) -> int:
-    """The greeting job: queue every greeting due now, one message per person and occasion
-    (several shops bundled), each with its log rows and granted coupons in one transaction.
-    Returns how many messages were queued; safe to run at any time, twice at once included."""
-    messages: dict[tuple[int, str, int], _Message] = {}
+    """The greeting job: queue every greeting due now, one message per person for their
+    birthday and one for the day's holidays (every shop's, and two holidays falling on one
+    day, bundled), each with its log rows and granted coupons in one transaction. Returns how
+    many messages were queued; safe to run at any time, twice at once included."""
+    messages: dict[tuple[int, str], _Message] = {}
     for due in await due_now(now):
-        key = (due.user_id, due.occasion, due.year)
+        group = "birthday" if due.occasion == BIRTHDAY else "holidays"
+        key = (due.user_id, group)
         if key not in messages:
-            _, _, until = local_day_bounds(due.timezone, now)
-            messages[key] = _Message(due.user_id, due.occasion, due.year, until)
-        messages[key].shops.append(due.shop_id)
+            day, _, until = local_day_bounds(due.timezone, now)
+            messages[key] = _Message(due.user_id, group, day, until)
+        messages[key].parts.append((due.shop_id, due.occasion, due.year))
     if not messages:
         return 0
-    shops = await _shops([s for m in messages.values() for s in m.shops])
+    shops = await _shops([p[0] for m in messages.values() for p in m.parts])
     queued = 0
     for message in messages.values():
         queued += await _queue_one(message, shops, now, buttons)
@@ -527,30 +533,37 @@ async def _queue_one(
 ) -> int:
     """One person's message: logs, gifts and the outbox row together, or nothing at all (a
     log already there means another run did it)."""
-    shop_ids = sorted(s for s in message.shops if s in shops)
-    if not shop_ids:
+    order = [*OCCASIONS, BIRTHDAY]
+    parts = sorted(
+        (p for p in message.parts if p[0] in shops), key=lambda p: (order.index(p[1]), p[0])
+    )
+    if not parts:
         return 0
-    campaign = f"greet:{message.occasion}:{message.year}:{shop_ids[0]}"
+    # Unique per (person, message): a later message the same day greets other (shop, occasion)
+    # pairs (the log says so), so its first pair differs.
+    first_shop, first_occasion, _ = parts[0]
+    campaign = f"greet:{message.day.isoformat()}:{first_occasion}:{first_shop}"
+    shop_ids = {shop_id for shop_id, _, _ in parts}
     try:
         async with in_transaction():
-            logs, parts, greeted = [], [], []
-            for shop_id in shop_ids:
+            logs, bundle, greeted = [], [], []
+            for shop_id, occasion, year in parts:
                 logs.append(
                     await GreetingLog.create(
                         user_id=message.user_id,
                         shop_id=shop_id,
-                        occasion=message.occasion,
-                        year=message.year,
+                        occasion=occasion,
+                        year=year,
                         created_at=now,
                     )
                 )
-                part, coupon_id = part_of(shops[shop_id], message.occasion)
+                part, coupon_id = part_of(shops[shop_id], occasion)
                 claim = None
                 if coupon_id is not None:
                     claim = await coupons.grant(coupon_id, message.user_id, now)
                 if claim is not None:
                     part["gift"] = claim.coupon.title
-                parts.append(part)
+                bundle.append(part)
                 greeted.append(
                     Greeted(
                         shop_id,
@@ -559,7 +572,7 @@ async def _queue_one(
                         claim.coupon.title if claim else None,
                     )
                 )
-            payload: dict[str, Any] = {"bundle": parts, "buttons": buttons(greeted)}
+            payload: dict[str, Any] = {"bundle": bundle, "buttons": buttons(greeted)}
             new = await outbox.enqueue(
                 campaign,
                 GREETING_KIND,
@@ -567,7 +580,7 @@ async def _queue_one(
                 payload,
                 not_before=now,
                 expires_at=message.until,
-                shop_id=shop_ids[0] if len(shop_ids) == 1 else None,
+                shop_id=first_shop if len(shop_ids) == 1 else None,
             )
             row = await Outbox.get_or_none(campaign=campaign, user_id=message.user_id)
             for log, item in zip(logs, greeted, strict=True):

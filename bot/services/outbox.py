@@ -296,8 +296,7 @@ async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -
         if not user.reachable:
             skips["unreachable"].append(row.id)
             continue
-        cap = policy.weekly_cap
-        if _over_weekly_cap(row, cap, weekly):
+        if _over_weekly_cap(row, policy.weekly_cap, weekly):
             skips["weekly_cap"].append(row.id)
             continue
         at, reason = next_allowed_time(user, now), "quiet_hours"
@@ -317,7 +316,7 @@ async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -
             continue
         if row.kind in policy.promotional_kinds:
             used[user.id] += 1
-        if cap is not None and row.shop_id is not None and row.kind in cap.counted_kinds:
+        if _counts_weekly(row, policy.weekly_cap):
             weekly[(row.shop_id, user.id)] += 1
         ready.append(row)
     for reason, ids in skips.items():
@@ -333,6 +332,16 @@ def _over_weekly_cap(row: Outbox, cap: WeeklyCap | None, used: Counter[tuple[int
     if cap is None or row.shop_id is None or row.kind not in cap.capped_kinds:
         return False
     return used[(row.shop_id, row.user_id)] >= cap.per_shop
+
+
+def _counts_weekly(row: Outbox, cap: WeeklyCap | None) -> bool:
+    """A row being sent uses up its shop's allowance (greetings are counted by their log)."""
+    return (
+        cap is not None
+        and row.shop_id is not None
+        and row.kind in cap.counted_kinds
+        and row.kind != GREETING_KIND
+    )
 
 
 async def _promotions_today(
