@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from babel.dates import format_skeleton
 
-from bot import clock, sender
+from bot import clock
 from bot.clock import FrozenClock
 from bot.models import (
     CouponClaim,
@@ -38,6 +38,8 @@ from bot.ui.buttons.greetings import (
     GreetingText,
     StopGreetings,
 )
+from scheduler import GREETINGS, views_of
+from scheduler.greetings import send_greetings
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_wallet import add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
@@ -86,17 +88,12 @@ def day_text(day: date) -> str:
     return format_skeleton("yMMMEd", day, locale="en")
 
 
-async def run_job(now: datetime) -> int:
-    """greetings-core's job, with the bot's buttons under each greeting, then send."""
-    queued = await greetings.queue_due(now, _buttons)
-    sender.notify()
-    return queued
-
-
-def _buttons(greeted):  # type: ignore[no-untyped-def]
-    from bot.views.greetings import greeting_buttons
-
-    return greeting_buttons([(g.shop_id, g.shop_name) for g in greeted])
+async def run_job(bot, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    """The greeting job (scheduler/greetings.py) as the scheduler runs it, with the bot's
+    views (its buttons under each greeting; waking the sender)."""
+    [job] = bot.app.job_queue.get_jobs_by_name(GREETINGS.name)
+    job.enabled = False  # the test runs the rounds itself, at the times it chooses
+    return await send_greetings(views_of(bot.app), now)
 
 
 # ------------------------------------------------------------------------- the owner
@@ -207,7 +204,7 @@ async def test_a_holiday_switched_off_is_skipped_by_the_job(
         "⏸ Off",
     )
     frozen.set(datetime(2031, 1, 23, 2, 30, tzinfo=UTC))  # the Spring Festival, 10:30 local
-    assert await run_job(clock.now()) == 0
+    assert await run_job(bot, clock.now()) == 0
     assert not await GreetingLog.exists(shop_id=sid)
     # Switched on again: greeted.
     await press_and_wait(
@@ -216,7 +213,7 @@ async def test_a_holiday_switched_off_is_skipped_by_the_job(
         GreetingSwitch(shop_id=sid, occasion="spring_festival", on=True).pack(),
         "✅ On",
     )
-    assert await run_job(clock.now()) == 1
+    assert await run_job(bot, clock.now()) == 1
     greeting = await ann.reply(timeout=15)
     assert "Lao Wang Noodles" in greeting.text
     assert greeting.button_texts == ["🔕 No more greetings from Lao Wang Noodles"]
@@ -270,7 +267,7 @@ async def two_shops_and_ann(tg: FakeTelegram) -> tuple[Shop, Shop, FakeUser]:
 async def test_no_more_greetings_from_one_shop(bot, tg: FakeTelegram, frozen: FrozenClock) -> None:
     noodles, _, ann = await two_shops_and_ann(tg)
     frozen.set(datetime(2031, 1, 23, 2, 30, tzinfo=UTC))  # Spring Festival
-    assert await run_job(clock.now()) == 1  # one message for both shops
+    assert await run_job(bot, clock.now()) == 1  # one message for both shops
     bundle = await ann.reply(timeout=15)
     assert "Lao Wang Noodles" in bundle.text and "Jade Tea" in bundle.text
     stop = StopGreetings(shop_id=noodles.id).pack()
@@ -283,7 +280,7 @@ async def test_no_more_greetings_from_one_shop(bot, tg: FakeTelegram, frozen: Fr
 
     frozen.set(datetime(2031, 2, 6, 2, 30, tzinfo=UTC))  # Lantern Festival, 6 February 2031
     assert occasions.date_of("lantern", 2031) == date(2031, 2, 6)
-    assert await run_job(clock.now()) == 1
+    assert await run_job(bot, clock.now()) == 1
     lantern = await ann.reply(timeout=15)
     assert "Jade Tea" in lantern.text and "Lao Wang Noodles" not in lantern.text
     assert await GreetingLog.filter(user_id=631, occasion="lantern").count() == 1
@@ -301,7 +298,7 @@ async def test_muting_a_shop_stops_its_greetings(
     await follows.follow_shop(631, noodles.id)
     assert await follows.mute_shop(631, noodles.id)
     frozen.set(datetime(2031, 1, 23, 2, 30, tzinfo=UTC))
-    assert await run_job(clock.now()) == 1
+    assert await run_job(bot, clock.now()) == 1
     greeting = await ann.reply(timeout=15)
     assert "Jade Tea" in greeting.text and "Lao Wang Noodles" not in greeting.text
 
@@ -319,11 +316,11 @@ async def test_settings_switch_all_greetings_off_and_on(
     assert await GreetingOptOut.exists(user_id=631, shop_id=None)
 
     frozen.set(datetime(2031, 1, 23, 2, 30, tzinfo=UTC))
-    assert await run_job(clock.now()) == 0
+    assert await run_job(bot, clock.now()) == 0
     await ann.press(menu, text="🎉 Greetings from shops: off")
     await ann.callback_answer()
     await ann.wait_for(lambda: "🎉 Greetings from shops: on" in menu.button_texts)
-    assert await run_job(clock.now()) == 1
+    assert await run_job(bot, clock.now()) == 1
     assert "Jade Tea" in (await ann.reply(timeout=15)).text
     await ann.send("/settings")
     assert "🎉 Greetings from shops: on" in (await ann.reply()).button_texts
@@ -336,7 +333,43 @@ async def test_a_granted_birthday_coupon_opens_from_the_greeting(
     ann = await customer_of(tg, shop, 641, "Ann", date(1990, 1, 23))  # 3 days ahead
     gift = await add_coupon(shop, title="Birthday noodles", valid_days=14)
     await greetings.update_settings(shop.id, birthday_coupon_id=gift.id)
-    assert await run_job(clock.now()) == 1
+    assert await run_job(bot, clock.now()) == 1
     greeting = await ann.reply(timeout=15)
     assert "Ann" in greeting.text and "Birthday noodles" in greeting.text
-    assert await CouponClaim.exists(coupon_id=gift.id, user_id=641)
+    assert greeting.button_texts == [
+        "🎁 Birthday noodles",
+        "🔕 No more greetings from Lao Wang Noodles",
+    ]
+    claim = await CouponClaim.get(coupon_id=gift.id, user_id=641)
+    await ann.press(greeting, text="🎁 Birthday noodles")
+    card = await ann.reply()
+    assert card.method == "sendPhoto" and claim.code.replace("-", "")[:4] in (card.caption or "")
+
+
+# ------------------------------------------------------------------ the promotion composer
+
+
+async def test_the_composer_shows_who_can_still_get_a_message_this_week(
+    bot, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Lao Wang Noodles")
+    boss = await owner(tg)
+    for user_id, name in ((651, "Ann"), (652, "Bob")):
+        await customer_of(tg, shop, user_id, name, None)
+    cap = greetings.weekly_cap().per_shop
+    for year in range(cap):  # Ann had her weekly allowance from this shop (greetings count)
+        await GreetingLog.create(
+            user_id=651, shop_id=shop.id, occasion="birthday", year=2000 + year, created_at=NOW
+        )
+    await boss.send("/promo")
+    ask = await boss.reply()
+    assert "What would you like to tell people?" in ask.text
+    assert (
+        f"This week 1 of your 2 customers can still receive a message from you "
+        f"(each person gets at most {cap} messages a week from one shop" in ask.text
+    )
+    frozen.advance(days=8)  # a week later everyone can again
+    await boss.send("/cancel")
+    await boss.reply()
+    await boss.send("/promo")
+    assert "This week 2 of your 2 customers" in (await boss.reply()).text
