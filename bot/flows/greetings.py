@@ -334,6 +334,10 @@ async def on_press(update: Update, context: Context) -> None:
             case GreetingCoupons():
                 screen = await coupon_choice(shop, occasion, lang)
             case GreetingCoupon(coupon_id=coupon_id):
+                available = await greeting_choices.attachable_coupons(shop.id, clock.now())
+                if coupon_id is not None and coupon_id not in {c.id for c in available}:
+                    await expired(update, lang)  # ended or expired since the list was shown
+                    return
                 await _change(shop.id, occasion, coupon_id=coupon_id)
                 toast = t(
                     lang, "greetingsui.coupon_set" if coupon_id else "greetingsui.coupon_none"

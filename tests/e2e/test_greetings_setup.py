@@ -109,7 +109,7 @@ async def test_the_year_ahead_and_each_setting(bot, tg: FakeTelegram, frozen: Fr
     screen = await open_greetings(boss)
     assert "Greetings — Lao Wang Noodles" in screen.text
     assert "Who receives them: all customers" in screen.text
-    assert "1 customers in the next 30 days, 2 in the next 12 months" in screen.text
+    assert "in the next 30 days: 1, in the next 12 months: 2" in screen.text
     assert "greeted 3 days before" in screen.text
     for key in greetings.config().holidays:  # each with its next date, by the library
         when = occasions.date_of(key, 2031)
@@ -373,3 +373,52 @@ async def test_the_composer_shows_who_can_still_get_a_message_this_week(
     await boss.reply()
     await boss.send("/promo")
     assert "This week 2 of your 2 customers" in (await boss.reply()).text
+
+
+async def test_an_owner_of_two_shops_picks_one_and_sets_audience_and_pause(
+    bot, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    await make_shop("Lao Wang Noodles")
+    tea = await make_shop("Jade Tea")  # same owner
+    boss = await owner(tg)
+    await boss.send("/greetings")
+    picker = await boss.reply()
+    assert "Greetings for which shop?" in picker.text
+    await press_and_wait(boss, picker, GreetingsShop(shop_id=tea.id).pack(), "Greetings — Jade Tea")
+    screen = picker
+    await press_and_wait(boss, screen, f"grt:auds:{tea.id}", "Who should receive")
+    assert "✓ all customers" in screen.button_texts
+    await press_and_wait(
+        boss, screen, f"grt:aud:{tea.id}:members", "Who receives them: card members only"
+    )
+    assert (await GreetingSettings.get(shop_id=tea.id)).audience == "members"
+    await boss.press_data(screen.message_id, f"grt:aud:{tea.id}:everyone")  # forged: refused
+    assert EXPIRED in (await boss.callback_answer())["text"]
+
+    await press_and_wait(boss, screen, f"grt:sw:{tea.id}:all:0", "All greetings are paused")
+    assert (await GreetingSettings.get(shop_id=tea.id)).enabled is False
+    assert "🧧 Spring Festival · Thu, Jan 23, 2031 ⏸" in screen.text
+    await press_and_wait(
+        boss, screen, f"grt:sw:{tea.id}:all:1", "Spring Festival · Thu, Jan 23, 2031 ✅"
+    )
+    assert (await GreetingSettings.get(shop_id=tea.id)).enabled is True
+
+
+async def test_an_ended_coupon_cannot_be_attached(
+    bot, tg: FakeTelegram, frozen: FrozenClock
+) -> None:
+    shop = await make_shop("Lao Wang Noodles")
+    boss = await owner(tg)
+    old = await add_coupon(shop, title="Old deal")
+    await coupons.end(old.id, shop.id)
+    screen = await open_greetings(boss)
+    birthday = GreetingOpen(shop_id=shop.id, occasion="birthday").pack()
+    await press_and_wait(boss, screen, birthday, "Birthday greeting")
+    await press_and_wait(
+        boss, screen, GreetingCoupons(shop_id=shop.id, occasion="birthday").pack(), "no coupon"
+    )
+    attach = GreetingCoupon(shop_id=shop.id, occasion="birthday", coupon_id=old.id).pack()
+    assert (attach in screen.callback_data) is False
+    await boss.press_data(screen.message_id, attach)
+    assert EXPIRED in (await boss.callback_answer())["text"]
+    assert (await greetings.settings_of(shop.id)).birthday_coupon_id is None
