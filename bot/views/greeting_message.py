@@ -23,7 +23,9 @@ def gift_button(claim_id: int, title: str) -> dict[str, Any]:
 
 def greeting_rows(greeted: Sequence[Greeted]) -> list[list[dict[str, Any]]]:
     gifts = [
-        [gift_button(g.claim_id, g.coupon_title or "")] for g in greeted if g.claim_id is not None
+        [gift_button(g.claim_id, g.coupon_title or "")]
+        for g in greeted
+        if g.claim_id is not None
     ]
     shops = dict.fromkeys((g.shop_id, g.shop_name) for g in greeted)  # each shop once
     return gifts + greeting_buttons(list(shops))
