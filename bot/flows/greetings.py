@@ -12,7 +12,8 @@ long a text may be, which coupons) are bot.services.greetings'; this module only
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_skeleton
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -45,6 +46,7 @@ from bot.ui.base import (
     shop_to_manage,
 )
 from bot.ui.buttons.greetings import (
+    Audience,
     GreetingAudience,
     GreetingAudiences,
     GreetingCoupon,
@@ -79,7 +81,7 @@ FLOW = "greetings"
 TEXT = "greetings.text"
 #: The pseudo-occasion of the master switch (all greetings of the shop).
 ALL = "all"
-AUDIENCES = ("members", "customers", "followers")
+AUDIENCES: tuple[str, ...] = get_args(Audience)
 #: Coupons offered as buttons (newest first).
 MAX_COUPON_BUTTONS = 8
 #: A coupon's title in a button.
@@ -129,6 +131,15 @@ def day_text(lang: str, day: date) -> str:
     return format_skeleton("yMMMEd", day, locale=lang)
 
 
+def shop_today(shop: Shop) -> date:
+    """The shop's own date (its year ahead starts there, whatever the server's zone)."""
+    try:
+        zone = ZoneInfo(shop.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return clock.now().astimezone(zone).date()
+
+
 def state_mark(on: bool) -> str:
     return "✅" if on else "⏸"
 
@@ -148,7 +159,7 @@ def audience_text(lang: str, audience: str) -> str:
 
 async def home(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """The year ahead: birthdays, each holiday with its next date and state, the audience."""
-    ahead = await greetings.year_ahead(shop.id, clock.now().date())
+    ahead = await greetings.year_ahead(shop.id, shop_today(shop))
     birthday_on = ahead.enabled and ahead.birthday_on
     birthday = t(
         lang,
@@ -217,7 +228,7 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
         when = days_before_text(lang, choice.days_before)
         head = t(lang, "greetingsui.detail_birthday", when=when)
     else:
-        [(_, day)] = occasions.upcoming(clock.now().date(), [occasion])
+        [(_, day)] = occasions.upcoming(shop_today(shop), [occasion])
         head = t(lang, "greetingsui.detail_holiday", name=name, day=day_text(lang, day))
     if choice.text is None:  # the catalogue's text (ours: trusted HTML, placeholders shown)
         text_lines = [t(lang, "greetingsui.text_default"), t(lang, f"greetings.{occasion}")]
@@ -303,7 +314,8 @@ async def on_press(update: Update, context: Context) -> None:
     shop_id = getattr(pressed, "shop_id", 0)
     shop = await require(user.id, shop_id, Permission.MANAGE_GREETINGS)
     occasion = getattr(pressed, "occasion", BIRTHDAY)
-    if occasion != ALL and not offered(occasion):
+    master = isinstance(pressed, GreetingSwitch) and occasion == ALL
+    if not (master or offered(occasion)):
         await expired(update, lang)
         return
     query = update.callback_query

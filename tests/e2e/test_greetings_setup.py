@@ -167,6 +167,7 @@ async def test_the_year_ahead_and_each_setting(bot, tg: FakeTelegram, frozen: Fr
         f"grt:days:{sid}:9",
         GreetingCoupon(shop_id=sid, occasion="birthday", coupon_id=theirs.id).pack(),
         f"grt:open:{sid}:easter",
+        f"grt:open:{sid}:all",  # the master switch's pseudo-occasion has no screen
     ):
         await boss.press_data(shown.message_id, forged)
         assert EXPIRED in (await boss.callback_answer())["text"], forged
