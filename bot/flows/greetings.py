@@ -225,8 +225,12 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
     choice = await greeting_choices.choice_of(shop.id, occasion)
     name = occasion_name(lang, occasion)
     if occasion == BIRTHDAY:
-        when = days_before_text(lang, choice.days_before)
-        head = t(lang, "greetingsui.detail_birthday", when=when)
+        days = choice.days_before
+        head = (
+            t(lang, "greetingsui.detail_birthday", when=days_before_text(lang, days))
+            if days
+            else t(lang, "greetingsui.detail_birthday_on_day")
+        )
     else:
         [(_, day)] = occasions.upcoming(shop_today(shop), [occasion])
         head = t(lang, "greetingsui.detail_holiday", name=name, day=day_text(lang, day))

@@ -173,6 +173,9 @@ async def test_the_year_ahead_and_each_setting(bot, tg: FakeTelegram, frozen: Fr
         assert EXPIRED in (await boss.callback_answer())["text"], forged
     settings = await GreetingSettings.get(shop_id=sid)
     assert (settings.birthday_days_before, settings.birthday_coupon_id) == (5, gift.id)
+    on_the_day = GreetingDays(shop_id=sid, days=0).pack()
+    await press_and_wait(boss, shown, on_the_day, "Sent on each customer's birthday.")
+    assert (await GreetingSettings.get(shop_id=sid)).birthday_days_before == 0
 
     # The preview: exactly what a customer receives, escaped, with the gift button.
     await boss.press(shown, data=GreetingPreview(shop_id=sid, occasion="birthday").pack())
