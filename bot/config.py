@@ -97,7 +97,7 @@ class GreetingsConfig:
     holidays: tuple[str, ...] = ALL_HOLIDAYS  # which holidays shops may greet on at all
     hour: int = 10 * 60  # local time (minutes after midnight) greetings go out from
     birthday_days_before: int = 3  # a new shop's default (each shop picks 0..7)
-    weekly_cap_per_shop: int = 3  # marketing messages one shop sends one person per 7 days
+    weekly_cap_per_shop: int = 5  # marketing messages one shop sends one person per 7 days
     # Kinds of outbox messages that use up the weekly allowance...
     weekly_counted_kinds: frozenset[str] = frozenset({"promo", "flash", "greeting"})
     # ...and those the cap holds back (a greeting counts but is never dropped for it).

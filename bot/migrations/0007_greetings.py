@@ -103,7 +103,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='birth_md',
-            field=fields.SmallIntField(null=True, db_index=True),
+            field=fields.SmallIntField(null=True),
+        ),
+        ops.AddIndex(
+            model_name='User',
+            index=Index(fields=['birth_md']),
         ),
         ops.AddIndex(
             model_name='Customer',

@@ -21,7 +21,7 @@ class User(Model):
     birthday = fields.DateField(null=True)
     # month * 100 + day of `birthday` (1 May → 501), indexed for the daily greeting selection;
     # written with every birthday change (bot.services.users.birth_md_of).
-    birth_md = fields.SmallIntField(null=True, db_index=True)
+    birth_md = fields.SmallIntField(null=True)
     timezone = fields.CharField(max_length=40, default="Asia/Shanghai")
     default_radius_m = fields.IntField(default=2000)
     profile_reminded = fields.BooleanField(default=False)
@@ -33,6 +33,7 @@ class User(Model):
 
     class Meta:
         table = "users"
+        indexes = (("birth_md",),)
 
 
 class Place(Model):

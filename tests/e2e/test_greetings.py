@@ -18,6 +18,7 @@ from borax.calendars.lunardate import LunarDate
 
 from bot import clock
 from bot.clock import FrozenClock
+from bot.config import Config
 from bot.models import CouponClaim, GreetingLog, Outbox, OutboxStatus, Shop, User
 from bot.sender import sender_of
 from bot.services import follows, greetings
@@ -28,7 +29,8 @@ from bot.ui.buttons.wallet import OpenCoupon
 from scheduler import views_of
 from scheduler.greetings import send_greetings
 from tests.e2e.helpers import OWNER_ID, make_shop
-from tests.e2e.test_wallet import add_coupon, customer, frozen_at
+from tests.e2e.test_promo import final_report, follower, launch
+from tests.e2e.test_wallet import add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
 
@@ -344,3 +346,38 @@ async def test_each_reader_gets_their_own_name_and_language_at_send_time(
     assert to_ann.text.startswith("<b>Hi</b> <Annie & Co> from Wang & <Sons>!")
     assert "🎂 Happy birthday, <Annie & Co>!" in to_ann.text
     assert "&lt;Annie &amp; Co&gt;" in to_ann.raw_text
+
+
+# --------------------------------------------------------------------- the weekly cap
+
+
+async def test_greetings_use_up_the_weekly_allowance_promotions_then_wait_a_week(
+    bot, tg: FakeTelegram, config: Config, frozen: FrozenClock
+) -> None:
+    """The shop's greeting counts against its weekly cap; a promotion over the cap is skipped
+    (and the merchant's report says so); other shops' and later weeks' are not."""
+    cap = config.greetings.weekly_cap_per_shop
+    shop = await make_shop("Lao Wang Noodles")
+    ann = await follower(tg, 80, shop)
+    await regular(shop, 80, local(MID_AUTUMN_2030, 0) - timedelta(days=3))
+    frozen.set(local(MID_AUTUMN_2030, 10))
+    assert await run_job(bot) == 1
+    await ann.wait_for(lambda: len(ann.inbox) == 1)
+    for n in range(1, cap):  # one a day: the daily limit on promotions stays out of the way
+        frozen.set(local(MID_AUTUMN_2030 + timedelta(days=n), 12))
+        await launch(config, shop, f"Offer number {n}", now=clock.now())
+        await ann.wait_for(lambda n=n: len(ann.inbox) == n + 1)
+    assert await greetings.weekly_count(shop.id, 80, clock.now()) == cap
+    assert (await greetings.weekly_cap_left(shop.id, clock.now())).people_at_cap == 1
+
+    frozen.set(local(MID_AUTUMN_2030 + timedelta(days=6), 12))
+    over = await launch(config, shop, "One too many", now=clock.now())
+    report = await final_report(await owner(tg), bot, over)
+    assert "⏭ 1 skipped" in report.text and "this week's messages from your shop" in report.text
+    row = await Outbox.get(campaign=f"promo:{over.id}")
+    assert (row.status, row.error) == (OutboxStatus.SKIPPED, "weekly_cap")
+
+    frozen.set(local(MID_AUTUMN_2030 + timedelta(days=7), 12))  # the greeting left the window
+    await launch(config, shop, "A new week", now=clock.now())
+    await ann.wait_for(lambda: ann.inbox[-1].text and "A new week" in ann.inbox[-1].text)
+    assert not any("One too many" in (m.text or "") for m in ann.inbox)

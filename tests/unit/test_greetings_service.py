@@ -91,14 +91,15 @@ async def test_greetings_count_against_the_cap_but_are_never_held_back(db: None)
 
 async def test_the_cap_left_for_the_composer(db: None) -> None:
     noodles = await shop()
+    cap = greetings.weekly_cap().per_shop
     left = await greetings.weekly_cap_left(noodles.id, NOW)
-    assert (left.cap, left.left, left.people_at_cap) == (3, 3, 0)  # config default: 3
-    for n, user_id in enumerate((1, 1, 1, 2)):
+    assert (left.cap, left.left, left.people_at_cap) == (cap, cap, 0)
+    for n, user_id in enumerate([1] * cap + [2]):
         await push(noodles.id, user_id, n)
     for row in await outbox.claim_due(NOW, 10, DeliveryPolicy(default_daily_cap=10)):
         await outbox.mark_sent(row.id, 1, NOW)
     left = await greetings.weekly_cap_left(noodles.id, NOW + timedelta(hours=1))
-    assert (left.cap, left.left, left.people_at_cap) == (3, 0, 1)
+    assert (left.cap, left.left, left.people_at_cap) == (cap, 0, 1)
 
 
 async def test_a_granted_coupon_skips_the_claim_rules_and_stays_off_the_page(db: None) -> None:
