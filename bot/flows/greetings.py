@@ -252,6 +252,10 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
         "",
         coupon,
     ]
+    if occasion == BIRTHDAY:
+        lines.append(t(lang, "greetingsui.days_hint"))
+    if not choice.all_enabled:
+        lines += ["", t(lang, "greetingsui.all_paused")]
     ids = {"shop_id": shop.id, "occasion": occasion}
     switch = "greetingsui.switch_off" if choice.enabled else "greetingsui.switch_on"
     rows: Rows = [[(t(lang, switch), GreetingSwitch(**ids, on=not choice.enabled))]]
