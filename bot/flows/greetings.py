@@ -12,7 +12,8 @@ long a text may be, which coupons) are bot.services.greetings'; this module only
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_skeleton
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -45,6 +46,7 @@ from bot.ui.base import (
     shop_to_manage,
 )
 from bot.ui.buttons.greetings import (
+    Audience,
     GreetingAudience,
     GreetingAudiences,
     GreetingCoupon,
@@ -79,7 +81,7 @@ FLOW = "greetings"
 TEXT = "greetings.text"
 #: The pseudo-occasion of the master switch (all greetings of the shop).
 ALL = "all"
-AUDIENCES = ("members", "customers", "followers")
+AUDIENCES: tuple[str, ...] = get_args(Audience)
 #: Coupons offered as buttons (newest first).
 MAX_COUPON_BUTTONS = 8
 #: A coupon's title in a button.
@@ -129,6 +131,15 @@ def day_text(lang: str, day: date) -> str:
     return format_skeleton("yMMMEd", day, locale=lang)
 
 
+def shop_today(shop: Shop) -> date:
+    """The shop's own date (its year ahead starts there, whatever the server's zone)."""
+    try:
+        zone = ZoneInfo(shop.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return clock.now().astimezone(zone).date()
+
+
 def state_mark(on: bool) -> str:
     return "✅" if on else "⏸"
 
@@ -148,7 +159,7 @@ def audience_text(lang: str, audience: str) -> str:
 
 async def home(shop: Shop, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """The year ahead: birthdays, each holiday with its next date and state, the audience."""
-    ahead = await greetings.year_ahead(shop.id, clock.now().date())
+    ahead = await greetings.year_ahead(shop.id, shop_today(shop))
     birthday_on = ahead.enabled and ahead.birthday_on
     birthday = t(
         lang,
@@ -214,10 +225,14 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
     choice = await greeting_choices.choice_of(shop.id, occasion)
     name = occasion_name(lang, occasion)
     if occasion == BIRTHDAY:
-        when = days_before_text(lang, choice.days_before)
-        head = t(lang, "greetingsui.detail_birthday", when=when)
+        days = choice.days_before
+        head = (
+            t(lang, "greetingsui.detail_birthday", when=days_before_text(lang, days))
+            if days
+            else t(lang, "greetingsui.detail_birthday_on_day")
+        )
     else:
-        [(_, day)] = occasions.upcoming(clock.now().date(), [occasion])
+        [(_, day)] = occasions.upcoming(shop_today(shop), [occasion])
         head = t(lang, "greetingsui.detail_holiday", name=name, day=day_text(lang, day))
     if choice.text is None:  # the catalogue's text (ours: trusted HTML, placeholders shown)
         text_lines = [t(lang, "greetingsui.text_default"), t(lang, f"greetings.{occasion}")]
@@ -237,6 +252,10 @@ async def detail(shop: Shop, occasion: str, lang: str) -> tuple[str, InlineKeybo
         "",
         coupon,
     ]
+    if occasion == BIRTHDAY:
+        lines.append(t(lang, "greetingsui.days_hint"))
+    if not choice.all_enabled:
+        lines += ["", t(lang, "greetingsui.all_paused")]
     ids = {"shop_id": shop.id, "occasion": occasion}
     switch = "greetingsui.switch_off" if choice.enabled else "greetingsui.switch_on"
     rows: Rows = [[(t(lang, switch), GreetingSwitch(**ids, on=not choice.enabled))]]
@@ -303,7 +322,8 @@ async def on_press(update: Update, context: Context) -> None:
     shop_id = getattr(pressed, "shop_id", 0)
     shop = await require(user.id, shop_id, Permission.MANAGE_GREETINGS)
     occasion = getattr(pressed, "occasion", BIRTHDAY)
-    if occasion != ALL and not offered(occasion):
+    master = isinstance(pressed, GreetingSwitch) and occasion == ALL
+    if not (master or offered(occasion)):
         await expired(update, lang)
         return
     query = update.callback_query
@@ -334,6 +354,10 @@ async def on_press(update: Update, context: Context) -> None:
             case GreetingCoupons():
                 screen = await coupon_choice(shop, occasion, lang)
             case GreetingCoupon(coupon_id=coupon_id):
+                available = await greeting_choices.attachable_coupons(shop.id, clock.now())
+                if coupon_id is not None and coupon_id not in {c.id for c in available}:
+                    await expired(update, lang)  # ended or expired since the list was shown
+                    return
                 await _change(shop.id, occasion, coupon_id=coupon_id)
                 toast = t(
                     lang, "greetingsui.coupon_set" if coupon_id else "greetingsui.coupon_none"

@@ -23,6 +23,7 @@ class OccasionChoice:
     text: str | None
     coupon: Coupon | None
     days_before: int
+    all_enabled: bool  # the shop's switch for all its greetings
 
 
 def offered(occasion: str) -> bool:
@@ -44,7 +45,9 @@ async def choice_of(shop_id: int, occasion: str) -> OccasionChoice:
             (row.enabled, row.text, row.coupon_id) if row else (True, None, None)
         )
     coupon = await Coupon.get_or_none(id=coupon_id, shop_id=shop_id) if coupon_id else None
-    return OccasionChoice(occasion, enabled, text, coupon, settings.birthday_days_before)
+    return OccasionChoice(
+        occasion, enabled, text, coupon, settings.birthday_days_before, settings.enabled
+    )
 
 
 async def attachable_coupons(shop_id: int, now: datetime) -> list[Coupon]:
