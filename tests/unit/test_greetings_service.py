@@ -184,6 +184,10 @@ async def test_settings_refusals_and_the_preview(db: None) -> None:
     shown = await greetings.preview(noodles.id, "mid_autumn", "zh_Hans")
     assert shown.text.startswith("🥮 朋友，中秋快乐！")
     assert (await Coupon.get(id=gift.id)).granted
+    await greetings.update_settings(noodles.id, birthday_coupon_id=gift.id, birthday_text=" ")
+    shown = await greetings.preview(noodles.id, "birthday", "en", "Ann")
+    assert shown.text.startswith("🎂 Happy birthday, Ann!") and shown.coupon_title == "Mooncake"
+    assert (await greetings.settings_of(noodles.id)).birthday_text is None  # blank: default
 
 
 async def test_the_year_ahead(db: None) -> None:
