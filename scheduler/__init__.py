@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import cards, flash_deals, reminders, spend_requests
+from scheduler import cards, flash_deals, greetings, reminders, spend_requests
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -46,6 +46,10 @@ CARD_REQUALIFY = Every("card-requalify", cards.requalify_and_notify, every=timed
 #: A card spend request unanswered past its few minutes expires; both chats are told.
 SPEND_REQUESTS = Every("spend-requests", spend_requests.close_lapsed, every=timedelta(minutes=1))
 
+#: Birthday and holiday greetings due by now in each person's time zone (a day missed while
+#: the bot was down is caught up at start while it lasts): at most 15 minutes after the hour.
+GREETINGS = Every("greetings", greetings.send_greetings, every=timedelta(minutes=15))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
 JOBS: tuple[TimedJob, ...] = (
@@ -54,6 +58,7 @@ JOBS: tuple[TimedJob, ...] = (
     CARD_POINTS_EXPIRY,
     CARD_REQUALIFY,
     SPEND_REQUESTS,
+    GREETINGS,
 )
 
 
@@ -67,6 +72,7 @@ __all__ = [
     "CARD_REQUALIFY",
     "COUPON_REMINDERS",
     "FLASH_DEAL_ENDS",
+    "GREETINGS",
     "JOBS",
     "RUN_HOWEVER_LATE",
     "SPEND_REQUESTS",

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.models import Promotion
 from bot.services.coupons import WalletItem
+from bot.services.greetings import ButtonRows, no_buttons
 
 #: A coupon's expiry reminder as an outbox payload (texts per language, a button to the card).
 ReminderPayload = Callable[[WalletItem], Mapping[str, Any]]
@@ -37,3 +38,5 @@ class Views:
     reminder_payload: ReminderPayload
     announce_flash_end: AnnounceFlashEnd
     spend_lapsed: SpendLapsed = _nothing
+    #: The buttons under a greeting: each granted gift, "no more greetings from <shop>".
+    greeting_buttons: ButtonRows = no_buttons

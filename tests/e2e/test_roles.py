@@ -90,6 +90,7 @@ OWNER_GETS = {
     "flash": "Flash deal for Lao Wang Noodles",
     "results": "Results · Lao Wang Noodles",
     "staff": "Staff of Lao Wang Noodles",
+    "greetings": "Greetings — Lao Wang Noodles",
 }
 CLERK_MAY = {"coupons", "redeem"}
 
@@ -155,6 +156,7 @@ async def test_help_lists_what_each_role_may_do(team: Team) -> None:
         "/flash",
         "/results",
         "/staff",
+        "/greetings",
     ]
 
 
@@ -240,6 +242,10 @@ async def test_other_owner_buttons_refused(team: Team, role: str) -> None:
         f"cpn:new:{shop_id}",
         f"cat:add:{shop_id}",
         f"stf:inv:{shop_id}",
+        f"grt:shop:{shop_id}",
+        f"grt:sw:{shop_id}:spring_festival:0",
+        f"grt:days:{shop_id}:5",
+        f"grt:prev:{shop_id}:birthday",
     ):
         answer = await press_forged(person, data)
         if role != "owner":
