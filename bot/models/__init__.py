@@ -1,5 +1,12 @@
 """Tortoise models, one module per domain."""
 
+from bot.models.care import (
+    Complaint,
+    ComplaintStatus,
+    Survey,
+    SurveySource,
+    SurveyStatus,
+)
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Customer, CustomerEvent, Purchase
 from bot.models.invites import StaffInvite
@@ -27,6 +34,8 @@ from bot.models.users import Place, User
 __all__ = [
     "Audience",
     "ClaimStatus",
+    "Complaint",
+    "ComplaintStatus",
     "Coupon",
     "CouponClaim",
     "CouponKind",
@@ -51,5 +60,8 @@ __all__ = [
     "Staff",
     "StaffInvite",
     "StaffRole",
+    "Survey",
+    "SurveySource",
+    "SurveyStatus",
     "User",
 ]

@@ -16,6 +16,7 @@ class CustomerEvent(StrEnum):
     CLAIM = "claim"
     REDEEM = "redeem"
     PURCHASE = "purchase"
+    JOIN = "join"  # joined the shop's membership card
 
 
 class Customer(Model):
@@ -47,6 +48,7 @@ class Customer(Model):
     last_visit_at = fields.DatetimeField(null=True)  # latest redemption or purchase
     visits = fields.IntField(default=0)  # redemptions and purchases
     spend_cents = fields.BigIntField(default=0)  # sum of purchases
+    welcomed_at = fields.DatetimeField(null=True)  # the shop's welcome after the first visit
 
     class Meta:
         table = "customers"
