@@ -2,8 +2,8 @@
 (APScheduler) by the composition root with `register(app.job_queue, views)`.
 
 Jobs are plain async functions over the clock and the services (scheduler/reminders.py,
-scheduler/flash_deals.py): outbox rows and service calls out, no telegram import. What needs
-Telegram comes in as `Views` (scheduler/views.py), implemented by the bot layer.
+scheduler/flash_deals.py, scheduler/care.py): outbox rows and service calls out, no telegram
+import. What needs Telegram comes in as `Views` (scheduler/views.py), implemented by the bot layer.
 
 The database is the truth and the in-memory schedule is rebuilt at start, where a catch-up run
 does what fell due while the bot was down (scheduler/runner.py). Adding a job is one entry in
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import flash_deals, reminders
+from scheduler import care, flash_deals, reminders
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -37,9 +37,12 @@ FLASH_DEAL_ENDS = Timers(
 #: The day before an unused coupon expires, its holder is reminded once.
 COUPON_REMINDERS = Every("coupon-reminders", reminders.remind_expiring, every=timedelta(hours=1))
 
+#: A little after each visit, "How was your visit?" (quiet hours kept by the outbox).
+CARE_SURVEYS = Every("care-surveys", care.ask_due_surveys, every=timedelta(minutes=2))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
-JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS)
+JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS, CARE_SURVEYS)
 
 
 def register(job_queue: AnyJobQueue, views: Views) -> None:
@@ -48,6 +51,7 @@ def register(job_queue: AnyJobQueue, views: Views) -> None:
 
 
 __all__ = [
+    "CARE_SURVEYS",
     "COUPON_REMINDERS",
     "FLASH_DEAL_ENDS",
     "JOBS",

@@ -39,8 +39,9 @@ from bot.models import (
     CustomerEvent,
     Shop,
     ShopStatus,
+    SurveySource,
 )
-from bot.services import customers, staff
+from bot.services import care, customers, staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
 from bot.services.staff import Permission
 from bot.services.visible import is_blank
@@ -422,6 +423,9 @@ async def redeem(claim_id: int, staff_user_id: int, *, now: datetime) -> CouponC
         await Coupon.filter(id=found.coupon_id).update(redeemed_count=F("redeemed_count") + 1)
         await customers.record_event(
             found.coupon.shop_id, found.user_id, CustomerEvent.REDEEM, at=now
+        )
+        await care.survey_after_visit(
+            found.coupon.shop_id, found.user_id, SurveySource.REDEEM, claim_id, at=now
         )
     await found.refresh_from_db()
     return found

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from bot.models import CustomerEvent, Purchase, User
-from bot.services import customers
+from bot.models import CustomerEvent, Purchase, SurveySource, User
+from bot.services import care, customers
 from bot.services.coupons import MAX_CENTS
 from bot.services.staff import works_at
 
@@ -46,5 +46,8 @@ async def record_purchase(
         )
         await customers.record_event(
             shop_id, user_id, CustomerEvent.PURCHASE, at=now, amount_cents=amount_cents
+        )
+        await care.survey_after_visit(
+            shop_id, user_id, SurveySource.PURCHASE, purchase.id, at=now
         )
     return purchase

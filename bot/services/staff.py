@@ -39,6 +39,7 @@ class Permission(StrEnum):
     VIEW_RESULTS = "view_results"  # /results and its charts
     REPLY_REVIEWS = "reply_reviews"  # the shop's one public reply to a review
     MANAGE_STAFF = "manage_staff"  # /staff: invite and remove clerks
+    VIEW_FEEDBACK = "view_feedback"  # /feedback: open complaints and answers
 
 
 #: The matrix, in one place. A clerk works the counter; the owner runs the shop.

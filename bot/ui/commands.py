@@ -42,6 +42,7 @@ MERCHANT_COMMANDS = (
     "promo",
     "flash",
     "results",
+    "feedback",
     "staff",
 )
 #: What each merchant command needs (None: anyone may register a shop).
@@ -56,6 +57,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "promo": Permission.PROMOTE,
     "flash": Permission.PROMOTE,
     "results": Permission.VIEW_RESULTS,
+    "feedback": Permission.VIEW_FEEDBACK,
     "staff": Permission.MANAGE_STAFF,
 }
 OPERATOR_COMMANDS = ("pending",)

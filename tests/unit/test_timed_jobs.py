@@ -26,6 +26,7 @@ from bot.models import (
     Shop,
 )
 from bot.services import coupons, follows, outbox, promotions
+from bot.services.care import SurveyDue
 from bot.services.coupons import WalletItem
 from bot.services.shops import ShopDraft, create_shop
 from bot.services.users import ensure_user
@@ -48,6 +49,7 @@ class Recorder:
             wake_sender=self._wake,
             reminder_payload=self._payload,
             announce_flash_end=self._announce,
+            survey_payload=self._survey,
         )
 
     def _wake(self) -> None:
@@ -56,6 +58,10 @@ class Recorder:
     @staticmethod
     def _payload(item: WalletItem) -> Mapping[str, Any]:
         return {"text": f"{item.coupon.title} expires soon"}
+
+    @staticmethod
+    def _survey(due: SurveyDue) -> Mapping[str, Any]:
+        return {"text": f"How was {due.shop_name}?"}
 
     async def _announce(self, promotion: Promotion, reason: str) -> None:
         self.ended.append((promotion.id, reason))
