@@ -5,7 +5,6 @@ the shop's welcome went out. People who visited before this release are counted 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from bot.models.care import ComplaintStatus, SurveySource, SurveyStatus
-from bot.models.customers import CustomerEvent
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -56,11 +55,6 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'complaints', 'app': 'models', 'indexes': [Index(fields=['shop_id', 'status', 'created_at'])], 'pk_attr': 'id', 'table_description': "A low score (1–2 ⭐), with what the customer wrote (optional), open until the owner's"},
             bases=['Model'],
-        ),
-        ops.AlterField(
-            model_name='Customer',
-            name='source',
-            field=fields.CharEnumField(description='FOLLOW: follow\nCLAIM: claim\nREDEEM: redeem\nPURCHASE: purchase\nJOIN: join', enum_type=CustomerEvent, max_length=8),
         ),
         ops.AddField(
             model_name='Customer',
