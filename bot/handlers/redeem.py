@@ -32,6 +32,7 @@ from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import CouponClaim, User
+from bot.sender import notify
 from bot.services import coupons
 from bot.services.codes import REDEEM_LINK_KIND, display_code, verify_check
 from bot.services.coupons import CouponError, RedeemPreview
@@ -169,6 +170,7 @@ async def confirm_press(update: Update, context: Context) -> None:
         await _close(query.message, None)
         await say(update, error_text(lang, "redeem", error, user.timezone))
         return
+    notify()  # a first visit queued the shop's welcome: the sender need not wait to find it
     await answer(update, t(lang, "coupons.redeemed_toast"))
     done = t(lang, "coupons.redeemed", when=local_time(now, user.timezone))
     await _close(query.message, done)

@@ -86,6 +86,7 @@ OWNER_GETS = {
     "promo": "What would you like to tell people?",
     "flash": "Flash deal for Lao Wang Noodles",
     "results": "Results · Lao Wang Noodles",
+    "feedback": "Feedback — Lao Wang Noodles",
     "staff": "Staff of Lao Wang Noodles",
 }
 CLERK_MAY = {"coupons", "redeem"}
@@ -150,6 +151,7 @@ async def test_help_lists_what_each_role_may_do(team: Team) -> None:
         "/promo",
         "/flash",
         "/results",
+        "/feedback",
         "/staff",
     ]
 
