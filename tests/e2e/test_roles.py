@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
 from bot.clock import FrozenClock
 from bot.models import (
     ClaimStatus,
+    Complaint,
+    ComplaintStatus,
     Coupon,
     CouponClaim,
     CouponStatus,
@@ -20,12 +23,14 @@ from bot.models import (
     Shop,
     Staff,
     StaffRole,
+    Survey,
     User,
 )
 from bot.render.coupon import coupon_qr_png
-from bot.services import coupons, shops
+from bot.services import care, coupons, shops
 from bot.services.reviews import write_review
 from bot.services.users import set_roles
+from bot.ui.buttons.care import AnswerComplaint, FeedbackShop
 from tests.e2e.helpers import make_shop
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
@@ -297,3 +302,29 @@ async def test_promo_send_button_outside_the_owners_flow(team: Team, role: str) 
     answer = await press_forged(person, "promo:send")
     assert EXPIRED in answer
     assert await Promotion.all().count() == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_complaint_answer_and_feedback_buttons(team: Team, role: str) -> None:
+    """A low score's "💬 Answer" and /feedback's shop choice: the owner's alone."""
+    await coupons.redeem(team.claim.id, CLERK_ID, now=MORNING)
+    await care.queue_due_surveys(MORNING + timedelta(hours=1), lambda due: {"text": "How?"})
+    survey = await Survey.get(user_id=CUSTOMER_ID)
+    low = await care.answer_survey(survey.id, CUSTOMER_ID, 1, now=MORNING + timedelta(hours=1))
+    assert low.complaint is not None
+    person = team.people[role]
+    answer = await press_forged(person, AnswerComplaint(complaint_id=low.complaint.id).pack())
+    if role == "owner":
+        assert OWNER_ONLY not in answer and EXPIRED not in answer
+        assert "Your answer to Ann" in (await person.reply()).text
+        await person.send("/cancel")
+        await person.reply()
+    listing = await press_forged(person, FeedbackShop(shop_id=team.shop.id).pack())
+    if role == "owner":
+        assert "1 open complaint" in (await person.reply()).text
+    else:
+        assert refusal_for(role) in answer and refusal_for(role) in listing
+        await person.send("Hacked answer")  # not inside any flow: nothing is answered
+        await person.reply()
+    complaint = await Complaint.get(id=low.complaint.id)
+    assert complaint.status == ComplaintStatus.OPEN and complaint.answer is None
