@@ -170,11 +170,11 @@ async def confirm_press(update: Update, context: Context) -> None:
         await _close(query.message, None)
         await say(update, error_text(lang, "redeem", error, user.timezone))
         return
-    notify()  # a first visit queued the shop's welcome: the sender need not wait to find it
     await answer(update, t(lang, "coupons.redeemed_toast"))
     done = t(lang, "coupons.redeemed", when=local_time(now, user.timezone))
     await _close(query.message, done)
     await _tell_customer(context, claim, now)
+    notify()  # a first visit queued the shop's welcome: it follows the receipt at once
 
 
 async def _close(message: object, footer: str | None) -> None:

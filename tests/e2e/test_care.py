@@ -160,7 +160,7 @@ async def test_a_low_score_reaches_the_owner_who_answers_through_the_bot(
 
     await ann.press(question, text="2 ⭐")
     apology = await ann.wait_for(lambda: texts(ann, "We are sorry"))
-    assert "their answer will come to you here" in apology[0].text
+    assert "When they answer, their reply will come to you here" in apology[0].text
     assert not question.buttons and "Your score: ★★☆☆☆" in question.text
     [alert] = await boss.wait_for(lambda: texts(boss, "Low score"))
     assert "Ann gave ★★☆☆☆" in alert.text and "not written anything" in alert.text
