@@ -166,7 +166,8 @@ async def test_a_low_score_reaches_the_owner_who_answers_through_the_bot(
     assert "Ann gave ★★☆☆☆" in alert.text and "not written anything" in alert.text
     assert alert.button_texts == ["💬 Answer Ann"]
 
-    await ann.press_data(question.message_id, SurveyStars(survey_id=1, stars=5).pack())
+    again = SurveyStars(survey_id=(await Survey.get()).id, stars=5).pack()
+    await ann.press_data(question.message_id, again)
     assert "already scored this visit (★★☆☆☆)" in (await ann.callback_answer())["text"]
 
     await ann.send("The noodles were <cold> & late")
