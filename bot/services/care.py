@@ -116,16 +116,17 @@ async def welcome_if_first(
 ) -> bool:
     """Queue the shop's welcome if this is the person's first visit or join there (call it
     inside the event's transaction, after the customer record was written). True if queued."""
-    if event not in WELCOME_EVENTS or not _installed.settings.welcome:
+    if event not in WELCOME_EVENTS:
         return False
     at = at.astimezone(UTC)
+    # Marked even with welcomes switched off: switching them on later welcomes newcomers only.
     claimed = await Customer.filter(
         shop_id=shop_id, user_id=user_id, welcomed_at__isnull=True
     ).update(welcomed_at=at)
-    if claimed != 1:
+    if claimed != 1 or not _installed.settings.welcome:
         return False
     shop = await Shop.get(id=shop_id)
-    following = await Follow.exists(shop_id=shop_id, user_id=user_id, muted=False)
+    following = await Follow.exists(shop_id=shop_id, user_id=user_id)  # muted: they chose
     facts = Welcome(shop_id=shop_id, user_id=user_id, event=event, following=following)
     payload: dict[str, Any] = {"text": welcome_text(shop.name, facts)}
     if _installed.welcome_buttons is not None:

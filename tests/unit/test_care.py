@@ -127,6 +127,10 @@ async def test_welcomes_and_surveys_can_be_switched_off(shop: Shop) -> None:
     care.install(CareSettings(welcome=False, surveys=False))
     await record_purchase(shop.id, ANN, 100, CLERK, now=T0)
     assert await welcomes() == [] and not await Survey.exists()
+    care.install(CareSettings())  # switched on again: Ann's first visit is behind her
+    await record_purchase(shop.id, ANN, 100, CLERK, now=T0 + timedelta(hours=1))
+    await record_purchase(shop.id, BOB, 100, CLERK, now=T0 + timedelta(hours=1))
+    assert [row.user_id for row in await welcomes()] == [BOB]
 
 
 def test_neither_is_a_promotion() -> None:
