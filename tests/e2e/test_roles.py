@@ -31,7 +31,7 @@ from bot.services import care, coupons, shops
 from bot.services.reviews import write_review
 from bot.services.users import set_roles
 from bot.ui.buttons.care import AnswerComplaint, FeedbackShop
-from tests.e2e.helpers import make_shop
+from tests.e2e.helpers import make_shop, welcomed
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
@@ -308,6 +308,7 @@ async def test_promo_send_button_outside_the_owners_flow(team: Team, role: str) 
 async def test_complaint_answer_and_feedback_buttons(team: Team, role: str) -> None:
     """A low score's "💬 Answer" and /feedback's shop choice: the owner's alone."""
     await coupons.redeem(team.claim.id, CLERK_ID, now=MORNING)
+    await welcomed(team.people["customer"])
     await care.queue_due_surveys(MORNING + timedelta(hours=1), lambda due: {"text": "How?"})
     survey = await Survey.get(user_id=CUSTOMER_ID)
     low = await care.answer_survey(survey.id, CUSTOMER_ID, 1, now=MORNING + timedelta(hours=1))
