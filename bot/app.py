@@ -28,11 +28,12 @@ from bot.db import start_db, stop_db
 from bot.flows import promo
 from bot.handlers import common, errors, spend, wallet
 from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
-from bot.services import card_common, greetings
+from bot.services import card_common, care, greetings
 from bot.services.geocoding import Geocoder
 from bot.ui.base import LOAD_USER_GROUP, BotContext, Deps, load_user
 from bot.ui.commands import publish_default_commands, publish_operator_menus
 from bot.updates import update_processor
+from bot.views import care as care_views
 from bot.views.greeting_message import greeting_rows
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
         .build()
     )
     app.bot_data["deps"] = Deps(config=config)
+    # Welcomes are queued inside the services' transactions: their settings and buttons.
+    care.install(config.care, care_views.welcome_buttons)
     _register(app)
     _register_timed_work(app)
     # A handler that raises still answers the person (apology, button answered) and logs safely.
@@ -97,6 +100,7 @@ def _register_timed_work(app: Application[Any, Any, Any, Any, Any, Any]) -> None
         announce_flash_end=partial(promo.announce_end, app.bot),
         spend_lapsed=partial(spend.close_lapsed, app),
         greeting_buttons=greeting_rows,
+        survey_payload=care_views.survey_payload,
     )
     scheduler.register(app.job_queue, views)
 
@@ -125,6 +129,7 @@ FEATURES = (
     "bot.flows.greetings",
     "bot.handlers.greetings",
     "bot.flows.review",
+    "bot.flows.care",
     "bot.handlers.shop_page",
     "bot.handlers.nearby",
 )

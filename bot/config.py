@@ -105,6 +105,18 @@ class GreetingsConfig:
 
 
 @dataclass(frozen=True)
+class CareSettings:
+    """Care after a visit (bot.services.care): the welcome and the satisfaction question."""
+
+    welcome: bool = True  # a shop's welcome after a person's first visit or card join
+    surveys: bool = True  # "How was your visit?" after each redemption or purchase
+    survey_after_minutes: int = 30  # how long after the visit it is asked
+    survey_max_age_hours: int = 24  # older than this (quiet hours, downtime): never asked
+    low_stars: int = 2  # this many stars or fewer opens a complaint the owner is told about
+    high_stars: int = 4  # this many or more invites a review
+
+
+@dataclass(frozen=True)
 class UpdateSettings:
     """How incoming updates are processed (see bot.updates)."""
 
@@ -150,6 +162,7 @@ class Config:
     updates: UpdateSettings = field(default_factory=UpdateSettings)
     cards: CardSettings = field(default_factory=CardSettings)
     greetings: GreetingsConfig = field(default_factory=GreetingsConfig)
+    care: CareSettings = field(default_factory=CareSettings)
     review_text_max: int = 1000
     service_name_max: int = 64
     service_description_max: int = 500
@@ -213,6 +226,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         updates=_updates(raw.get("updates") or {}),
         cards=_cards(raw.get("cards") or {}),
         greetings=_greetings(raw.get("greetings") or {}),
+        care=_care(raw.get("care") or {}),
         review_text_max=int(raw.get("reviews", {}).get("text_max", 1000)),
         service_name_max=int(services.get("name_max", 64)),
         service_description_max=int(services.get("description_max", 500)),
@@ -236,6 +250,12 @@ def _broadcast(raw: dict[str, Any]) -> BroadcastSettings:
     defaults = BroadcastSettings()
     typed = {k: type(getattr(defaults, k))(v) for k, v in known.items()}  # YAML 30 → 30.0
     return BroadcastSettings(**typed)
+
+
+def _care(raw: dict[str, Any]) -> CareSettings:
+    defaults = CareSettings()
+    known = {k: v for k, v in raw.items() if k in CareSettings.__annotations__}
+    return CareSettings(**{k: type(getattr(defaults, k))(v) for k, v in known.items()})
 
 
 def _updates(raw: dict[str, Any]) -> UpdateSettings:

@@ -21,6 +21,7 @@ from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import CouponClaim, User
+from bot.sender import notify
 from bot.services import coupons
 from bot.services.codes import REDEEM_LINK_KIND
 from bot.services.coupons import CouponError
@@ -61,6 +62,7 @@ async def confirm_press(update: Update, context: Context) -> None:
     done = t(lang, "coupons.redeemed", when=local_time(now, user.timezone))
     await _close(query.message, done)
     await _tell_customer(context, claim, now)
+    notify()  # a first visit queued the shop's welcome: it follows the receipt at once
 
 
 async def _close(message: object, footer: str | None) -> None:

@@ -14,6 +14,13 @@ from bot.models.cards import (
     Tier,
     TopUpBonus,
 )
+from bot.models.care import (
+    Complaint,
+    ComplaintStatus,
+    Survey,
+    SurveySource,
+    SurveyStatus,
+)
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Customer, CustomerEvent, Purchase
 from bot.models.greetings import (
@@ -50,6 +57,8 @@ __all__ = [
     "BotSecret",
     "CardProgram",
     "ClaimStatus",
+    "Complaint",
+    "ComplaintStatus",
     "Coupon",
     "CouponClaim",
     "CouponKind",
@@ -87,6 +96,9 @@ __all__ = [
     "Staff",
     "StaffInvite",
     "StaffRole",
+    "Survey",
+    "SurveySource",
+    "SurveyStatus",
     "Tier",
     "TopUpBonus",
     "User",

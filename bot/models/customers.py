@@ -50,6 +50,7 @@ class Customer(Model):
     last_visit_at = fields.DatetimeField(null=True)  # latest redemption or purchase
     visits = fields.IntField(default=0)  # redemptions and purchases
     spend_cents = fields.BigIntField(default=0)  # sum of purchases
+    welcomed_at = fields.DatetimeField(null=True)  # the shop's welcome after the first visit
 
     class Meta:
         table = "customers"

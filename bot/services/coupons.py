@@ -40,9 +40,10 @@ from bot.models import (
     MemberCard,
     Shop,
     ShopStatus,
+    SurveySource,
     Tier,
 )
-from bot.services import customers, staff
+from bot.services import care, customers, staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
 from bot.services.staff import Permission
 from bot.services.visible import is_blank
@@ -461,6 +462,9 @@ async def redeem(claim_id: int, staff_user_id: int, *, now: datetime) -> CouponC
         await _mark_redeemed(found, staff_user_id, now)
         await customers.record_event(
             found.coupon.shop_id, found.user_id, CustomerEvent.REDEEM, at=now
+        )
+        await care.survey_after_visit(
+            found.coupon.shop_id, found.user_id, SurveySource.REDEEM, claim_id, at=now
         )
     await found.refresh_from_db()
     return found

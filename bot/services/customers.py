@@ -17,6 +17,8 @@ first write, so the record moves with the event or not at all. It is one INSERT 
 existing row (unique shop, user) and one UPDATE whose SET clauses keep the earliest of each
 first, the latest of each last and add to the counters: the record comes out the same whatever
 order concurrent events commit in, with no locks or retries.
+A person's first visit or card join at a shop also queues the shop's welcome there, in the same
+transaction (bot.services.care.welcome_if_first: a conditional UPDATE of `welcomed_at`).
 A first-time claim adds the first-time rule to that UPDATE's WHERE: of two racing first-time
 claims the second finds the rule no longer true and changes nothing (PostgreSQL re-checks the
 WHERE on the row the winner committed; SQLite runs one writer at a time).
@@ -30,6 +32,7 @@ from typing import Any
 from tortoise.expressions import Case, F, Q, Value, When
 
 from bot.models import Customer, CustomerEvent
+from bot.services import care
 
 #: The record's column keeping the first time of each event.
 FIRST_OF = {
@@ -84,7 +87,10 @@ async def record_event(
     record = Customer.filter(shop_id=shop_id, user_id=user_id)
     if first_time_only:
         record = record.filter(first_time_rule(coupon_id))
-    return await record.update(**_changes(event, at, coupon_id, amount_cents)) == 1
+    if await record.update(**_changes(event, at, coupon_id, amount_cents)) != 1:
+        return False
+    await care.welcome_if_first(shop_id, user_id, event, at=at)  # first visit or join only
+    return True
 
 
 def _changes(

@@ -44,6 +44,7 @@ MERCHANT_COMMANDS = (
     "promo",
     "flash",
     "results",
+    "feedback",
     "staff",
     "greetings",
 )
@@ -60,6 +61,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "promo": Permission.PROMOTE,
     "flash": Permission.PROMOTE,
     "results": Permission.VIEW_RESULTS,
+    "feedback": Permission.VIEW_FEEDBACK,
     "staff": Permission.MANAGE_STAFF,
     "greetings": Permission.MANAGE_GREETINGS,
 }

@@ -111,6 +111,7 @@ async def test_redeem_by_qr_photo_and_by_deep_link(bot, tg: FakeTelegram) -> Non
     await boss.send_photo(first.photo or b"")
     assert "👤 Customer: Ann" in await confirm_and_redeem(boss)
     assert "was just used" in (await ann.reply()).text  # Ann's receipt
+    assert "Welcome to Lao Wang Noodles" in (await ann.reply()).text  # her first visit here
 
     # The phone camera opens the QR's link instead: `/start redeem_<code>`.
     second = await claim_from_page(ann, shop, "Free tea")
@@ -146,6 +147,7 @@ async def test_redeem_command_then_code_or_photo(bot, tg: FakeTelegram) -> None:
     await boss.send("hello")
     assert "didn't understand" in (await boss.reply()).text
     ann = tg.user(42)
+    await ann.wait_for(lambda: any("Welcome to" in (m.text or "") for m in ann.inbox))
     await ann.send("/redeem")
     assert "redeemed by the shop's staff" in (await ann.reply()).text
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
 from bot.clock import FrozenClock
 from bot.models import (
     ClaimStatus,
+    Complaint,
+    ComplaintStatus,
     Coupon,
     CouponClaim,
     CouponStatus,
@@ -22,13 +25,15 @@ from bot.models import (
     Shop,
     Staff,
     StaffRole,
+    Survey,
     User,
 )
 from bot.render.coupon import coupon_qr_png
-from bot.services import cards, coupons, ledger, shops
+from bot.services import cards, care, coupons, ledger, shops
 from bot.services.reviews import write_review
 from bot.services.users import set_roles
-from tests.e2e.helpers import OWNER_ID, make_shop
+from bot.ui.buttons.care import AnswerComplaint, FeedbackShop
+from tests.e2e.helpers import OWNER_ID, make_shop, welcomed
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
@@ -89,6 +94,7 @@ OWNER_GETS = {
     "promo": "What would you like to tell people?",
     "flash": "Flash deal for Lao Wang Noodles",
     "results": "Results · Lao Wang Noodles",
+    "feedback": "Feedback — Lao Wang Noodles",
     "staff": "Staff of Lao Wang Noodles",
     "greetings": "Greetings — Lao Wang Noodles",
 }
@@ -155,6 +161,7 @@ async def test_help_lists_what_each_role_may_do(team: Team) -> None:
         "/promo",
         "/flash",
         "/results",
+        "/feedback",
         "/staff",
         "/greetings",
     ]
@@ -369,3 +376,30 @@ async def test_counter_buttons(team: Team, role: str) -> None:
     voided = (await Purchase.get(id=purchase.purchase.id)).voided_at is not None
     assert voided is (role == "owner")
     assert (await MemberCard.get(id=card.id)).points == (0 if role == "owner" else 30)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_complaint_answer_and_feedback_buttons(team: Team, role: str) -> None:
+    """A low score's "💬 Answer" and /feedback's shop choice: the owner's alone."""
+    await coupons.redeem(team.claim.id, CLERK_ID, now=MORNING)
+    await welcomed(team.people["customer"])
+    await care.queue_due_surveys(MORNING + timedelta(hours=1), lambda due: {"text": "How?"})
+    survey = await Survey.get(user_id=CUSTOMER_ID)
+    low = await care.answer_survey(survey.id, CUSTOMER_ID, 1, now=MORNING + timedelta(hours=1))
+    assert low.complaint is not None
+    person = team.people[role]
+    answer = await press_forged(person, AnswerComplaint(complaint_id=low.complaint.id).pack())
+    if role == "owner":
+        assert OWNER_ONLY not in answer and EXPIRED not in answer
+        assert "Your answer to Ann" in (await person.reply()).text
+        await person.send("/cancel")
+        await person.reply()
+    listing = await press_forged(person, FeedbackShop(shop_id=team.shop.id).pack())
+    if role == "owner":
+        assert "1 open complaint" in (await person.reply()).text
+    else:
+        assert refusal_for(role) in answer and refusal_for(role) in listing
+        await person.send("Hacked answer")  # not inside any flow: nothing is answered
+        await person.reply()
+    complaint = await Complaint.get(id=low.complaint.id)
+    assert complaint.status == ComplaintStatus.OPEN and complaint.answer is None

@@ -175,6 +175,7 @@ async def test_the_counter_is_on_the_merchant_menu_and_explains_the_three_ways(
     await boss.send_photo(card.photo or b"")  # the clerk photographs Ann's screen
     assert "👤 Customer: Ann" in await confirm_and_redeem(boss)
     assert "was just used" in (await ann.reply()).text  # Ann's receipt
+    assert "Welcome to Lao Wang Noodles" in (await ann.reply()).text  # her first visit
 
     await ann.send("🧾 Counter")  # a customer typing the label
     assert "redeemed by the shop's staff" in (await ann.reply()).text

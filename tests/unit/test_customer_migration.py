@@ -1,6 +1,6 @@
 """Migration 0003 (customers) on SQLite and PostgreSQL: a database at 0001 holding follows, claims,
 redemptions and purchases is migrated, and every (shop, person) gets the record the services
-would have kept; the services carry on from it."""
+would have kept; the services carry on from it. Migration 0008 counts past visitors as welcomed."""
 
 from __future__ import annotations
 
@@ -22,12 +22,14 @@ from bot.models import (
     Customer,
     CustomerEvent,
     Follow,
+    Outbox,
     Shop,
     ShopStatus,
     Staff,
     StaffRole,
 )
 from bot.services import customers
+from bot.services.care import WELCOME_KIND
 from bot.services.purchases import record_purchase
 from tests.conftest import POSTGRES_URL, _admin
 
@@ -177,5 +179,20 @@ async def test_migration_fills_the_records_from_history(empty_db_url: str) -> No
         await record_purchase(noodles, ANN, 100, OWNER, now=T4 + timedelta(days=1))
         ann = await Customer.get(shop_id=noodles, user_id=ANN)
         assert (ann.visits, ann.spend_cents, ann.bought_at) == (4, 4100, T3)
+
+        # Migration 0008: people who had visited count as welcomed at their first visit, so
+        # only a first visit after it brings the shop's welcome.
+        welcomed = await Customer.all().values_list("shop_id", "user_id", "welcomed_at")
+        assert {(shop, user): at for shop, user, at in welcomed} == {
+            (noodles, ANN): T2,
+            (laundry, ANN): T1,
+            (noodles, BOB): None,
+            (noodles, GUS): None,
+            (noodles, CAI): T2,
+            (noodles, EVE): None,
+        }
+        assert not await Outbox.filter(kind=WELCOME_KIND).exists()
+        await record_purchase(noodles, BOB, 100, OWNER, now=T4 + timedelta(days=1))
+        assert await Outbox.filter(kind=WELCOME_KIND).values_list("user_id", flat=True) == [BOB]
     finally:
         await stop_db()
