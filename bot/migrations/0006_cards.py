@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
                 ('points_left', fields.BigIntField(default=0)),
                 ('expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'ledger_entries', 'app': 'models', 'indexes': [Index(fields=['card_id', 'id']), Index(fields=['expires_at', 'points_left']), Index(fields=['staff_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One move of points and/or stored value on a card. Rows are never updated except'},
+            options={'table': 'ledger_entries', 'app': 'models', 'indexes': [Index(fields=['card_id', 'id']), Index(fields=['purchase_id']), Index(fields=['expires_at', 'points_left']), Index(fields=['staff_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One move of points and/or stored value on a card. Rows are never updated except'},
             bases=['Model'],
         ),
         ops.CreateModel(

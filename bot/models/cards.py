@@ -169,7 +169,12 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entries"
-        indexes = (("card_id", "id"), ("expires_at", "points_left"), ("staff_id", "created_at"))
+        indexes = (
+            ("card_id", "id"),  # a card's history, newest first; check_ledger's sums per card
+            ("purchase_id",),  # a purchase's moves (void, check_ledger)
+            ("expires_at", "points_left"),  # the expiry job
+            ("staff_id", "created_at"),  # suspicious activity per clerk
+        )
 
 
 class SpendRequest(Model):

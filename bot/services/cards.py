@@ -23,6 +23,7 @@ from bot.models import (
     CustomerEvent,
     LedgerEntry,
     MemberCard,
+    Reward,
     Shop,
     Tier,
     User,
@@ -108,6 +109,14 @@ async def program_of(shop_id: int) -> CardProgram | None:
     if program is not None:
         await program.fetch_related("tiers", "bonuses", "rewards")
     return program
+
+
+async def needs_password(program: CardProgram) -> bool:
+    """Whether members set a consumption password on joining: the card holds value, or points
+    pay money or rewards."""
+    if program.stored_value or program.points_per_currency_unit_off > 0:
+        return True
+    return await Reward.exists(program_id=program.id)
 
 
 async def tiers_of(program_id: int) -> list[Tier]:

@@ -16,17 +16,18 @@ after the tier discount and the coupon, less what points paid (stored value coun
 paid in money at the top-up). Qualifying spend grows by the same amount; reaching the next
 tier's threshold (or topping up at least its `threshold_topup_cents` at once) upgrades the
 card in the same transaction.
+
+The timed work (expiry, re-qualification) lives in ledger_jobs.py and the checks
+(check_ledger, suspicious) in ledger_checks.py; both are re-exported here, so callers know one
+module.
 """
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -39,18 +40,30 @@ from bot.models import (
     LedgerKind,
     MemberCard,
     Purchase,
-    Shop,
+    Reward,
     SpendRequest,
     SpendStatus,
     Tier,
 )
 from bot.services import coupons, customers, passwords, staff
 from bot.services.card_common import CardError, settings
+from bot.services.card_dates import add_months, utc
 from bot.services.coupons import MAX_CENTS, CouponError
+from bot.services.ledger_checks import Alert, Mismatch, check_ledger, suspicious
+from bot.services.ledger_jobs import (
+    ExpiryNotice,
+    TierChange,
+    downgrades_ahead,
+    expire_points,
+    expiring_soon,
+    requalify,
+)
 from bot.services.staff import Permission
 
 KEY_MAX = 60  # the columns hold 64; derived keys add a short suffix
 REASON_MAX = 200
+#: Refusals a replayed key meets when its first call already took the coupon or the request.
+REPLAYABLE = frozenset({"coupon", "decided"})
 MAX_POINTS = 1_000_000_000
 
 
@@ -85,37 +98,7 @@ class VoidResult:
     coupon_restored: bool
 
 
-@dataclass(frozen=True)
-class Mismatch:
-    """A card (or purchase) whose stored figure differs from its ledger."""
-
-    card_id: int
-    what: str  # points, balance, points_left, purchase
-    stored: int
-    ledger: int
-
-
-@dataclass(frozen=True)
-class Alert:
-    """More moves in a local day than the shop's `daily_alert_limit`, by a card or a clerk."""
-
-    shop_id: int
-    subject: str  # card or staff
-    card_id: int | None
-    staff_id: int | None
-    count: int
-    limit: int
-
-
 # ------------------------------------------------------------------------------ helpers
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` later (the month's last day if it is shorter)."""
-    month0 = moment.month - 1 + months
-    year, month = moment.year + month0 // 12, month0 % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def points_earned(tier: Tier, paid_cents: int) -> int:
@@ -139,15 +122,15 @@ def _check_key(key: str) -> None:
         raise ValueError("an idempotency key of 1..60 characters")
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
+_utc = utc
 
 
 async def _program(shop_id: int) -> tuple[CardProgram, list[Tier]]:
-    program = await CardProgram.get_or_none(shop_id=shop_id)
-    if program is None:
+    """The shop's program and its tiers by rank, in one query (a program has tiers)."""
+    tiers = await Tier.filter(program__shop_id=shop_id).select_related("program").order_by("rank")
+    if not tiers:
         raise CardError("no_program")
-    return program, await Tier.filter(program_id=program.id).order_by("rank")
+    return tiers[0].program, list(tiers)
 
 
 def _expiry(program: CardProgram, now: datetime) -> datetime | None:
@@ -231,25 +214,28 @@ async def _move_balance(
 async def _upgrade(card: MemberCard, tiers: Sequence[Tier], *, topup_cents: int = 0) -> Tier | None:
     """Move the card up at once to the highest tier its spend (or this one top-up) reaches."""
     fresh = await MemberCard.get(id=card.id)
-    current = next((t for t in tiers if t.id == fresh.tier_id), None)
+    return await _upgrade_to(fresh, tiers, spend_cents=fresh.spend_cents, topup_cents=topup_cents)
+
+
+async def _upgrade_to(
+    card: MemberCard, tiers: Sequence[Tier], *, spend_cents: int, topup_cents: int = 0
+) -> Tier | None:
+    """`_upgrade` for a card whose current tier and spend are known (inside the move)."""
+    current = next((t for t in tiers if t.id == card.tier_id), None)
     rank = -1 if current is None else current.rank
     reached = [
         t
         for t in tiers
         if t.rank > rank
         and (
-            (
-                t.rank > 0
-                and t.threshold_spend_cents <= fresh.spend_cents
-                and t.threshold_spend_cents > 0
-            )
+            0 < t.threshold_spend_cents <= spend_cents
             or (t.threshold_topup_cents is not None and 0 < t.threshold_topup_cents <= topup_cents)
         )
     ]
     if not reached:
         return None
     best = max(reached, key=lambda t: t.rank)
-    await MemberCard.filter(id=card.id, tier_id=fresh.tier_id).update(tier_id=best.id)
+    await MemberCard.filter(id=card.id, tier_id=card.tier_id).update(tier_id=best.id)
     return best
 
 
@@ -313,13 +299,13 @@ async def _purchase(
     points: int,
     value_cents: int,
     request_id: int | None = None,
+    reward: Reward | None = None,
 ) -> PurchaseResult:
-    """The purchase transaction: purchase row, coupon, spends, earning, upgrade, customer
-    record, the spend request's approval; a key seen before returns the first result."""
+    """The purchase transaction (a reward: a purchase of nothing paid in money, its points
+    spent, none earned): the spend request's approval, the coupon, the purchase row,
+    spends, earning, upgrade, customer record; a key seen before (the unique Purchase.key)
+    returns the first result."""
     now = _utc(now)
-    known = await Purchase.get_or_none(key=key)
-    if known is not None:
-        return await _replayed(known)
     program, tiers = await _program(shop_id) if card is not None else (None, [])
     try:
         async with in_transaction():
@@ -329,9 +315,28 @@ async def _purchase(
                 ).update(status=SpendStatus.APPROVED, decided_at=now)
                 if approved != 1:
                     raise CardError("decided")
-            fresh = None if card is None else await MemberCard.get(id=card.id)
+            # Locked on PostgreSQL (SQLite runs one transaction at a time): the figures read
+            # here stay true until commit, so the result needs no second read.
+            fresh = (
+                None
+                if card is None
+                else await MemberCard.filter(id=card.id).select_for_update().get()
+            )
             tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
             discount = 0 if tier is None else tier_discount(tier, amount_cents)
+            if coupon_claim_id is not None:
+                claim = await _redeem_coupon(
+                    coupon_claim_id, staff_id, shop_id, user_id, amount_cents - discount, now
+                )
+                discount += coupons.discount_of(claim.coupon, amount_cents - discount)
+            payable = amount_cents - discount
+            points_money = 0
+            if program is not None and reward is None:
+                points_money = points_value_cents(program, points)
+            if points_money + value_cents > payable:
+                raise CardError("too_much", payable=payable)
+            base = payable - points_money  # what was paid in money (stored value included)
+            earned = 0 if tier is None else points_earned(tier, base)
             purchase = await Purchase.create(
                 shop_id=shop_id,
                 user_id=user_id,
@@ -341,27 +346,23 @@ async def _purchase(
                 card_id=None if card is None else card.id,
                 key=key,
                 coupon_claim_id=coupon_claim_id,
+                points_earned=earned,
+                points_spent=points,
+                value_spent_cents=value_cents,
+                discount_cents=discount,
             )
-            if coupon_claim_id is not None:
-                claim = await _redeem_coupon(
-                    coupon_claim_id, staff_id, shop_id, user_id, amount_cents - discount, now
-                )
-                discount += coupons.discount_of(claim.coupon, amount_cents - discount)
-            payable = amount_cents - discount
-            points_money = 0 if program is None else points_value_cents(program, points)
-            if points_money + value_cents > payable:
-                raise CardError("too_much", payable=payable)
-            earned = 0
-            if fresh is not None and tier is not None and program is not None:
+            upgraded = None
+            if fresh is not None and program is not None:
+                moved = {"purchase_id": purchase.id, "staff_id": staff_id}
                 if points:
                     await _debit_points(
                         fresh.id,
                         LedgerKind.REDEEM_POINTS,
                         points,
                         now=now,
-                        purchase_id=purchase.id,
-                        staff_id=staff_id,
                         amount_cents=points_money,
+                        reason=None if reward is None else reward.name,
+                        **moved,
                     )
                 if value_cents:
                     await _move_balance(
@@ -369,44 +370,43 @@ async def _purchase(
                         LedgerKind.SPEND_VALUE,
                         -value_cents,
                         now=now,
-                        purchase_id=purchase.id,
-                        staff_id=staff_id,
                         amount_cents=amount_cents,
+                        **moved,
                     )
-                base = payable - points_money
-                earned = points_earned(tier, base)
-                await MemberCard.filter(id=fresh.id).update(spend_cents=F("spend_cents") + base)
+                await MemberCard.filter(id=fresh.id).update(
+                    points=F("points") + earned, spend_cents=F("spend_cents") + base
+                )
                 if earned:
-                    await _credit_points(
-                        fresh,
-                        LedgerKind.EARN,
-                        earned,
-                        now=now,
+                    await LedgerEntry.create(
+                        card_id=fresh.id,
+                        kind=LedgerKind.EARN,
+                        points_delta=earned,
+                        points_left=earned,
                         expires_at=_expiry(program, now),
-                        purchase_id=purchase.id,
-                        staff_id=staff_id,
+                        created_at=now,
                         amount_cents=base,
+                        **moved,
                     )
-            upgraded = None if fresh is None else await _upgrade(fresh, tiers)
-            await Purchase.filter(id=purchase.id).update(
-                points_earned=earned,
-                points_spent=points,
-                value_spent_cents=value_cents,
-                discount_cents=discount,
-            )
+                upgraded = await _upgrade_to(fresh, tiers, spend_cents=fresh.spend_cents + base)
             if request_id is not None:
                 await SpendRequest.filter(id=request_id).update(purchase_id=purchase.id)
             await customers.record_event(
                 shop_id, user_id, CustomerEvent.PURCHASE, at=now, amount_cents=payable
             )
-    except IntegrityError:
+    except (IntegrityError, CardError) as error:
+        # The same key committed first (a double tap, a retry): its coupon or request is
+        # taken, or its purchase row collides. Either way the first result is the answer.
         known = await Purchase.get_or_none(key=key)
-        if known is None:
+        if known is None or (isinstance(error, CardError) and error.reason not in REPLAYABLE):
             raise
         return await _replayed(known)
-    await purchase.refresh_from_db()
-    if card is not None:
-        card = await MemberCard.get(id=card.id).select_related("tier")
+    if fresh is not None and tier is not None:
+        fresh.points += earned - points
+        fresh.balance_cents -= value_cents
+        fresh.spend_cents += base
+        fresh.tier = upgraded or tier
+        fresh.tier_id = fresh.tier.id
+        card = fresh
     return PurchaseResult(
         purchase=purchase,
         card=card,
@@ -507,10 +507,7 @@ async def request_spend(
     payable = amount_cents - tier_discount(card.tier, amount_cents)
     if points_value_cents(program, points) + value_cents > payable:
         raise CardError("too_much", payable=payable)
-    if card.password_hash is None:
-        raise CardError("no_password")
-    if card.locked_until is not None and card.locked_until > now:
-        raise CardError("locked", until=card.locked_until)
+    _ready_to_approve(card, now)
     try:
         return await SpendRequest.create(
             card_id=card_id,
@@ -525,6 +522,50 @@ async def request_spend(
         )
     except IntegrityError:
         return await SpendRequest.get(key=key)
+
+
+async def request_reward(
+    card_id: int, staff_id: int, reward_id: int, *, key: str, now: datetime
+) -> SpendRequest:
+    """Ask the holder to approve exchanging points for one of the program's rewards (a
+    listed service or a gift); approved, it is recorded as a purchase of nothing in money
+    with the reward's points spent. CardError not_found, own_card, insufficient_points,
+    no_password, locked."""
+    _check_key(key)
+    known = await SpendRequest.get_or_none(key=key)
+    if known is not None:
+        return known
+    card = await MemberCard.get_or_none(id=card_id)
+    reward = await Reward.get_or_none(id=reward_id).select_related("program")
+    if card is None or reward is None or reward.program.shop_id != card.shop_id:
+        raise CardError("not_found")
+    await staff.require(staff_id, card.shop_id, Permission.RECORD_PURCHASE)
+    if card.user_id == staff_id:
+        raise CardError("own_card")
+    if reward.points > card.points:
+        raise CardError("insufficient_points", points=card.points)
+    _ready_to_approve(card, now)
+    try:
+        return await SpendRequest.create(
+            card_id=card_id,
+            staff_id=staff_id,
+            amount_cents=0,
+            points=reward.points,
+            reward_id=reward.id,
+            key=key,
+            created_at=_utc(now),
+            expires_at=_utc(now) + timedelta(minutes=settings().approval_minutes),
+        )
+    except IntegrityError:
+        return await SpendRequest.get(key=key)
+
+
+def _ready_to_approve(card: MemberCard, now: datetime) -> None:
+    """Spending needs a password set and not locked."""
+    if card.password_hash is None:
+        raise CardError("no_password")
+    if card.locked_until is not None and card.locked_until > now:
+        raise CardError("locked", until=card.locked_until)
 
 
 async def _holders_request(request_id: int, user_id: int) -> SpendRequest:
@@ -569,6 +610,7 @@ async def approve_spend(
         points=request.points,
         value_cents=request.value_cents,
         request_id=request.id,
+        reward=None if request.reward_id is None else await Reward.get(id=request.reward_id),
     )
 
 
@@ -882,250 +924,19 @@ async def voided_top_up(entry_id: int) -> bool:
     return await LedgerEntry.exists(key=f"void-t:{entry_id}")
 
 
-# ------------------------------------------------------------------------------ jobs
-
-
-@dataclass(frozen=True)
-class ExpiryNotice:
-    """Points of a card that expire soon (for the reminder)."""
-
-    card_id: int
-    user_id: int
-    shop_id: int
-    shop_name: str
-    points: int
-    expires_at: datetime
-
-
-async def expire_points(now: datetime) -> int:
-    """Expire every credit of points past its `expires_at`, oldest first; each card in its own
-    transaction, each credit once (key `exp:<entry>`). Returns how many points expired."""
-    now = _utc(now)
-    total = 0
-    due = await LedgerEntry.filter(expires_at__lte=now, points_left__gt=0).order_by("id")
-    for credit in due:
-        left = credit.points_left
-        try:
-            async with in_transaction():
-                taken = await LedgerEntry.filter(id=credit.id, points_left=left).update(
-                    points_left=0
-                )
-                if taken != 1:
-                    continue
-                changed = await MemberCard.filter(id=credit.card_id, points__gte=left).update(
-                    points=F("points") - left
-                )
-                if changed != 1:
-                    raise CardError("insufficient_points")
-                await LedgerEntry.create(
-                    card_id=credit.card_id,
-                    kind=LedgerKind.EXPIRE,
-                    points_delta=-left,
-                    created_at=now,
-                    key=f"exp:{credit.id}",
-                )
-            total += left
-        except IntegrityError:
-            continue
-    return total
-
-
-async def expiring_soon(now: datetime, ahead: timedelta) -> list[ExpiryNotice]:
-    """Per card, the points whose expiry falls within `ahead` (soonest expiry named)."""
-    now = _utc(now)
-    rows = await LedgerEntry.filter(
-        expires_at__gt=now, expires_at__lte=now + ahead, points_left__gt=0
-    ).values("card_id", "points_left", "expires_at")
-    per_card: dict[int, tuple[int, datetime]] = {}
-    for row in rows:
-        points, soonest = per_card.get(row["card_id"], (0, row["expires_at"]))
-        per_card[row["card_id"]] = (points + row["points_left"], min(soonest, row["expires_at"]))
-    if not per_card:
-        return []
-    cards = await MemberCard.filter(id__in=list(per_card)).select_related("shop")
-    return [ExpiryNotice(c.id, c.user_id, c.shop_id, c.shop.name, *per_card[c.id]) for c in cards]
-
-
-@dataclass(frozen=True)
-class TierChange:
-    """A yearly re-qualification's outcome (or, ahead of it, a downgrade to announce)."""
-
-    card_id: int
-    user_id: int
-    shop_id: int
-    shop_name: str
-    old_tier: Tier
-    new_tier: Tier
-    at: datetime  # when it takes effect
-
-
-async def _requalified_tier(card: MemberCard, tiers: Sequence[Tier], since: datetime) -> Tier:
-    """The tier the card's year earns: its spend since `since`, or one top-up in that year
-    large enough."""
-    top = (
-        await LedgerEntry.filter(card_id=card.id, kind=LedgerKind.TOP_UP, created_at__gte=since)
-        .order_by("-balance_delta")
-        .first()
-    )
-    biggest = 0 if top is None else top.balance_delta
-    earned = [
-        t
-        for t in tiers
-        if t.rank == 0
-        or (0 < t.threshold_spend_cents <= card.spend_cents)
-        or (t.threshold_topup_cents is not None and 0 < t.threshold_topup_cents <= biggest)
-    ]
-    return max(earned or list(tiers[:1]), key=lambda t: t.rank)
-
-
-async def _yearly_cards() -> list[tuple[MemberCard, list[Tier]]]:
-    programs = await CardProgram.filter(requalify_yearly=True, active=True)
-    out = []
-    for program in programs:
-        tiers = await Tier.filter(program_id=program.id).order_by("rank")
-        for card in await MemberCard.filter(shop_id=program.shop_id).select_related("shop"):
-            out.append((card, tiers))
-    return out
-
-
-async def downgrades_ahead(now: datetime, ahead: timedelta) -> list[TierChange]:
-    """Cards whose year ends within `ahead` and whose spend so far would drop them a tier,
-    not told yet; marks them told (the caller queues the notice in the same transaction)."""
-    now = _utc(now)
-    found = []
-    for card, tiers in await _yearly_cards():
-        ends = add_months(card.qualified_since, 12)
-        if card.downgrade_noticed or not now < ends <= now + ahead:
-            continue
-        current = next(t for t in tiers if t.id == card.tier_id)
-        new = await _requalified_tier(card, tiers, card.qualified_since)
-        if new.rank < current.rank and await MemberCard.filter(
-            id=card.id, downgrade_noticed=False
-        ).update(downgrade_noticed=True):
-            found.append(
-                TierChange(card.id, card.user_id, card.shop_id, card.shop.name, current, new, ends)
-            )
-    return found
-
-
-async def requalify(now: datetime) -> list[TierChange]:
-    """Start a new year for every card of a yearly program whose year ended: its tier is
-    what the year's spend earned (up or down), spend restarts from zero. Returns the
-    changed tiers."""
-    now = _utc(now)
-    changes = []
-    for card, tiers in await _yearly_cards():
-        ends = add_months(card.qualified_since, 12)
-        if ends > now:
-            continue
-        current = next(t for t in tiers if t.id == card.tier_id)
-        new = await _requalified_tier(card, tiers, card.qualified_since)
-        changed = await MemberCard.filter(id=card.id, qualified_since=card.qualified_since).update(
-            tier_id=new.id, spend_cents=0, qualified_since=ends, downgrade_noticed=False
-        )
-        if changed and new.id != current.id:
-            changes.append(
-                TierChange(card.id, card.user_id, card.shop_id, card.shop.name, current, new, ends)
-            )
-    return changes
-
-
-# ------------------------------------------------------------------------------ checks
-
-CARD_SUMS = """
-SELECT c.id, c.points, c.balance_cents,
-       COALESCE(SUM(l.points_delta), 0), COALESCE(SUM(l.balance_delta), 0),
-       COALESCE(SUM(l.points_left), 0)
-  FROM member_cards c LEFT JOIN ledger_entries l ON l.card_id = c.id
- GROUP BY c.id, c.points, c.balance_cents
-HAVING c.points <> COALESCE(SUM(l.points_delta), 0)
-    OR c.balance_cents <> COALESCE(SUM(l.balance_delta), 0)
-    OR c.points <> COALESCE(SUM(l.points_left), 0)
-    OR c.points < 0 OR c.balance_cents < 0
-"""
-PURCHASE_SUMS = """
-SELECT p.id, p.card_id,
-       CASE WHEN p.voided_at IS NULL THEN p.points_earned - p.points_spent ELSE 0 END,
-       CASE WHEN p.voided_at IS NULL THEN -p.value_spent_cents ELSE 0 END,
-       COALESCE(SUM(l.points_delta), 0), COALESCE(SUM(l.balance_delta), 0)
-  FROM purchases p JOIN ledger_entries l ON l.purchase_id = p.id
- GROUP BY p.id, p.card_id, p.voided_at, p.points_earned, p.points_spent, p.value_spent_cents
-HAVING COALESCE(SUM(l.points_delta), 0)
-       <> CASE WHEN p.voided_at IS NULL THEN p.points_earned - p.points_spent ELSE 0 END
-    OR COALESCE(SUM(l.balance_delta), 0)
-       <> CASE WHEN p.voided_at IS NULL THEN -p.value_spent_cents ELSE 0 END
-"""
-UNLEDGERED = """
-SELECT p.id, p.card_id, p.points_earned - p.points_spent, -p.value_spent_cents
-  FROM purchases p
- WHERE p.card_id IS NOT NULL AND (p.points_earned <> 0 OR p.points_spent <> 0
-       OR p.value_spent_cents <> 0)
-   AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.purchase_id = p.id)
-"""
-
-
-async def check_ledger() -> list[Mismatch]:
-    """Every card against its ledger (points, stored value, unspent points, never negative)
-    and every card purchase against its ledger rows; empty when all is consistent."""
-    conn = connections.get("default")
-    found: list[Mismatch] = []
-    for row in (await conn.execute_query(CARD_SUMS))[1]:
-        card_id, points, balance, sum_points, sum_balance, left = (
-            tuple(row.values()) if isinstance(row, dict) else tuple(row)
-        )
-        if points != sum_points or points < 0:
-            found.append(Mismatch(card_id, "points", points, sum_points))
-        if balance != sum_balance or balance < 0:
-            found.append(Mismatch(card_id, "balance", balance, sum_balance))
-        if points != left:
-            found.append(Mismatch(card_id, "points_left", points, left))
-    for query in (PURCHASE_SUMS, UNLEDGERED):
-        for row in (await conn.execute_query(query))[1]:
-            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-            purchase_id, card_id, want_points, want_balance = values[:4]
-            got_points, got_balance = values[4:] if len(values) > 4 else (0, 0)
-            found.append(Mismatch(card_id or 0, f"purchase {purchase_id}", want_points, got_points))
-            if want_balance != got_balance:
-                found.append(
-                    Mismatch(
-                        card_id or 0, f"purchase {purchase_id} value", want_balance, got_balance
-                    )
-                )
-    return found
-
-
-async def suspicious(
-    shop_id: int, card_id: int | None, staff_id: int | None, now: datetime
-) -> Alert | None:
-    """After a move: an Alert when it is the one that takes the card's (or the clerk's) moves
-    today (the shop's local day) past the shop's `daily_alert_limit`; None otherwise, so the
-    owner hears once per day and subject. Moves are purchases (not voided) and top-ups."""
-    program = await CardProgram.get_or_none(shop_id=shop_id)
-    if program is None or program.daily_alert_limit <= 0:
-        return None
-    shop = await Shop.get(id=shop_id)
-    local = now.astimezone(ZoneInfo(shop.timezone))
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-    limit = program.daily_alert_limit
-    if card_id is not None:
-        count = await Purchase.valid().filter(card_id=card_id, created_at__gte=start).count()
-        count += await LedgerEntry.filter(
-            card_id=card_id, kind=LedgerKind.TOP_UP, created_at__gte=start
-        ).count()
-        if count == limit + 1:
-            return Alert(shop_id, "card", card_id, None, count, limit)
-    if staff_id is not None:
-        count = (
-            await Purchase.valid()
-            .filter(shop_id=shop_id, staff_id=staff_id, created_at__gte=start)
-            .count()
-        )
-        count += await LedgerEntry.filter(
-            staff_id=staff_id,
-            kind=LedgerKind.TOP_UP,
-            card__shop_id=shop_id,
-            created_at__gte=start,
-        ).count()
-        if count == limit + 1:
-            return Alert(shop_id, "staff", None, staff_id, count, limit)
-    return None
+__all__ = [
+    "Alert",
+    "ExpiryNotice",
+    "Mismatch",
+    "PurchaseResult",
+    "TierChange",
+    "TopUpResult",
+    "VoidResult",
+    "add_months",
+    "check_ledger",
+    "downgrades_ahead",
+    "expire_points",
+    "expiring_soon",
+    "requalify",
+    "suspicious",
+]

@@ -245,14 +245,8 @@ SHANGHAI = {
     [
         (SHANGHAI, "上海市黄浦区南京东路88号"),  # a municipality is named once
         (
-            {
-                "state": "浙江省",
-                "city": "杭州市",
-                "county": "西湖区",
-                "road": "文三路",
-                "house_number": "12号",
-                "suburb": "西溪街道",
-            },
+            {"state": "浙江省", "city": "杭州市", "county": "西湖区", "road": "文三路",
+             "house_number": "12号", "suburb": "西溪街道"},
             "浙江省杭州市西湖区文三路12号",  # one name per level: the district, not the 街道
         ),
         ({"state": "云南省", "city": "大理市", "town": "喜洲镇"}, "云南省大理市喜洲镇"),
@@ -261,7 +255,9 @@ SHANGHAI = {
         ({"amenity": "老王面馆", "country": "中国"}, ""),
     ],
 )
-def test_chinese_address_runs_from_province_to_number(parts: dict[str, str], expected: str) -> None:
+def test_chinese_address_runs_from_province_to_number(
+    parts: dict[str, str], expected: str
+) -> None:
     assert chinese_address(parts) == expected
 
 

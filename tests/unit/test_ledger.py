@@ -91,6 +91,7 @@ async def test_earning_discount_and_upgrade_at_once(shop) -> None:  # type: igno
     big = await ledger.record_purchase(shop.id, ANN, 40_000, CLERK, key="k2", now=NOW)
     assert big.upgraded_to is not None and big.upgraded_to.name == "Silver"
     assert big.points_earned == 400  # earned at the tier the purchase started in
+    assert big.card is not None and big.card.tier.name == "Silver"
     third = await ledger.record_purchase(shop.id, ANN, 10_000, CLERK, key="k3", now=NOW)
     assert (third.discount_cents, third.points_earned, third.due_cents) == (500, 190, 9_500)
     loaded = await MemberCard.get(id=card.id)
@@ -147,6 +148,8 @@ async def test_spend_needs_approval_with_the_password(shop) -> None:  # type: ig
     assert done.points_earned == 75
     loaded = await MemberCard.get(id=card.id)
     assert (loaded.points, loaded.balance_cents) == (1_000 - 500 + 75, 7_000)
+    assert done.card is not None
+    assert (done.card.points, done.card.balance_cents) == (loaded.points, loaded.balance_cents)
     again = await ledger.approve_spend(request.id, ANN, PIN, now=NOW)
     assert again.replayed and again.purchase.id == done.purchase.id
     assert (await status_of(request.id)) == SpendStatus.APPROVED
@@ -351,3 +354,55 @@ async def test_clerk_limits_and_tiers_unchanged_for_others(shop) -> None:  # typ
         await ledger.record_purchase(shop.id, CLERK, 100, CLERK, key="o", now=NOW)
     assert own.value.reason == "own_card"
     assert await Tier.all().count() == 3
+
+
+async def test_a_replayed_purchase_with_a_coupon_is_the_first_one(shop) -> None:  # type: ignore[no-untyped-def]
+    card = await member(shop)
+    coupon = await coupons.create_coupon(
+        shop.id, kind=coupons.CouponKind.PERCENT, value=10, title="10% off", valid_days=30
+    )
+    claim = await coupons.claim(coupon.id, ANN, now=NOW)
+    first = await ledger.record_purchase(
+        shop.id, card, 10_000, CLERK, key="c", now=NOW, coupon_claim_id=claim.id
+    )
+    again = await ledger.record_purchase(
+        shop.id, card, 10_000, CLERK, key="c", now=NOW, coupon_claim_id=claim.id
+    )
+    assert first.discount_cents == 1_000 and first.points_earned == 90
+    assert again.replayed and again.purchase.id == first.purchase.id
+    other = await ledger.record_purchase(shop.id, card, 1_000, CLERK, key="d", now=NOW)
+    with pytest.raises(CardError) as used:
+        await ledger.record_purchase(
+            shop.id, card, 10_000, CLERK, key="e", now=NOW, coupon_claim_id=claim.id
+        )
+    assert (
+        used.value.reason == "coupon" and used.value.details["coupon_reason"] == "already_redeemed"
+    )
+    assert not other.replayed
+
+
+async def test_points_exchanged_for_a_reward_with_approval(shop) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import CardProgram, Reward
+
+    card = await member(shop)
+    await ledger.adjust_points(card.id, OWNER, 800, "opening", key="a", now=NOW)
+    program = await CardProgram.get(shop_id=shop.id)
+    noodles = await Reward.create(program=program, name="Free noodles", points=500)
+    request = await ledger.request_reward(card.id, CLERK, noodles.id, key="r", now=NOW)
+    assert (await MemberCard.get(id=card.id)).points == 800  # nothing moved yet
+    done = await ledger.approve_spend(request.id, ANN, PIN, now=NOW)
+    assert (done.points_spent, done.points_earned, done.due_cents) == (500, 0, 0)
+    assert (await MemberCard.get(id=card.id)).points == 300
+    entry = await LedgerEntry.get(purchase_id=done.purchase.id)
+    assert (entry.kind, entry.reason) == (LedgerKind.REDEEM_POINTS, "Free noodles")
+    with pytest.raises(CardError) as short:
+        await ledger.request_reward(card.id, CLERK, noodles.id, key="r2", now=NOW)
+    assert short.value.reason == "insufficient_points"
+
+
+async def test_a_password_is_needed_only_when_something_can_be_spent(shop) -> None:  # type: ignore[no-untyped-def]
+    program = await cards.program_of(shop.id)
+    assert program is not None and await cards.needs_password(program)
+    program.stored_value, program.points_per_currency_unit_off = False, 0
+    await program.save()
+    assert not await cards.needs_password(program)

@@ -23,6 +23,8 @@ NIGHT = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)  # 23:00 there: quiet hours
 TEXT = {"text": "Half price today"}
 
 
+
+
 async def state(campaign: str, user_id: int) -> tuple[str, str | None, bool]:
     """(status, error, leased) of one row."""
     found = await status_of(campaign, user_id)

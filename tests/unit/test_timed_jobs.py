@@ -263,3 +263,4 @@ async def test_one_failing_record_stops_none_of_the_others(recorder: Recorder) -
         await timers.plan(StandInQueue(), recorder.views, NOW)  # type: ignore[arg-type]
     assert done == [2]
     assert [str(e) for e in caught.value.exceptions] == ["broken record"]
+
