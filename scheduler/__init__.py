@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import cards, flash_deals, reminders
+from scheduler import cards, flash_deals, greetings, reminders, spend_requests
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -43,9 +43,23 @@ CARD_POINTS_EXPIRY = Every("card-points-expiry", cards.expire_and_remind, every=
 #: announced ahead of it.
 CARD_REQUALIFY = Every("card-requalify", cards.requalify_and_notify, every=timedelta(hours=6))
 
+#: A card spend request unanswered past its few minutes expires; both chats are told.
+SPEND_REQUESTS = Every("spend-requests", spend_requests.close_lapsed, every=timedelta(minutes=1))
+
+#: Birthday and holiday greetings due by now in each person's time zone (a day missed while
+#: the bot was down is caught up at start while it lasts): at most 15 minutes after the hour.
+GREETINGS = Every("greetings", greetings.send_greetings, every=timedelta(minutes=15))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
-JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS, CARD_POINTS_EXPIRY, CARD_REQUALIFY)
+JOBS: tuple[TimedJob, ...] = (
+    FLASH_DEAL_ENDS,
+    COUPON_REMINDERS,
+    CARD_POINTS_EXPIRY,
+    CARD_REQUALIFY,
+    SPEND_REQUESTS,
+    GREETINGS,
+)
 
 
 def register(job_queue: AnyJobQueue, views: Views) -> None:
@@ -58,8 +72,10 @@ __all__ = [
     "CARD_REQUALIFY",
     "COUPON_REMINDERS",
     "FLASH_DEAL_ENDS",
+    "GREETINGS",
     "JOBS",
     "RUN_HOWEVER_LATE",
+    "SPEND_REQUESTS",
     "Views",
     "caught_up",
     "register",

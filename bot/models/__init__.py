@@ -16,6 +16,13 @@ from bot.models.cards import (
 )
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Customer, CustomerEvent, Purchase
+from bot.models.greetings import (
+    GreetingAudience,
+    GreetingLog,
+    GreetingOptOut,
+    GreetingSettings,
+    HolidayGreeting,
+)
 from bot.models.invites import StaffInvite
 from bot.models.marketing import (
     Follow,
@@ -50,6 +57,11 @@ __all__ = [
     "Customer",
     "CustomerEvent",
     "Follow",
+    "GreetingAudience",
+    "GreetingLog",
+    "GreetingOptOut",
+    "GreetingSettings",
+    "HolidayGreeting",
     "LedgerEntry",
     "LedgerKind",
     "MemberCard",

@@ -54,7 +54,12 @@ class Customer(Model):
     class Meta:
         table = "customers"
         unique_together = (("shop", "user"),)
-        indexes = (("shop_id", "customer_since"), ("shop_id", "last_visit_at"))
+        # user_id: a person's records (the daily birthday selection joins users to them)
+        indexes = (
+            ("shop_id", "customer_since"),
+            ("shop_id", "last_visit_at"),
+            ("user_id", "shop_id"),
+        )
 
 
 class Purchase(Model):

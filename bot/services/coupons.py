@@ -124,6 +124,7 @@ async def create_coupon(
     audience: Audience = Audience.EVERYONE,
     audience_tier: int | None = None,
     flash_ends_at: datetime | None = None,
+    granted: bool = False,
 ) -> Coupon:
     """A new active coupon, or CouponError: bad_value, bad_title, bad_terms, bad_min_spend,
     bad_stock, bad_limit, bad_validity (neither or both of an end date and N days), bad_range
@@ -169,6 +170,7 @@ async def create_coupon(
         audience=audience,
         audience_tier=audience_tier if audience == Audience.TIER else None,
         flash_ends_at=flash_ends_at,
+        granted=granted,
     )
 
 
@@ -236,7 +238,7 @@ async def list_coupons(shop_id: int) -> list[Coupon]:
 async def page_coupons(shop_id: int) -> list[Coupon]:
     """The coupons the shop's page offers (in list order): never a flash deal's copy, which
     is for the people its push reached, claimed through the push's own button."""
-    return [c for c in await list_coupons(shop_id) if c.flash_ends_at is None]
+    return [c for c in await list_coupons(shop_id) if c.flash_ends_at is None and not c.granted]
 
 
 async def coupon_stats(coupon_id: int) -> CouponStats:
@@ -268,8 +270,8 @@ async def claim(
 
     The claim's `coupon` is the coupon as this claim left it: `is_exhausted(claim.coupon)`
     tells the caller that this claim took the last unit (time to end a flash deal)."""
-    coupon = await Coupon.get_or_none(id=coupon_id, shop__status=ShopStatus.APPROVED)
-    if coupon is None:
+    coupon = await Coupon.get_or_none(id=coupon_id, shop__status=ShopStatus.APPROVED, granted=False)
+    if coupon is None:  # a granted coupon is given (grant), never claimed
         raise CouponError("not_found")
     await ensure_claimable(coupon, user_id, now=now)
     for _ in range(CLAIM_ATTEMPTS):
@@ -376,6 +378,33 @@ async def _take_one(
             expires_at=claim_expiry(fresh, now),
             promotion_id=promotion_id,
         )
+
+
+async def grant(coupon_id: int, user_id: int, now: datetime) -> CouponClaim | None:
+    """Give the person one unit of the coupon (a birthday or holiday gift): a claim made
+    directly, skipping the claim rules (audience, per-person limit, stock); never listed on
+    the shop page. None when the coupon cannot be given any more (ended, or its validity
+    over): the greeting goes out without it. Runs inside the caller's transaction (the
+    greeting job's), so the gift and its greeting commit together."""
+    coupon = await Coupon.get_or_none(id=coupon_id)
+    if coupon is None or coupon.status == CouponStatus.ENDED or _claim_window_closed(coupon, now):
+        return None
+    for _ in range(CLAIM_ATTEMPTS):
+        held = await CouponClaim.filter(coupon_id=coupon.id, user_id=user_id).count()
+        try:
+            async with in_transaction():  # a savepoint inside the caller's transaction
+                await Coupon.filter(id=coupon.id).update(claimed_count=F("claimed_count") + 1)
+                return await CouponClaim.create(
+                    coupon=coupon,
+                    user_id=user_id,
+                    seq=held + 1,
+                    code=normalize_code(generate_code()),
+                    claimed_at=now,
+                    expires_at=claim_expiry(coupon, now),
+                )
+        except IntegrityError:  # a racing grant took this seq (or, rarely, this code)
+            continue
+    return None
 
 
 async def claim_from_page(coupon_id: int, user_id: int, *, now: datetime) -> CouponClaim:

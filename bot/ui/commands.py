@@ -25,6 +25,7 @@ CONSUMER_COMMANDS = (
     "nearby",
     "search",
     "wallet",
+    "cards",
     "following",
     "profile",
     "settings",
@@ -44,6 +45,7 @@ MERCHANT_COMMANDS = (
     "flash",
     "results",
     "staff",
+    "greetings",
 )
 #: What each merchant command needs (None: anyone may register a shop).
 COMMAND_PERMISSIONS: dict[str, Permission | None] = {
@@ -59,6 +61,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "flash": Permission.PROMOTE,
     "results": Permission.VIEW_RESULTS,
     "staff": Permission.MANAGE_STAFF,
+    "greetings": Permission.MANAGE_GREETINGS,
 }
 OPERATOR_COMMANDS = ("pending",)
 

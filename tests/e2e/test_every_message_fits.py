@@ -2,8 +2,8 @@
 HTML specials, emoji, CJK, right-to-left text and combining marks — every message the bot sends
 is accepted by Telegram, on every screen: the shop page and its services in full, a service's
 photo, the /newshop preview, /myshop, the operator's review, /services, the coupon preview and
-card, /coupons, /wallet, reviews, promo preview and push, /results and its chart, /redeem,
-/following, /profile and nearby results.
+card, /coupons, /greetings and its preview, /wallet, reviews, promo preview and push, /results
+and its chart, /redeem, /following, /profile and nearby results.
 
 Content is built in the database where typing it would only be slow; the screens are sent by
 the real bot through the fake server, which refuses anything Telegram would. Lengths are checked
@@ -24,9 +24,10 @@ from PIL import Image
 from bot.clock import FrozenClock
 from bot.config import Config
 from bot.models import CouponClaim, CouponKind, Review, Service, Shop, User
-from bot.services import coupons, follows, reviews
+from bot.services import coupons, follows, greetings, reviews
 from bot.services.users import ensure_user, set_roles
 from bot.services.visible import is_blank
+from bot.ui.buttons.greetings import GreetingCoupons, GreetingOpen, GreetingPreview
 from bot.ui.buttons.newshop import PreviewChoice
 from bot.ui.buttons.wallet import ClaimCoupon
 from tests.e2e.conftest import OPERATOR_ID
@@ -74,6 +75,7 @@ class Content:
     review: str
     reply: str
     promo: str
+    greeting: str
     followed: int  # shops the customer follows
 
     def service(self, n: int, text: str, length: int) -> str:
@@ -95,6 +97,7 @@ CONTENT = st.builds(
     review=exactly(1000),
     reply=exactly(1000),
     promo=exactly(600),
+    greeting=exactly(greetings.TEXT_MAX),
     followed=st.sampled_from([25, 1]),
 )
 
@@ -289,6 +292,21 @@ async def merchant_screens(tg: FakeTelegram, w: World) -> None:
         assert (await boss.reply()).method == "sendPhoto"
     await boss.send("/coupons")
     await boss.reply()
+
+    # /greetings: the year ahead, a holiday with the longest text and the coupon, the coupon
+    # list, and the preview exactly as customers get it.
+    shop_id = w.shop.id
+    await greetings.set_occasion(shop_id, "spring_festival", text=c.greeting, coupon_id=w.coupon_id)
+    await boss.send("/greetings")
+    screen = await until(boss, lambda m: data_with(m, "grt:open:") is not None)
+    holiday = GreetingOpen(shop_id=shop_id, occasion="spring_festival")
+    await edited(boss, screen, holiday.pack())
+    await edited(boss, screen, GreetingCoupons(shop_id=shop_id, occasion="spring_festival").pack())
+    await edited(boss, screen, holiday.pack())
+    await boss.press(
+        screen, data=GreetingPreview(shop_id=shop_id, occasion="spring_festival").pack()
+    )
+    await until(boss, lambda m: data_with(m, "grt:stop:") is not None)
 
     # /newcoupon up to its preview (the card exactly as customers get it), then leave.
     await boss.send("/newcoupon")

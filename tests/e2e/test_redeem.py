@@ -134,11 +134,11 @@ async def test_redeem_command_then_code_or_photo(bot, tg: FakeTelegram) -> None:
     Image.new("RGB", (120, 90), (200, 80, 40)).save(buffer, "PNG")
     await boss.send_photo(buffer.getvalue())
     refusal = await boss.reply()
-    assert "couldn't find a coupon QR code" in refusal.text and "/cancel" in refusal.text
+    assert "couldn't find a card or coupon QR code" in refusal.text and "/cancel" in refusal.text
     await boss.send("hello")
     assert "doesn't look like a coupon code" in (await boss.reply()).text
     await boss.send_sticker()
-    assert "send the code as text" in (await boss.reply()).text
+    assert "coupon code or a photo of the QR code" in (await boss.reply()).text
     await boss.send(claim.code)
     assert "20% off noodles" in await confirm_and_redeem(boss)
 

@@ -15,7 +15,9 @@ from bot.models import (
     Coupon,
     CouponClaim,
     CouponStatus,
+    MemberCard,
     Promotion,
+    Purchase,
     Service,
     Shop,
     Staff,
@@ -23,10 +25,10 @@ from bot.models import (
     User,
 )
 from bot.render.coupon import coupon_qr_png
-from bot.services import coupons, shops
+from bot.services import cards, coupons, ledger, shops
 from bot.services.reviews import write_review
 from bot.services.users import set_roles
-from tests.e2e.helpers import make_shop
+from tests.e2e.helpers import OWNER_ID, make_shop
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
@@ -88,6 +90,7 @@ OWNER_GETS = {
     "flash": "Flash deal for Lao Wang Noodles",
     "results": "Results · Lao Wang Noodles",
     "staff": "Staff of Lao Wang Noodles",
+    "greetings": "Greetings — Lao Wang Noodles",
 }
 CLERK_MAY = {"coupons", "redeem"}
 
@@ -153,6 +156,7 @@ async def test_help_lists_what_each_role_may_do(team: Team) -> None:
         "/flash",
         "/results",
         "/staff",
+        "/greetings",
     ]
 
 
@@ -238,6 +242,10 @@ async def test_other_owner_buttons_refused(team: Team, role: str) -> None:
         f"cpn:new:{shop_id}",
         f"cat:add:{shop_id}",
         f"stf:inv:{shop_id}",
+        f"grt:shop:{shop_id}",
+        f"grt:sw:{shop_id}:spring_festival:0",
+        f"grt:days:{shop_id}:5",
+        f"grt:prev:{shop_id}:birthday",
     ):
         answer = await press_forged(person, data)
         if role != "owner":
@@ -297,3 +305,67 @@ async def test_promo_send_button_outside_the_owners_flow(team: Team, role: str) 
     answer = await press_forged(person, "promo:send")
     assert EXPIRED in answer
     assert await Promotion.all().count() == 0
+
+
+# ------------------------------------------------------------------------------- counter
+
+
+async def _card_of_customer(team: Team) -> MemberCard:
+    """A card program at the team's shop, the customer a member with one purchase."""
+    from tests.e2e.test_counter import card_program
+
+    await card_program(team.shop)
+    return await cards.join(team.shop.id, CUSTOMER_ID, now=MORNING)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_counter_entry(team: Team, role: str) -> None:
+    """🧾 Counter (the menu button) and /redeem open the counter for staff only; a member
+    number typed by a customer opens nothing."""
+    card = await _card_of_customer(team)
+    person = team.people[role]
+    await person.send("🧾 Counter")
+    opened = (await person.reply()).text
+    await person.send(card.number)
+    answer = await person.reply()
+    if role == "customer":
+        assert "redeemed by the shop's staff" in opened
+        assert "🧾 Record purchase" not in answer.button_texts
+        return
+    assert "any of three ways" in opened
+    assert "🧾 Record purchase" in answer.button_texts
+    owner_buttons = {"± Points", "📜 Recent activity"} & set(answer.button_texts)
+    assert owner_buttons == ({"± Points", "📜 Recent activity"} if role == "owner" else set())
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_counter_buttons(team: Team, role: str) -> None:
+    """Record purchase for staff; adjust points, recent activity and void for the owner only;
+    all of it refused (as expired) to a customer."""
+    card = await _card_of_customer(team)
+    purchase = await ledger.record_purchase(
+        team.shop.id, card, 30_00, OWNER_ID, key="roles-purchase", now=MORNING
+    )
+    person = team.people[role]
+    buy = await press_forged(person, f"ctr:buy:{card.id}")
+    if role == "customer":
+        assert EXPIRED in buy
+    else:
+        assert "how much" in (await person.reply()).text
+        await person.send("/cancel")
+        await person.reply()
+    for data in (
+        f"ctr:adj:{card.id}",
+        f"ctr:hist:{card.id}",
+        f"ctr:vp:{purchase.purchase.id}:1",
+    ):
+        answer = await press_forged(person, data)
+        if role == "owner":
+            assert OWNER_ONLY not in answer and EXPIRED not in answer, data
+            await person.send("/cancel")
+            await person.reply()
+        else:
+            assert refusal_for(role) in answer, data
+    voided = (await Purchase.get(id=purchase.purchase.id)).voided_at is not None
+    assert voided is (role == "owner")
+    assert (await MemberCard.get(id=card.id)).points == (0 if role == "owner" else 30)

@@ -18,9 +18,7 @@ from tortoise.migrations.api import migrate
 from bot.db import start_db, stop_db, tortoise_config
 from bot.models import (
     ClaimStatus,
-    Coupon,
     CouponClaim,
-    CouponKind,
     Customer,
     CustomerEvent,
     Follow,
@@ -28,7 +26,6 @@ from bot.models import (
     ShopStatus,
     Staff,
     StaffRole,
-    User,
 )
 from bot.services import customers
 from bot.services.purchases import record_purchase
@@ -37,6 +34,18 @@ from tests.conftest import POSTGRES_URL, _admin
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 T1, T2, T3, T4 = (T0 + timedelta(days=d) for d in (1, 2, 3, 4))
 OWNER, ANN, BOB, CAI, DAN, EVE, FAY, GUS = 1, 101, 102, 103, 104, 105, 106, 107
+USER_AT_0001 = (
+    "INSERT INTO users (id, first_name, language, is_consumer, is_merchant, role_chosen,"
+    " timezone, default_radius_m, profile_reminded, reachable, quiet_start, quiet_end,"
+    " created_at) VALUES ({id}, '{name}', 'en', FALSE, FALSE, FALSE, 'Asia/Shanghai', 2000,"
+    " FALSE, TRUE, 1320, 480, '2025-01-01 00:00:00+00:00')"
+)
+COUPON_AT_0001 = (
+    "INSERT INTO coupons (id, shop_id, kind, value, title, terms, min_spend_cents,"
+    " claimed_count, redeemed_count, per_user_limit, valid_days, audience, status, created_at)"
+    " VALUES ({id}, {shop}, 'amount', 500, '{title}', '', 0, 0, 0, 1, 30, 'everyone', 'active',"
+    " '2025-01-01 00:00:00+00:00')"
+)
 COLUMNS = (
     "source",
     "first_seen",
@@ -85,7 +94,10 @@ async def history_at_0001(url: str) -> dict[str, int]:
     try:
         names = {OWNER: "Wang", ANN: "Ann", BOB: "Bob", CAI: "Cai", DAN: "Dan", EVE: "Eve"}
         names |= {FAY: "Fay", GUS: "Gus"}
-        await User.bulk_create([User(id=i, first_name=n) for i, n in names.items()])
+        db = connections.get("default")
+        # Users and coupons as 0001 had them (the models have grown columns since).
+        for i, n in names.items():
+            await db.execute_script(USER_AT_0001.format(id=i, name=n))
         noodles, laundry = [
             await Shop.create(
                 owner_id=OWNER,
@@ -98,14 +110,16 @@ async def history_at_0001(url: str) -> dict[str, int]:
             for name, category in (("Noodles", "dining"), ("Laundry", "laundry"))
         ]
         await Staff.create(shop=noodles, user_id=OWNER, role=StaffRole.OWNER)
-        offer = {"shop": noodles, "kind": CouponKind.AMOUNT, "value": 500, "valid_days": 30}
-        welcome = await Coupon.create(title="Welcome", **offer)
-        drink = await Coupon.create(title="Drink", **offer)
+        welcome, drink = 1, 2
+        for coupon_id, title in ((welcome, "Welcome"), (drink, "Drink")):
+            await db.execute_script(
+                COUPON_AT_0001.format(id=coupon_id, shop=noodles.id, title=title)
+            )
 
-        async def claimed(coupon: Coupon, user_id: int, at: datetime, seq: int = 1, **more):
+        async def claimed(coupon: int, user_id: int, at: datetime, seq: int = 1, **more):
             code = uuid.uuid4().hex[:10].upper()
             await CouponClaim.create(
-                coupon=coupon, user_id=user_id, seq=seq, code=code, claimed_at=at, **more
+                coupon_id=coupon, user_id=user_id, seq=seq, code=code, claimed_at=at, **more
             )
 
         # Ann followed, claimed and used the welcome coupon, then bought twice; and once at
@@ -126,7 +140,7 @@ async def history_at_0001(url: str) -> dict[str, int]:
         await Follow.create(user_id=EVE, shop=noodles, created_at=T3)
         await Follow.create(user_id=DAN, shop=noodles, muted=True, created_at=T0)
         await Follow.create(user_id=FAY, category="dining", lat=31.2, lng=121.5, radius_m=2000)
-        return {"noodles": noodles.id, "laundry": laundry.id, "welcome": welcome.id}
+        return {"noodles": noodles.id, "laundry": laundry.id, "welcome": welcome}
     finally:
         await Tortoise.close_connections()
 
