@@ -252,14 +252,15 @@ def in_audience(audience: str, *, customer: bool, member: bool, following: bool)
     return customer
 
 
-def is_member(customer_since: datetime | None) -> bool:
-    """Card member of the shop. Until membership cards land (Customer.joined_at) every
-    customer counts as one: change this and `_record_columns` only."""
-    return customer_since is not None
+def is_member(record: tuple[datetime | None, ...]) -> bool:
+    """Card member of the shop: joined its card (`Customer.joined_at`, kept by the card join's
+    transaction). `record` holds the values of `_RECORD_COLUMNS`."""
+    return record[1] is not None
 
 
-#: The customer record's columns `in_audience` needs (with `is_member`).
-_RECORD_COLUMNS = ("customer_since",)
+#: The customer record's columns `in_audience` needs: customer since (a customer), joined the
+#: card (a member).
+_RECORD_COLUMNS = ("customer_since", "joined_at")
 
 
 # -------------------------------------------------------------------------- the selection
@@ -325,14 +326,14 @@ async def _birthdays_due(today: date) -> list[Due]:
         shop__status=ShopStatus.APPROVED,
     ).values_list("user_id", "shop_id", "user__birth_md", "user__timezone", *_RECORD_COLUMNS)
     candidates: list[tuple[Due, Any]] = []
-    for user_id, shop_id, md, tz, since in rows:
+    for user_id, shop_id, md, tz, *record in rows:
         rule = rules.get(shop_id, default)
         if not (rule.enabled and rule.birthday_on):
             continue
         hit = mds_for.get(md * 10 + rule.days_before)
         if hit is None:
             continue
-        candidates.append((Due(user_id, shop_id, BIRTHDAY, hit[1].year, tz), (rule, since)))
+        candidates.append((Due(user_id, shop_id, BIRTHDAY, hit[1].year, tz), (rule, record)))
     return await _keep_audience(candidates)
 
 
@@ -357,10 +358,10 @@ async def holidays_due(today: date) -> list[Due]:
             .filter(greeted=False)
             .values_list("user_id", "shop_id", "user__timezone", *_RECORD_COLUMNS)
         )
-        for user_id, shop_id, tz, since in rows:
+        for user_id, shop_id, tz, *record in rows:
             rule = rules.get(shop_id, default)
             if rule.enabled and (shop_id, key) not in switched_off:
-                candidates.append((Due(user_id, shop_id, key, today.year, tz), (rule, since)))
+                candidates.append((Due(user_id, shop_id, key, today.year, tz), (rule, record)))
     return await _keep_audience(candidates)
 
 
@@ -390,15 +391,14 @@ async def _keep_audience(candidates: list[tuple[Due, Any]]) -> list[Due]:
             await GreetingOptOut.filter(user_id__in=chunk).values_list("user_id", "shop_id")
         )
     kept = []
-    for due, (rule, since) in candidates:
+    for due, (rule, record) in candidates:
         pair = (due.user_id, due.shop_id)
         if pair in muted or pair in opted or (due.user_id, None) in opted:
             continue
-        customer = since is not None
         if in_audience(
             rule.audience,
-            customer=customer,
-            member=is_member(since),
+            customer=record[0] is not None,
+            member=is_member(record),
             following=pair in following,
         ):
             kept.append(due)
@@ -665,14 +665,14 @@ async def year_ahead(shop_id: int, today: date) -> YearAhead:
         "user_id", "user__birth_md", *_RECORD_COLUMNS
     )
     candidates = [
-        (Due(user_id, shop_id, BIRTHDAY, today.year), (rule, since))
-        for user_id, _, since in records
+        (Due(user_id, shop_id, BIRTHDAY, today.year), (rule, record))
+        for user_id, _, *record in records
     ]
     kept = {d.user_id for d in await _keep_audience(candidates)}
     months = [_add_months(today.replace(day=1), i) for i in range(12)]
     by_month: dict[date, int] = dict.fromkeys(months, 0)
     soon = 0
-    for user_id, md, _ in records:
+    for user_id, md, *_ in records:
         if user_id not in kept:
             continue
         nxt = _next_birthday(md // 100, md % 100, today)

@@ -155,6 +155,26 @@ async def test_the_daily_birthday_selection(db: None) -> None:
     assert await greetings.birthdays_due(today) == []
 
 
+async def test_members_only_greets_card_members_not_other_customers(db: None) -> None:
+    """The "card members only" audience: a customer who joined the shop's card is greeted, a
+    customer without one is not; the card is this shop's, not another's."""
+    noodles, laundry = await shop(), await shop("Laundry")
+    await greetings.update_settings(noodles.id, audience="members")
+    today = date(2030, 3, 1)
+    for user_id in (1, 2):
+        await customer(noodles.id, user_id, date(1990, 3, 4))
+    await record_event(noodles.id, 1, CustomerEvent.JOIN, at=NOW - timedelta(days=3))
+    await record_event(laundry.id, 2, CustomerEvent.JOIN, at=NOW - timedelta(days=3))
+    # Ann (1) is a member of the noodle shop; Bo (2) a customer there, a member of the laundry
+    # (which greets all its customers, members included).
+    due = sorted(await greetings.birthdays_due(today))
+    assert due == sorted([(1, noodles.id), (2, laundry.id)])
+    await greetings.update_settings(noodles.id, audience="customers")
+    assert sorted(await greetings.birthdays_due(today)) == sorted(
+        [(1, noodles.id), (2, noodles.id), (2, laundry.id)]
+    )
+
+
 async def test_settings_refusals_and_the_preview(db: None) -> None:
     noodles, laundry = await shop("Wang & <Sons>"), await shop("Laundry")
     other = await coupons.create_coupon(
