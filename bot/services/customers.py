@@ -13,10 +13,10 @@ The definitions, each written once as a filter on the record:
 - verified: redeemed a coupon or bought there (the ✅ on reviews).
 
 Writing: `record_event` runs inside the caller's `in_transaction()`, after the event's own
-first write, so the record moves with the event or not at all. It is one INSERT that ignores an
-existing row (unique shop, user) and one UPDATE whose SET clauses keep the earliest of each
-first, the latest of each last and add to the counters: the record comes out the same whatever
-order concurrent events commit in, with no locks or retries.
+first write, so the record moves with the event or not at all. It is one UPDATE whose SET
+clauses keep the earliest of each first, the latest of each last and add to the counters (for
+someone new, after an INSERT that ignores an existing row, unique shop and user): the record
+comes out the same whatever order concurrent events commit in, with no locks or retries.
 A first-time claim adds the first-time rule to that UPDATE's WHERE: of two racing first-time
 claims the second finds the rule no longer true and changes nothing (PostgreSQL re-checks the
 WHERE on the row the winner committed; SQLite runs one writer at a time).
@@ -77,14 +77,19 @@ async def record_event(
     if event == CustomerEvent.CLAIM and coupon_id is None:
         raise ValueError("a claim names its coupon")
     at = at.astimezone(UTC)  # stored text compares correctly only in one zone (SQLite)
+    record = Customer.filter(shop_id=shop_id, user_id=user_id)
+    if first_time_only:
+        record = record.filter(first_time_rule(coupon_id))
+    changes = _changes(event, at, coupon_id, amount_cents)
+    if await record.update(**changes) == 1:
+        return True  # a returning person (members at the counter): one statement
+    if await Customer.exists(shop_id=shop_id, user_id=user_id):
+        return False  # the record is there, the first-time rule said no
     await Customer.bulk_create(
         [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
         ignore_conflicts=True,
     )
-    record = Customer.filter(shop_id=shop_id, user_id=user_id)
-    if first_time_only:
-        record = record.filter(first_time_rule(coupon_id))
-    return await record.update(**_changes(event, at, coupon_id, amount_cents)) == 1
+    return await record.update(**changes) == 1
 
 
 def _changes(
