@@ -26,13 +26,15 @@ from bot import i18n
 from bot.config import Config
 from bot.db import start_db, stop_db
 from bot.flows import promo
-from bot.handlers import common, errors, wallet
+from bot.handlers import common, errors, spend, wallet
 from bot.sender import PriorityRateLimiter, notify, start_sender, stop_sender
-from bot.services import card_common
+from bot.services import card_common, care, greetings
 from bot.services.geocoding import Geocoder
 from bot.ui.base import LOAD_USER_GROUP, BotContext, Deps, load_user
 from bot.ui.commands import publish_default_commands, publish_operator_menus
 from bot.updates import update_processor
+from bot.views import care as care_views
+from bot.views.greeting_message import greeting_rows
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
     Path(config.persistence_file).parent.mkdir(parents=True, exist_ok=True)
     i18n.configure(config.languages, config.fallback_language)
     card_common.configure(config.cards)  # QR and approval lifetimes, password lock and cost
+    greetings.configure(config.greetings)
     # Conversations and drafts survive a restart; bot_data holds live objects, never pickled.
     persistence = PicklePersistence(
         config.persistence_file,
@@ -68,6 +71,8 @@ def build_application(config: Config) -> Application[Any, Any, Any, Any, Any, An
         .build()
     )
     app.bot_data["deps"] = Deps(config=config)
+    # Welcomes are queued inside the services' transactions: their settings and buttons.
+    care.install(config.care, care_views.welcome_buttons)
     _register(app)
     _register_timed_work(app)
     # A handler that raises still answers the person (apology, button answered) and logs safely.
@@ -93,6 +98,9 @@ def _register_timed_work(app: Application[Any, Any, Any, Any, Any, Any]) -> None
         wake_sender=notify,
         reminder_payload=wallet.reminder_payload,
         announce_flash_end=partial(promo.announce_end, app.bot),
+        spend_lapsed=partial(spend.close_lapsed, app),
+        greeting_buttons=greeting_rows,
+        survey_payload=care_views.survey_payload,
     )
     scheduler.register(app.job_queue, views)
 
@@ -106,13 +114,22 @@ FEATURES = (
     "bot.flows.catalog",
     "bot.handlers.poster",
     "bot.flows.coupons",
+    "bot.flows.card_program",
+    "bot.handlers.counter",
     "bot.handlers.redeem",
+    "bot.handlers.spend",
     "bot.handlers.wallet",
+    "bot.flows.card_join",
+    "bot.flows.card_pin",
+    "bot.handlers.cards",
     "bot.handlers.follows",
     "bot.flows.promo",
     "bot.handlers.results",
     "bot.handlers.staff",
+    "bot.flows.greetings",
+    "bot.handlers.greetings",
     "bot.flows.review",
+    "bot.flows.care",
     "bot.handlers.shop_page",
     "bot.handlers.nearby",
 )

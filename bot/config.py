@@ -76,6 +76,46 @@ class BroadcastSettings:
         return self.per_chat_rate * (1 - self.headroom)
 
 
+ALL_HOLIDAYS = (
+    "new_year",
+    "spring_festival",
+    "lantern",
+    "valentine",
+    "labour_day",
+    "dragon_boat",
+    "qixi",
+    "mid_autumn",
+    "national_day",
+)
+
+
+@dataclass(frozen=True)
+class GreetingsConfig:
+    """Birthday and holiday greetings (bot.services.greetings) and the weekly per-shop cap on
+    marketing messages (bot.services.outbox)."""
+
+    holidays: tuple[str, ...] = ALL_HOLIDAYS  # which holidays shops may greet on at all
+    hour: int = 10 * 60  # local time (minutes after midnight) greetings go out from
+    birthday_days_before: int = 3  # a new shop's default (each shop picks 0..7)
+    weekly_cap_per_shop: int = 5  # marketing messages one shop sends one person per 7 days
+    # Kinds of outbox messages that use up the weekly allowance...
+    weekly_counted_kinds: frozenset[str] = frozenset({"promo", "flash", "greeting"})
+    # ...and those the cap holds back (a greeting counts but is never dropped for it).
+    weekly_capped_kinds: frozenset[str] = frozenset({"promo", "flash"})
+
+
+@dataclass(frozen=True)
+class CareSettings:
+    """Care after a visit (bot.services.care): the welcome and the satisfaction question."""
+
+    welcome: bool = True  # a shop's welcome after a person's first visit or card join
+    surveys: bool = True  # "How was your visit?" after each redemption or purchase
+    survey_after_minutes: int = 30  # how long after the visit it is asked
+    survey_max_age_hours: int = 24  # older than this (quiet hours, downtime): never asked
+    low_stars: int = 2  # this many stars or fewer opens a complaint the owner is told about
+    high_stars: int = 4  # this many or more invites a review
+
+
 @dataclass(frozen=True)
 class UpdateSettings:
     """How incoming updates are processed (see bot.updates)."""
@@ -121,6 +161,8 @@ class Config:
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     updates: UpdateSettings = field(default_factory=UpdateSettings)
     cards: CardSettings = field(default_factory=CardSettings)
+    greetings: GreetingsConfig = field(default_factory=GreetingsConfig)
+    care: CareSettings = field(default_factory=CareSettings)
     review_text_max: int = 1000
     service_name_max: int = 64
     service_description_max: int = 500
@@ -183,6 +225,8 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         broadcast=_broadcast(raw.get("broadcast", {})),
         updates=_updates(raw.get("updates") or {}),
         cards=_cards(raw.get("cards") or {}),
+        greetings=_greetings(raw.get("greetings") or {}),
+        care=_care(raw.get("care") or {}),
         review_text_max=int(raw.get("reviews", {}).get("text_max", 1000)),
         service_name_max=int(services.get("name_max", 64)),
         service_description_max=int(services.get("description_max", 500)),
@@ -208,6 +252,12 @@ def _broadcast(raw: dict[str, Any]) -> BroadcastSettings:
     return BroadcastSettings(**typed)
 
 
+def _care(raw: dict[str, Any]) -> CareSettings:
+    defaults = CareSettings()
+    known = {k: v for k, v in raw.items() if k in CareSettings.__annotations__}
+    return CareSettings(**{k: type(getattr(defaults, k))(v) for k, v in known.items()})
+
+
 def _updates(raw: dict[str, Any]) -> UpdateSettings:
     defaults = UpdateSettings()
     return UpdateSettings(
@@ -218,3 +268,21 @@ def _updates(raw: dict[str, Any]) -> UpdateSettings:
 
 def _cards(raw: dict[str, Any]) -> CardSettings:
     return CardSettings(**{k: int(v) for k, v in raw.items() if k in CardSettings.__annotations__})
+
+
+def _greetings(raw: dict[str, Any]) -> GreetingsConfig:
+    defaults = GreetingsConfig()
+    holidays = tuple(raw.get("holidays", defaults.holidays))
+    unknown = set(holidays) - set(ALL_HOLIDAYS)
+    if unknown:
+        raise ValueError(f"greetings.holidays: unknown {sorted(unknown)}; known: {ALL_HOLIDAYS}")
+    return GreetingsConfig(
+        holidays=holidays,
+        hour=_minutes(raw.get("hour", "10:00")),
+        birthday_days_before=int(raw.get("birthday_days_before", defaults.birthday_days_before)),
+        weekly_cap_per_shop=int(raw.get("weekly_cap_per_shop", defaults.weekly_cap_per_shop)),
+        weekly_counted_kinds=frozenset(
+            raw.get("weekly_counted_kinds", defaults.weekly_counted_kinds)
+        ),
+        weekly_capped_kinds=frozenset(raw.get("weekly_capped_kinds", defaults.weekly_capped_kinds)),
+    )

@@ -6,6 +6,10 @@ the redaction sits where every log record is made (the record factory), not in o
 message, its arguments, the exception text with its traceback and the stack are all rewritten
 before any handler sees them. Uncaught exceptions and warnings are routed through logging too,
 so nothing reaches stderr unredacted.
+
+What people type is not logged either: python-telegram-bot's debug records quote whole updates
+and Bot API results (a consumption password typed in a chat would be among them; the bot deletes
+that message at once, bot/ui/secret_input.py), so those records keep only the endpoint name.
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ _ANY_TOKEN = re.compile(r"\b(\d{5,}):[A-Za-z0-9_-]{30,}")
 #: Shorter values would blank out ordinary words.
 _MIN_SECRET = 6
 _secrets: set[str] = set()
+#: python-telegram-bot's log formats whose arguments carry updates or API payloads (message
+#: texts), and how many leading arguments (an endpoint name) may stay.
+_CONTENT_FORMATS = {
+    "Calling Bot API endpoint `%s` with parameters `%s`": 1,
+    "Call to Bot API endpoint `%s` finished with return value `%s`": 1,
+    "Processing update %s": 0,
+    "Dropping pending update: %s": 0,
+    "Webhook received data: %s": 0,
+}
+CONTENT_MASK = "<content not logged>"
 _formatter = logging.Formatter()
 
 log = logging.getLogger("bot")
@@ -56,6 +70,7 @@ def redact(text: str) -> str:
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     """Rewrite a record so no formatter or handler can bring a secret back."""
+    _drop_contents(record)
     try:
         message = record.getMessage()
     except (TypeError, ValueError):  # arguments that don't fit the format: keep both, redacted
@@ -69,6 +84,16 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
     return record
+
+
+def _drop_contents(record: logging.LogRecord) -> None:
+    """Updates and API payloads quoted by python-telegram-bot: keep only the endpoint."""
+    kept = _CONTENT_FORMATS.get(record.msg) if isinstance(record.msg, str) else None
+    if kept is None or record.args is None:
+        return
+    # logging unwraps a lone mapping argument: it is then the one argument.
+    args = record.args if isinstance(record.args, tuple) else (record.args,)
+    record.args = (*args[:kept], *[CONTENT_MASK] * (len(args) - kept))
 
 
 def _is_token(value: str) -> bool:

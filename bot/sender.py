@@ -38,7 +38,14 @@ from bot.config import BroadcastSettings
 from bot.i18n import t
 from bot.models import Outbox
 from bot.services import outbox
-from bot.services.outbox import CampaignProgress, DeliveryPolicy, localized
+from bot.services.outbox import (
+    CampaignProgress,
+    DeliveryPolicy,
+    WeeklyCap,
+    localized,
+    weekly_cap_of,
+)
+from bot.services.templates import recipient_name, render_text
 from bot.ui.text import CAPTION_MAX, fit_html
 
 log = logging.getLogger(__name__)
@@ -330,8 +337,9 @@ class Outgoing:
     reply_markup: InlineKeyboardMarkup | None = None
 
 
-def render(payload: Mapping[str, Any], lang: str) -> Outgoing:
-    """Payload (see bot.services.outbox) → what to send, in the reader's language."""
+def render(payload: Mapping[str, Any], lang: str, name: str = "") -> Outgoing:
+    """Payload (see bot.services.outbox) → what to send, in the reader's language; a templated
+    payload is filled for this reader now (`name`: what to call them; bot.services.templates)."""
     rows = []
     for row in payload.get("buttons") or ():
         buttons = []
@@ -342,8 +350,9 @@ def render(payload: Mapping[str, Any], lang: str) -> Outgoing:
             else:
                 buttons.append(InlineKeyboardButton(label, callback_data=spec["callback_data"]))
         rows.append(buttons)
+    text = render_text(payload, lang, name)
     return Outgoing(
-        text=localized(payload.get("text"), lang),
+        text=localized(payload.get("text"), lang) if text is None else text,
         photo=payload.get("photo"),
         reply_markup=InlineKeyboardMarkup(rows) if rows else None,
     )
@@ -395,12 +404,15 @@ class Sender:
     At start it settles the rows the previous process left in flight as interrupted: this
     bot runs as one process, so nobody else can be sending them."""
 
-    def __init__(self, bot: Bot, settings: BroadcastSettings) -> None:
+    def __init__(
+        self, bot: Bot, settings: BroadcastSettings, weekly_cap: WeeklyCap | None = None
+    ) -> None:
         self.bot = bot
         self.settings = settings
         self.policy = DeliveryPolicy(
             default_daily_cap=settings.max_promotional_per_day,
             lease=timedelta(seconds=settings.lease_seconds),
+            weekly_cap=weekly_cap,
         )
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -538,7 +550,9 @@ class Sender:
                 await outbox.mark_failed(row.id, f"internal: {exc!r}")
 
     async def _attempt(self, row: Outbox) -> None:
-        message = render(row.payload, row.user.language)
+        user = row.user
+        name = recipient_name(user.name, user.first_name, user.language)
+        message = render(row.payload, user.language, name)
         while True:
             try:
                 sent = await send_rendered(self.bot, row.user_id, message, bulk=True)
@@ -603,7 +617,8 @@ def _surely_unsent(exc: NetworkError) -> bool:
 
 async def start_sender(app: Application[Any, Any, Any, Any, Any, Any]) -> Sender:
     """Start the worker for `app` (post_init), kept in bot_data["sender"]."""
-    sender = Sender(app.bot, app.bot_data["deps"].config.broadcast)
+    config = app.bot_data["deps"].config
+    sender = Sender(app.bot, config.broadcast, weekly_cap_of(config.greetings))
     app.bot_data["sender"] = sender
     sender.start()
     return sender

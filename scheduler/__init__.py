@@ -2,8 +2,8 @@
 (APScheduler) by the composition root with `register(app.job_queue, views)`.
 
 Jobs are plain async functions over the clock and the services (scheduler/reminders.py,
-scheduler/flash_deals.py): outbox rows and service calls out, no telegram import. What needs
-Telegram comes in as `Views` (scheduler/views.py), implemented by the bot layer.
+scheduler/flash_deals.py, scheduler/care.py): outbox rows and service calls out, no telegram
+import. What needs Telegram comes in as `Views` (scheduler/views.py), implemented by the bot layer.
 
 The database is the truth and the in-memory schedule is rebuilt at start, where a catch-up run
 does what fell due while the bot was down (scheduler/runner.py). Adding a job is one entry in
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler import cards, flash_deals, reminders
+from scheduler import cards, care, flash_deals, greetings, reminders, spend_requests
 from scheduler.runner import (
     RUN_HOWEVER_LATE,
     AnyJobQueue,
@@ -43,9 +43,27 @@ CARD_POINTS_EXPIRY = Every("card-points-expiry", cards.expire_and_remind, every=
 #: announced ahead of it.
 CARD_REQUALIFY = Every("card-requalify", cards.requalify_and_notify, every=timedelta(hours=6))
 
+#: A card spend request unanswered past its few minutes expires; both chats are told.
+SPEND_REQUESTS = Every("spend-requests", spend_requests.close_lapsed, every=timedelta(minutes=1))
+
+#: Birthday and holiday greetings due by now in each person's time zone (a day missed while
+#: the bot was down is caught up at start while it lasts): at most 15 minutes after the hour.
+GREETINGS = Every("greetings", greetings.send_greetings, every=timedelta(minutes=15))
+
+#: A little after each visit, "How was your visit?" (quiet hours kept by the outbox).
+CARE_SURVEYS = Every("care-surveys", care.ask_due_surveys, every=timedelta(minutes=2))
+
 #: Every timed job, in the order the catch-up at start runs them: flash deals first, their
 #: "all gone" edits are late already.
-JOBS: tuple[TimedJob, ...] = (FLASH_DEAL_ENDS, COUPON_REMINDERS, CARD_POINTS_EXPIRY, CARD_REQUALIFY)
+JOBS: tuple[TimedJob, ...] = (
+    FLASH_DEAL_ENDS,
+    COUPON_REMINDERS,
+    CARD_POINTS_EXPIRY,
+    CARD_REQUALIFY,
+    SPEND_REQUESTS,
+    GREETINGS,
+    CARE_SURVEYS,
+)
 
 
 def register(job_queue: AnyJobQueue, views: Views) -> None:
@@ -56,10 +74,13 @@ def register(job_queue: AnyJobQueue, views: Views) -> None:
 __all__ = [
     "CARD_POINTS_EXPIRY",
     "CARD_REQUALIFY",
+    "CARE_SURVEYS",
     "COUPON_REMINDERS",
     "FLASH_DEAL_ENDS",
+    "GREETINGS",
     "JOBS",
     "RUN_HOWEVER_LATE",
+    "SPEND_REQUESTS",
     "Views",
     "caught_up",
     "register",

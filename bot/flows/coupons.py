@@ -34,7 +34,7 @@ from bot.config import Config
 from bot.formatting import format_price, h, parse_price
 from bot.i18n import LANGUAGES, t
 from bot.models import Audience, Coupon, CouponKind, CouponStatus, Shop, ShopStatus, User
-from bot.services import coupons
+from bot.services import card_programs, coupons
 from bot.services.codes import generate_code
 from bot.services.coupons import CouponError
 from bot.services.numbers import ascii_digits, foreign_digits, parse_whole
@@ -115,7 +115,7 @@ KINDS = {
     "coupons.kind_voucher": CouponKind.VOUCHER,
     "coupons.kind_gift": CouponKind.GIFT,
 }
-#: Who may claim: card tiers join this list when membership cards arrive.
+#: Who may claim; with a card program, each tier follows ("Gold members and above").
 AUDIENCES = {
     "coupons.audience_everyone": Audience.EVERYONE,
     "coupons.audience_new": Audience.NEW_CUSTOMERS,
@@ -239,6 +239,7 @@ def draft_coupon(d: dict[str, Any]) -> Coupon:
         valid_until=_moment(d.get("valid_until")),
         valid_days=d.get("valid_days"),
         audience=Audience(d.get("audience", Audience.EVERYONE)),
+        audience_tier=d.get("audience_tier"),
     )
 
 
@@ -283,7 +284,20 @@ def prompt(step: str, lang: str, d: dict[str, Any], config: Config) -> tuple[str
     if step == VALIDITY:
         quick = [t(lang, "coupons.days_button", count=n) for n in QUICK_DAYS]
         return t(lang, "coupons.ask_validity", **_example_range(d)), quick, False
-    return t(lang, "coupons.ask_audience"), [t(lang, k) for k in AUDIENCES], False
+    tiers = [tier_label(lang, name) for _, name in d.get("tiers", [])]
+    return t(lang, "coupons.ask_audience"), [t(lang, k) for k in AUDIENCES] + tiers, False
+
+
+def tier_label(lang: str, name: str) -> str:
+    """The audience button (and preview line) of a card tier: that tier or any higher one."""
+    return t(lang, "coupons.audience_tier", tier=name)
+
+
+def audience_text(lang: str, d: dict[str, Any]) -> str:
+    if d.get("audience") == Audience.TIER:
+        name = next((n for i, n in d.get("tiers", []) if i == d.get("audience_tier")), "")
+        return tier_label(lang, h(name))
+    return next(t(lang, k) for k, v in AUDIENCES.items() if v == d.get("audience"))
 
 
 async def ask(update: Update, context: Context, user: User, step: str) -> str:
@@ -357,7 +371,8 @@ async def new_press(update: Update, context: Context) -> str | int:
 
 
 async def begin(update: Update, context: Context, user: User, shop: Shop) -> str:
-    new_draft(context, FLOW, shop_id=shop.id, shop_name=shop.name, tz=shop.timezone)
+    tiers = [[tier.id, tier.name] for tier in await card_programs.tiers_of(shop.id)]
+    new_draft(context, FLOW, shop_id=shop.id, shop_name=shop.name, tz=shop.timezone, tiers=tiers)
     return await ask(update, context, user, KIND)
 
 
@@ -481,11 +496,27 @@ async def got_validity(update: Update, context: Context) -> str:
 
 async def got_audience(update: Update, context: Context) -> str:
     user = context.user
-    audience = _labels(AUDIENCES).get(_text(update).strip())
+    text = _text(update).strip()
+    audience = _labels(AUDIENCES).get(text)
+    tier_id = next(
+        (
+            tier_id
+            for tier_id, name in draft(context, FLOW).get("tiers", [])
+            for lang in LANGUAGES
+            if tier_label(lang, name) == text
+        ),
+        None,
+    )
+    if tier_id is not None:
+        return await accept(
+            update, context, user, AUDIENCE, audience=Audience.TIER.value, audience_tier=tier_id
+        )
     if audience is None:
         await reask(update, user, "coupons.choose_button")
         return AUDIENCE
-    return await accept(update, context, user, AUDIENCE, audience=audience.value)
+    return await accept(
+        update, context, user, AUDIENCE, audience=audience.value, audience_tier=None
+    )
 
 
 async def expect_text(update: Update, context: Context) -> None:
@@ -514,7 +545,7 @@ async def show_preview(update: Update, context: Context, user: User) -> str:
         if coupon.stock is None
         else t(lang, "coupons.stock_total", total=f"{coupon.stock:,}")
     )
-    audience = next(t(lang, k) for k, v in AUDIENCES.items() if v == coupon.audience)
+    audience = audience_text(lang, d)
     summary = t(
         lang,
         "coupons.preview_summary",
@@ -585,6 +616,7 @@ async def publish(update: Update, context: Context, user: User) -> int:
             valid_until=proposed.valid_until,
             valid_days=proposed.valid_days,
             audience=proposed.audience,
+            audience_tier=proposed.audience_tier,
         )
     except CouponError as error:
         text = error_text(lang, "create", error, user.timezone)

@@ -55,6 +55,7 @@ from bot.services.promotions import (
     campaign_of,
 )
 from bot.services.staff import NotAllowed, Permission, require, require_any, shop_if_allowed
+from bot.services.weekly_reach import weekly_reach
 from bot.ui.base import (
     Context,
     Deps,
@@ -234,7 +235,23 @@ async def _with_shop(update: Update, context: Context, user: User, shop: Shop) -
     state["shop_id"] = shop.id
     if state.get("flash"):
         return await _ask_offer(update, context, user, shop)
-    return await _ask_text(update, user, flash=False)
+    return await _ask_text(update, user, flash=False, note=await _weekly_reach_note(user, shop))
+
+
+async def _weekly_reach_note(user: User, shop: Shop) -> str:
+    """Under the composer's first question: how many of the shop's customers can still get a
+    message from it this week (the weekly per-shop cap; those at it are skipped)."""
+    reach = await weekly_reach(shop.id, clock.now())
+    if not reach.customers:
+        return ""
+    note = t(
+        user.language,
+        "greetingsui.weekly_reach",
+        count=reach.can_receive,
+        customers=reach.customers,
+        cap=reach.cap,
+    )
+    return f"\n\n{note}"
 
 
 async def _stop(update: Update, context: Context, text: str) -> int:
@@ -252,7 +269,8 @@ async def _ask_offer(update: Update, context: Context, user: User, shop: Shop) -
     if not templates:
         return await _stop(update, context, t(lang, "flash.no_offers"))
     rows = [[(f"🎟 {c.title}", FlashOffer(coupon_id=c.id))] for c in templates]
-    await say(update, t(lang, "flash.ask_offer", shop=h(shop.name)), reply_markup=inline(rows))
+    text = t(lang, "flash.ask_offer", shop=h(shop.name)) + await _weekly_reach_note(user, shop)
+    await say(update, text, reply_markup=inline(rows))
     return OFFER
 
 
@@ -329,10 +347,12 @@ def _duration(lang: str, minutes: int) -> str:
 # ------------------------------------------------------------------- the message itself
 
 
-async def _ask_text(update: Update, user: User, *, flash: bool) -> str:
+async def _ask_text(update: Update, user: User, *, flash: bool, note: str = "") -> str:
     key = "flash.ask_text" if flash else "promo.ask_text"
     await say(
-        update, t(user.language, key, max=TEXT_MAX), reply_markup=choice_keyboard(user.language, [])
+        update,
+        t(user.language, key, max=TEXT_MAX) + note,
+        reply_markup=choice_keyboard(user.language, []),
     )
     return TEXT
 

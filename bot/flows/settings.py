@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.formatting import format_distance
 from bot.i18n import offered, t
 from bot.models import User
-from bot.services import users
+from bot.services import greetings, users
 from bot.ui.base import Context, Deps, answer, deps, expired, say
 from bot.ui.buttons.settings import (
     ChooseLanguage,
@@ -39,6 +39,7 @@ from bot.ui.flow import (
     show_menu,
 )
 from bot.ui.keyboards import inline, location_keyboard, menu_pattern
+from bot.views.greetings import all_greetings_button
 
 FLOW = "settings_place"
 PLACE = "settings_place.location"
@@ -67,19 +68,22 @@ def _quiet_label(lang: str, start: int, end: int) -> str:
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
-def _menu_buttons(lang: str) -> list[list[tuple[str, CallbackData]]]:
+async def _menu_buttons(user: User) -> list[list[tuple[str, CallbackData]]]:
+    lang = user.language
+    receives = None not in await greetings.opted_out_of(user.id)
     return [
         [(t(lang, "settings.language_button"), SettingsSection(section="lang"))],
         [(t(lang, "settings.places_button"), SettingsSection(section="places"))],
         [(t(lang, "settings.radius_button"), SettingsSection(section="radius"))],
         [(t(lang, "settings.quiet_button"), SettingsSection(section="quiet"))],
+        [all_greetings_button(lang, receives=receives)],  # pressed: bot/handlers/greetings.py
     ]
 
 
 async def show_settings(update: Update, context: Context) -> None:
     user = context.user
     await say(
-        update, await _menu_text(user, context), reply_markup=inline(_menu_buttons(user.language))
+        update, await _menu_text(user, context), reply_markup=inline(await _menu_buttons(user))
     )
 
 

@@ -47,7 +47,8 @@ from bot.views.coupons import (
 WALLET_ACTIVE_MAX = 20
 WALLET_HISTORY = 5
 #: Claim refusals that hide a coupon's button from the shop page (nobody could claim it).
-HIDDEN_ON_PAGE = frozenset({"ended", "paused", "expired", "sold_out"})
+#: A tier coupon is hidden from non-members and members below its tier ("tier_needed").
+HIDDEN_ON_PAGE = frozenset({"ended", "paused", "expired", "sold_out", "tier_needed"})
 
 
 # --------------------------------------------------------------------------- claiming

@@ -14,8 +14,22 @@ from bot.models.cards import (
     Tier,
     TopUpBonus,
 )
+from bot.models.care import (
+    Complaint,
+    ComplaintStatus,
+    Survey,
+    SurveySource,
+    SurveyStatus,
+)
 from bot.models.coupons import Audience, ClaimStatus, Coupon, CouponClaim, CouponKind, CouponStatus
 from bot.models.customers import Customer, CustomerEvent, Purchase
+from bot.models.greetings import (
+    GreetingAudience,
+    GreetingLog,
+    GreetingOptOut,
+    GreetingSettings,
+    HolidayGreeting,
+)
 from bot.models.invites import StaffInvite
 from bot.models.marketing import (
     Follow,
@@ -43,6 +57,8 @@ __all__ = [
     "BotSecret",
     "CardProgram",
     "ClaimStatus",
+    "Complaint",
+    "ComplaintStatus",
     "Coupon",
     "CouponClaim",
     "CouponKind",
@@ -50,6 +66,11 @@ __all__ = [
     "Customer",
     "CustomerEvent",
     "Follow",
+    "GreetingAudience",
+    "GreetingLog",
+    "GreetingOptOut",
+    "GreetingSettings",
+    "HolidayGreeting",
     "LedgerEntry",
     "LedgerKind",
     "MemberCard",
@@ -75,6 +96,9 @@ __all__ = [
     "Staff",
     "StaffInvite",
     "StaffRole",
+    "Survey",
+    "SurveySource",
+    "SurveyStatus",
     "Tier",
     "TopUpBonus",
     "User",

@@ -47,6 +47,9 @@ class Coupon(Model):
     audience_tier = fields.IntField(null=True)
     status = fields.CharEnumField(CouponStatus, max_length=8, default=CouponStatus.ACTIVE)
     flash_ends_at = fields.DatetimeField(null=True)  # set for flash-deal coupons
+    # Given to chosen people (birthday, holiday greetings: bot.services.coupons.grant), never
+    # listed on the shop page nor claimable there.
+    granted = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -50,11 +50,17 @@ class Customer(Model):
     last_visit_at = fields.DatetimeField(null=True)  # latest redemption or purchase
     visits = fields.IntField(default=0)  # redemptions and purchases
     spend_cents = fields.BigIntField(default=0)  # sum of purchases
+    welcomed_at = fields.DatetimeField(null=True)  # the shop's welcome after the first visit
 
     class Meta:
         table = "customers"
         unique_together = (("shop", "user"),)
-        indexes = (("shop_id", "customer_since"), ("shop_id", "last_visit_at"))
+        # user_id: a person's records (the daily birthday selection joins users to them)
+        indexes = (
+            ("shop_id", "customer_since"),
+            ("shop_id", "last_visit_at"),
+            ("user_id", "shop_id"),
+        )
 
 
 class Purchase(Model):

@@ -92,6 +92,10 @@ class Outbox(Model):
     campaign = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=16)  # promo, flash, reminder, greeting
     user = fields.ForeignKeyField("models.User", related_name="outbox", on_delete=fields.CASCADE)
+    # The shop the message speaks for (None: the bot itself), for the weekly per-shop cap.
+    shop = fields.ForeignKeyField(
+        "models.Shop", related_name="outbox", null=True, on_delete=fields.SET_NULL
+    )
     payload = fields.JSONField(default=dict)
     status = fields.CharEnumField(OutboxStatus, max_length=8, default=OutboxStatus.PENDING)
     attempts = fields.SmallIntField(default=0)
@@ -106,4 +110,8 @@ class Outbox(Model):
     class Meta:
         table = "outbox"
         unique_together = (("campaign", "user"),)
-        indexes = (("status", "not_before"), ("user_id", "kind", "sent_at"))
+        indexes = (
+            ("status", "not_before"),
+            ("user_id", "kind", "sent_at"),
+            ("shop_id", "user_id", "sent_at"),
+        )

@@ -19,6 +19,9 @@ class User(Model):
     name = fields.CharField(max_length=64, null=True)
     phone = fields.CharField(max_length=20, null=True)
     birthday = fields.DateField(null=True)
+    # month * 100 + day of `birthday` (1 May → 501), indexed for the daily greeting selection;
+    # written with every birthday change (bot.services.users.birth_md_of).
+    birth_md = fields.SmallIntField(null=True)
     timezone = fields.CharField(max_length=40, default="Asia/Shanghai")
     default_radius_m = fields.IntField(default=2000)
     profile_reminded = fields.BooleanField(default=False)
@@ -30,6 +33,7 @@ class User(Model):
 
     class Meta:
         table = "users"
+        indexes = (("birth_md",),)
 
 
 class Place(Model):

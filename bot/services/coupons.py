@@ -37,10 +37,13 @@ from bot.models import (
     CouponKind,
     CouponStatus,
     CustomerEvent,
+    MemberCard,
     Shop,
     ShopStatus,
+    SurveySource,
+    Tier,
 )
-from bot.services import customers, staff
+from bot.services import care, customers, staff
 from bot.services.codes import InvalidCode, generate_code, normalize_code, parse_code
 from bot.services.staff import Permission
 from bot.services.visible import is_blank
@@ -122,6 +125,7 @@ async def create_coupon(
     audience: Audience = Audience.EVERYONE,
     audience_tier: int | None = None,
     flash_ends_at: datetime | None = None,
+    granted: bool = False,
 ) -> Coupon:
     """A new active coupon, or CouponError: bad_value, bad_title, bad_terms, bad_min_spend,
     bad_stock, bad_limit, bad_validity (neither or both of an end date and N days), bad_range
@@ -146,7 +150,9 @@ async def create_coupon(
         raise CouponError("bad_days", max=MAX_VALID_DAYS)
     if flash_ends_at is not None and valid_from is not None and flash_ends_at <= valid_from:
         raise CouponError("bad_flash")
-    if audience == Audience.TIER and audience_tier is None:
+    if audience == Audience.TIER and (
+        audience_tier is None or not await Tier.exists(id=audience_tier, program__shop_id=shop_id)
+    ):
         raise CouponError("bad_audience")
     if not await Shop.exists(id=shop_id):
         raise CouponError("not_found")
@@ -165,6 +171,7 @@ async def create_coupon(
         audience=audience,
         audience_tier=audience_tier if audience == Audience.TIER else None,
         flash_ends_at=flash_ends_at,
+        granted=granted,
     )
 
 
@@ -232,7 +239,7 @@ async def list_coupons(shop_id: int) -> list[Coupon]:
 async def page_coupons(shop_id: int) -> list[Coupon]:
     """The coupons the shop's page offers (in list order): never a flash deal's copy, which
     is for the people its push reached, claimed through the push's own button."""
-    return [c for c in await list_coupons(shop_id) if c.flash_ends_at is None]
+    return [c for c in await list_coupons(shop_id) if c.flash_ends_at is None and not c.granted]
 
 
 async def coupon_stats(coupon_id: int) -> CouponStats:
@@ -259,12 +266,13 @@ async def claim(
     coupon_id: int, user_id: int, *, now: datetime, promotion_id: int | None = None
 ) -> CouponClaim:
     """Put one unit of the coupon in the user's wallet, or CouponError: not_found, ended,
-    own_shop, paused, not_started, expired, limit_reached, sold_out, not_eligible.
+    own_shop, paused, not_started, expired, limit_reached, sold_out, not_eligible, tier_needed
+    (`tier`: the name of the card tier needed, that or higher).
 
     The claim's `coupon` is the coupon as this claim left it: `is_exhausted(claim.coupon)`
     tells the caller that this claim took the last unit (time to end a flash deal)."""
-    coupon = await Coupon.get_or_none(id=coupon_id, shop__status=ShopStatus.APPROVED)
-    if coupon is None:
+    coupon = await Coupon.get_or_none(id=coupon_id, shop__status=ShopStatus.APPROVED, granted=False)
+    if coupon is None:  # a granted coupon is given (grant), never claimed
         raise CouponError("not_found")
     await ensure_claimable(coupon, user_id, now=now)
     for _ in range(CLAIM_ATTEMPTS):
@@ -294,17 +302,28 @@ async def ensure_claimable(coupon: Coupon, user_id: int, *, now: datetime) -> No
     if is_exhausted(coupon):
         raise CouponError("sold_out")
     if not await is_eligible(coupon, user_id):
+        if coupon.audience == Audience.TIER:  # "tier_needed": say which tier (or above)
+            needed = await Tier.get_or_none(id=coupon.audience_tier or 0)
+            raise CouponError("tier_needed", tier=needed.name if needed else "")
         raise CouponError("not_eligible", audience=coupon.audience)
 
 
 async def is_eligible(coupon: Coupon, user_id: int) -> bool:
     """The audience rule, in one place. Everyone: yes. New customers: first-time at the shop
     for this coupon (bot.services.customers.is_first_time; the claim transaction enforces it
-    again). A card tier: no one, until membership cards exist."""
+    again). A card tier: members of the shop's card in that tier or a higher one (by rank)."""
     if coupon.audience == Audience.EVERYONE:
         return True
     if coupon.audience == Audience.NEW_CUSTOMERS:
         return await customers.is_first_time(coupon.shop_id, user_id, coupon_id=coupon.id)
+    if coupon.audience == Audience.TIER and coupon.audience_tier is not None:
+        needed = await Tier.get_or_none(id=coupon.audience_tier)
+        card = await MemberCard.get_or_none(shop_id=coupon.shop_id, user_id=user_id)
+        if needed is None or card is None:
+            return False
+        held = await Tier.get_or_none(id=card.tier_id)  # type: ignore[attr-defined]
+        same_program = held is not None and held.program_id == needed.program_id  # type: ignore[attr-defined]
+        return same_program and held.rank >= needed.rank  # type: ignore[union-attr]
     return False
 
 
@@ -362,6 +381,33 @@ async def _take_one(
         )
 
 
+async def grant(coupon_id: int, user_id: int, now: datetime) -> CouponClaim | None:
+    """Give the person one unit of the coupon (a birthday or holiday gift): a claim made
+    directly, skipping the claim rules (audience, per-person limit, stock); never listed on
+    the shop page. None when the coupon cannot be given any more (ended, or its validity
+    over): the greeting goes out without it. Runs inside the caller's transaction (the
+    greeting job's), so the gift and its greeting commit together."""
+    coupon = await Coupon.get_or_none(id=coupon_id)
+    if coupon is None or coupon.status == CouponStatus.ENDED or _claim_window_closed(coupon, now):
+        return None
+    for _ in range(CLAIM_ATTEMPTS):
+        held = await CouponClaim.filter(coupon_id=coupon.id, user_id=user_id).count()
+        try:
+            async with in_transaction():  # a savepoint inside the caller's transaction
+                await Coupon.filter(id=coupon.id).update(claimed_count=F("claimed_count") + 1)
+                return await CouponClaim.create(
+                    coupon=coupon,
+                    user_id=user_id,
+                    seq=held + 1,
+                    code=normalize_code(generate_code()),
+                    claimed_at=now,
+                    expires_at=claim_expiry(coupon, now),
+                )
+        except IntegrityError:  # a racing grant took this seq (or, rarely, this code)
+            continue
+    return None
+
+
 async def claim_from_page(coupon_id: int, user_id: int, *, now: datetime) -> CouponClaim:
     """A claim through a shop page's button: as `claim`, but a flash deal's copy is not_found
     there (only its push offers it)."""
@@ -416,6 +462,9 @@ async def redeem(claim_id: int, staff_user_id: int, *, now: datetime) -> CouponC
         await _mark_redeemed(found, staff_user_id, now)
         await customers.record_event(
             found.coupon.shop_id, found.user_id, CustomerEvent.REDEEM, at=now
+        )
+        await care.survey_after_visit(
+            found.coupon.shop_id, found.user_id, SurveySource.REDEEM, claim_id, at=now
         )
     await found.refresh_from_db()
     return found

@@ -17,6 +17,8 @@ first write, so the record moves with the event or not at all. It is one UPDATE 
 clauses keep the earliest of each first, the latest of each last and add to the counters (for
 someone new, after an INSERT that ignores an existing row, unique shop and user): the record
 comes out the same whatever order concurrent events commit in, with no locks or retries.
+A person's first visit or card join at a shop also queues the shop's welcome there, in the same
+transaction (bot.services.care.welcome_if_first: a conditional UPDATE of `welcomed_at`).
 A first-time claim adds the first-time rule to that UPDATE's WHERE: of two racing first-time
 claims the second finds the rule no longer true and changes nothing (PostgreSQL re-checks the
 WHERE on the row the winner committed; SQLite runs one writer at a time).
@@ -30,6 +32,7 @@ from typing import Any
 from tortoise.expressions import Case, F, Q, Value, When
 
 from bot.models import Customer, CustomerEvent
+from bot.services import care
 
 #: The record's column keeping the first time of each event.
 FIRST_OF = {
@@ -81,15 +84,17 @@ async def record_event(
     if first_time_only:
         record = record.filter(first_time_rule(coupon_id))
     changes = _changes(event, at, coupon_id, amount_cents)
-    if await record.update(**changes) == 1:
-        return True  # a returning person (members at the counter): one statement
-    if await Customer.exists(shop_id=shop_id, user_id=user_id):
-        return False  # the record is there, the first-time rule said no
-    await Customer.bulk_create(
-        [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
-        ignore_conflicts=True,
-    )
-    return await record.update(**changes) == 1
+    if await record.update(**changes) != 1:  # a returning person: this one statement
+        if await Customer.exists(shop_id=shop_id, user_id=user_id):
+            return False  # the record is there, the first-time rule said no
+        await Customer.bulk_create(
+            [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
+            ignore_conflicts=True,
+        )
+        if await record.update(**changes) != 1:
+            return False
+    await care.welcome_if_first(shop_id, user_id, event, at=at)  # first visit or join only
+    return True
 
 
 def _changes(

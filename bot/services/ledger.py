@@ -43,9 +43,10 @@ from bot.models import (
     Reward,
     SpendRequest,
     SpendStatus,
+    SurveySource,
     Tier,
 )
-from bot.services import coupons, customers, passwords, staff
+from bot.services import care, coupons, customers, passwords, staff
 from bot.services.card_common import CardError, settings
 from bot.services.card_dates import add_months, utc
 from bot.services.coupons import MAX_CENTS, CouponError
@@ -392,6 +393,9 @@ async def _purchase(
                 await SpendRequest.filter(id=request_id).update(purchase_id=purchase.id)
             await customers.record_event(
                 shop_id, user_id, CustomerEvent.PURCHASE, at=now, amount_cents=payable
+            )
+            await care.survey_after_visit(
+                shop_id, user_id, SurveySource.PURCHASE, purchase.id, at=now
             )
     except (IntegrityError, CardError) as error:
         # The same key committed first (a double tap, a retry): its coupon or request is

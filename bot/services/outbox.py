@@ -7,6 +7,19 @@ Payloads are generic, so promotions, flash deals, coupon reminders and greetings
      "photo": "<file_id>",                                  # optional; text becomes the caption
      "buttons": [[{"text": "…" | {lang: "…"}, "callback_data": "…"} | {"text": …, "url": "…"}]]}
 
+or, instead of `text`, a template filled at send time for each reader (their language, their
+current name; bot.services.templates): `{"template": key | "template_text": shop's text,
+"params": {…}}`, or `{"bundle": [part, …]}` (several shops' greetings in one message).
+
+Two caps protect people from the shops:
+* daily, per person: PROMOTIONAL_KINDS (promotions, flash deals) per local day, all shops
+  together (the person's own limit or `broadcast.max_promotional_per_day`); over it a row waits
+  for tomorrow. Reminders and greetings are not counted there;
+* weekly, per (shop, person): `greetings.weekly_cap_per_shop` marketing messages in any 7 days.
+  Sent rows of `weekly_counted_kinds` with that `shop_id` count (greetings counted by their
+  GreetingLog rows, so a bundle counts for each shop in it); a row of `weekly_capped_kinds`
+  over the cap is SKIPPED ("weekly_cap": a promotion a week late is stale).
+
 Delivery is at-most-once per (campaign, user) — a promotion nobody gets twice matters more than
 one that a crash loses:
 
@@ -39,17 +52,22 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from bot.models import Outbox, OutboxStatus, User
+from bot.config import GreetingsConfig
+from bot.models import GreetingLog, Outbox, OutboxStatus, User
+from bot.services.templates import is_templated
 
 #: Kinds counted against a person's daily limit on pushes.
 PROMOTIONAL_KINDS = frozenset({"promo", "flash"})
 #: Why a pending row waits (kept in `error` while PENDING, so progress can tell the merchant).
 DEFERRAL_REASONS = ("quiet_hours", "daily_cap")
+#: The window of the per-shop cap.
+WEEK = timedelta(days=7)
+GREETING_KIND = "greeting"
 #: Why a FAILED row may nevertheless have been delivered: it was in flight when the process died.
 INTERRUPTED = "interrupted"
 INSERT_CHUNK = 500
@@ -72,6 +90,16 @@ class DeliveryPolicy:
     default_daily_cap: int = 3  # when the user set no limit of their own
     lease: timedelta = timedelta(minutes=5)
     promotional_kinds: frozenset[str] = PROMOTIONAL_KINDS
+    weekly_cap: WeeklyCap | None = None  # None: no per-shop cap
+
+
+@dataclass(frozen=True)
+class WeeklyCap:
+    """Marketing messages one shop may send one person in any 7 days (config `greetings:`)."""
+
+    per_shop: int = 3
+    counted_kinds: frozenset[str] = frozenset({"promo", "flash", GREETING_KIND})
+    capped_kinds: frozenset[str] = PROMOTIONAL_KINDS
 
 
 @dataclass(frozen=True)
@@ -95,6 +123,15 @@ class CampaignProgress:
         return self.pending == self.deferred
 
 
+def weekly_cap_of(settings: GreetingsConfig) -> WeeklyCap:
+    """The per-shop weekly cap the sender's gate applies, from config `greetings:`."""
+    return WeeklyCap(
+        per_shop=settings.weekly_cap_per_shop,
+        counted_kinds=settings.weekly_counted_kinds,
+        capped_kinds=settings.weekly_capped_kinds,
+    )
+
+
 # ------------------------------------------------------------------------------ enqueueing
 
 
@@ -106,8 +143,10 @@ async def enqueue(
     *,
     not_before: datetime,
     expires_at: datetime | None = None,
+    shop_id: int | None = None,
 ) -> int:
-    """Queue one message per user; returns how many rows were new.
+    """Queue one message per user; returns how many rows were new. `shop_id`: the shop the
+    message speaks for (counted against its weekly cap).
 
     Users already queued for the campaign are left alone (so a retried enqueue is harmless),
     unknown user ids are ignored, and people known to have blocked the bot are recorded as
@@ -118,7 +157,7 @@ async def enqueue(
         raise OutboxError("campaign")
     if not kind or len(kind) > 16:
         raise OutboxError("kind")
-    if not payload.get("text") and not payload.get("photo"):
+    if not payload.get("text") and not payload.get("photo") and not is_templated(payload):
         raise OutboxError("empty_payload")
     ids = list(dict.fromkeys(user_ids))
     before = await Outbox.filter(campaign=campaign).count()
@@ -131,6 +170,7 @@ async def enqueue(
                 campaign=campaign,
                 kind=kind,
                 user_id=user_id,
+                shop_id=shop_id,
                 payload=dict(payload),
                 not_before=not_before,
                 expires_at=expires_at,
@@ -244,6 +284,7 @@ async def claim_due(
 
 async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -> list[Outbox]:
     used = await _promotions_today(rows, now, policy)
+    weekly = await _weekly_used(rows, now, policy.weekly_cap)
     ready: list[Outbox] = []
     skips: dict[str, list[int]] = defaultdict(list)
     defers: dict[tuple[datetime, str], list[int]] = defaultdict(list)
@@ -254,6 +295,9 @@ async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -
             continue
         if not user.reachable:
             skips["unreachable"].append(row.id)
+            continue
+        if _over_weekly_cap(row, policy.weekly_cap, weekly):
+            skips["weekly_cap"].append(row.id)
             continue
         at, reason = next_allowed_time(user, now), "quiet_hours"
         if at <= now and row.kind in policy.promotional_kinds:
@@ -272,6 +316,8 @@ async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -
             continue
         if row.kind in policy.promotional_kinds:
             used[user.id] += 1
+        if _counts_weekly(row, policy.weekly_cap):
+            weekly[(row.shop_id, user.id)] += 1
         ready.append(row)
     for reason, ids in skips.items():
         await Outbox.filter(id__in=ids).update(
@@ -280,6 +326,22 @@ async def _gate(rows: Sequence[Outbox], now: datetime, policy: DeliveryPolicy) -
     for (until, reason), ids in defers.items():
         await Outbox.filter(id__in=ids).update(not_before=until, error=reason, lease_until=None)
     return ready
+
+
+def _over_weekly_cap(row: Outbox, cap: WeeklyCap | None, used: Counter[tuple[int, int]]) -> bool:
+    if cap is None or row.shop_id is None or row.kind not in cap.capped_kinds:
+        return False
+    return used[(row.shop_id, row.user_id)] >= cap.per_shop
+
+
+def _counts_weekly(row: Outbox, cap: WeeklyCap | None) -> bool:
+    """A row being sent uses up its shop's allowance (greetings are counted by their log)."""
+    return (
+        cap is not None
+        and row.shop_id is not None
+        and row.kind in cap.counted_kinds
+        and row.kind != GREETING_KIND
+    )
 
 
 async def _promotions_today(
@@ -312,6 +374,59 @@ async def _promotions_today(
     )
     used.update(in_flight)
     return used
+
+
+async def _weekly_used(
+    rows: Sequence[Outbox], now: datetime, cap: WeeklyCap | None
+) -> Counter[tuple[int, int]]:
+    """What each (shop, person) of the capped rows has had in the last 7 days."""
+    if cap is None:
+        return Counter()
+    pairs = {(r.shop_id, r.user_id) for r in rows if r.shop_id is not None}
+    if not pairs:
+        return Counter()
+    shops = {shop for shop, _ in pairs}
+    users = {user for _, user in pairs}
+    exclude = [r.id for r in rows]
+    return await weekly_counts(shops, users, now, cap, exclude=exclude)
+
+
+async def weekly_counts(
+    shop_ids: Iterable[int],
+    user_ids: Iterable[int] | None,
+    now: datetime,
+    cap: WeeklyCap,
+    *,
+    exclude: Sequence[int] = (),
+) -> Counter[tuple[int, int]]:
+    """Marketing messages each (shop, person) had in the 7 days up to `now`: rows of counted
+    kinds sent (or being sent: leased) with the shop's id, and greetings by their log (a bundle
+    counts for each of its shops). `user_ids` None: everyone the shops reached."""
+    shop_ids = list(set(shop_ids))
+    since = now - WEEK
+    counted = Counter[tuple[int, int]]()
+    kinds = [k for k in cap.counted_kinds if k != GREETING_KIND]
+    sent = Outbox.filter(shop_id__in=shop_ids, kind__in=kinds).filter(
+        Q(status=OutboxStatus.SENT, sent_at__gte=since)
+        | Q(status=OutboxStatus.PENDING, lease_until__isnull=False)
+    )
+    greeted = GreetingLog.filter(shop_id__in=shop_ids, created_at__gte=since)
+    if user_ids is not None:
+        users = list(set(user_ids))
+        sent = sent.filter(user_id__in=users)
+        greeted = greeted.filter(user_id__in=users)
+    if exclude:
+        sent = sent.exclude(id__in=list(exclude))
+    if kinds:
+        counted.update(await sent.values_list("shop_id", "user_id"))
+    if GREETING_KIND in cap.counted_kinds:
+        counted.update(await greeted.values_list("shop_id", "user_id"))
+    return counted
+
+
+async def weekly_count(shop_id: int, user_id: int, now: datetime, cap: WeeklyCap) -> int:
+    """Marketing messages the shop sent the person in the last 7 days (see weekly_counts)."""
+    return (await weekly_counts([shop_id], [user_id], now, cap))[(shop_id, user_id)]
 
 
 async def next_due() -> datetime | None:

@@ -102,6 +102,18 @@ async def change_password(card_id: int, old: str, new: str, *, now: datetime) ->
     await MemberCard.filter(id=card_id).update(password_hash=hashed)
 
 
+async def replace_password(card_id: int, new: str) -> None:
+    """The new password of a card whose holder proved the current one (check_password) in an
+    earlier step of the same chat: a chat flow never keeps a PIN between messages, so it cannot
+    hand the old one to change_password. CardError no_password if the card has none."""
+    hashed = hash_password(new)
+    changed = await MemberCard.filter(id=card_id, password_hash__isnull=False).update(
+        password_hash=hashed, failed_attempts=0
+    )
+    if changed != 1:
+        raise CardError("no_password")
+
+
 async def check_password(card_id: int, pin: str, *, now: datetime) -> None:
     """Pass, or CardError: no_password, locked (until), wrong_password (left: attempts before
     the lock). A right password resets the count."""

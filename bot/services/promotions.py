@@ -260,6 +260,7 @@ async def launch(promotion: Promotion, payload: Mapping[str, Any], *, now: datet
             payload,
             not_before=now,
             expires_at=promotion.ends_at,
+            shop_id=promotion.shop_id,  # counted against the shop's weekly cap
         )
         reached = await Outbox.filter(campaign=campaign).count()
         await Promotion.filter(id=promotion.id, status=PromotionStatus.DRAFT).update(

@@ -46,6 +46,8 @@ class Permission(StrEnum):
     VOID = "void"  # the card's owner screen: void a purchase or top-up within the program's days
     DESIGN_CARD = "design_card"  # /card: design and change the shop's card program
     RESET_PASSWORD = "reset_password"  # the owner's Approve under a member's password reset
+    MANAGE_GREETINGS = "manage_greetings"  # /greetings: birthday and holiday greetings
+    VIEW_FEEDBACK = "view_feedback"  # /feedback: open complaints and answers
 
 
 #: The matrix, in one place. A clerk works the counter; the owner runs the shop.

@@ -95,9 +95,16 @@ async def update_profile(
         fields.append("phone")
     if birthday is not None:
         user.birthday = birthday
-        fields.append("birthday")
+        user.birth_md = birth_md_of(birthday)
+        fields += ["birthday", "birth_md"]
     if fields:
         await user.save(update_fields=fields)
+
+
+def birth_md_of(birthday: date) -> int:
+    """The indexed month-day of a birthday (21 May → 521), what the daily greeting selection
+    looks up. Every write of `User.birthday` writes this with it."""
+    return birthday.month * 100 + birthday.day
 
 
 async def mark_profile_reminded(user: User) -> None:

@@ -25,6 +25,7 @@ CONSUMER_COMMANDS = (
     "nearby",
     "search",
     "wallet",
+    "cards",
     "following",
     "profile",
     "settings",
@@ -38,11 +39,14 @@ MERCHANT_COMMANDS = (
     "poster",
     "newcoupon",
     "coupons",
+    "card",
     "redeem",
     "promo",
     "flash",
     "results",
+    "feedback",
     "staff",
+    "greetings",
 )
 #: What each merchant command needs (None: anyone may register a shop).
 COMMAND_PERMISSIONS: dict[str, Permission | None] = {
@@ -52,11 +56,14 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "poster": Permission.POSTER,
     "newcoupon": Permission.CREATE_COUPONS,
     "coupons": Permission.VIEW_COUPONS,
+    "card": Permission.DESIGN_CARD,
     "redeem": Permission.REDEEM,
     "promo": Permission.PROMOTE,
     "flash": Permission.PROMOTE,
     "results": Permission.VIEW_RESULTS,
+    "feedback": Permission.VIEW_FEEDBACK,
     "staff": Permission.MANAGE_STAFF,
+    "greetings": Permission.MANAGE_GREETINGS,
 }
 OPERATOR_COMMANDS = ("pending",)
 

@@ -15,7 +15,14 @@ from telegram import (
 from bot.i18n import LANGUAGES, t
 from bot.ui.callbacks import CallbackData
 
-CONSUMER_MENU = ("menu.nearby", "menu.search", "menu.wallet", "menu.profile", "menu.settings")
+CONSUMER_MENU = (
+    "menu.nearby",
+    "menu.search",
+    "menu.wallet",
+    "menu.cards",
+    "menu.profile",
+    "menu.settings",
+)
 MERCHANT_MENU = ("menu.redeem", "menu.myshop", "menu.newshop")
 
 
@@ -26,7 +33,10 @@ def menu_keyboard(
     who may redeem at a shop, clerks included, above the owners' shop rows."""
     rows: list[list[str]] = []
     if consumer or not merchant:
-        rows += [[t(lang, "menu.nearby"), t(lang, "menu.search")], [t(lang, "menu.wallet")]]
+        rows += [
+            [t(lang, "menu.nearby"), t(lang, "menu.search")],
+            [t(lang, "menu.wallet"), t(lang, "menu.cards")],
+        ]
     if counter:
         rows += [[t(lang, "menu.redeem")]]
     if merchant:

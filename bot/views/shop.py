@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.formatting import format_hours, format_price, format_rating, h
 from bot.i18n import t
 from bot.models import Service, Shop, User
+from bot.services import card_programs
 from bot.services.hours import WeeklyHours
 from bot.services.phones import format_phone
 from bot.services.reviews import review_of
@@ -78,6 +79,8 @@ class ShopCard:
     rating_count: int = 0
     #: None for a draft (the /newshop preview): no buttons lead anywhere yet
     shop_id: int | None = None
+    #: the membership card's tiers, lowest first (none without a card program)
+    card_tiers: list[str] = field(default_factory=list)
 
 
 async def card_for(shop: Shop) -> ShopCard:
@@ -100,6 +103,7 @@ async def card_for(shop: Shop) -> ShopCard:
         rating_sum=shop.rating_sum,
         rating_count=shop.rating_count,
         shop_id=shop.id,
+        card_tiers=[tier.name for tier in await card_programs.tiers_of(shop.id)],
     )
 
 
@@ -138,6 +142,9 @@ def page_blocks(card: ShopCard, lang: str, config: Config, now: datetime) -> lis
         lines.append(f"📍 {h(card.address)}")
     if card.phone:
         lines.append(f"☎️ {format_phone(card.phone)}")
+    if card.card_tiers:
+        tiers = " → ".join(h(name) for name in card.card_tiers)
+        lines.append(t(lang, "cardprog.shop_line", tiers=tiers))
     status = t(lang, "shop.open_now") if open_now(card, now) else t(lang, "shop.closed_now")
     lines += ["", f"🕘 {t(lang, 'shop.hours')} · {status}"]
     shown = format_hours(hours, lang)

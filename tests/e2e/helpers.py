@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.models import Shop
+from bot.sender import notify
 from bot.services.hours import parse_hours
 from bot.services.shops import ShopDraft, create_shop, decide
 from bot.services.users import ensure_user
@@ -54,6 +55,16 @@ async def make_shop(
     if approve is not None:
         shop = await decide(shop.id, approve=approve)
     return shop
+
+
+async def welcomed(person: FakeUser) -> BotMessage:
+    """After a first visit recorded by a service call (no counter handler to wake the sender):
+    wake it and wait for the shop's welcome, so it cannot arrive in the middle of what the
+    test does next."""
+    notify()
+    return await person.wait_for(
+        lambda: next((m for m in person.inbox if (m.text or "").startswith("👋")), None)
+    )
 
 
 async def make_shops(names_and_metres: Iterable[tuple[str, float]], **kwargs: Any) -> list[Shop]:

@@ -49,7 +49,7 @@ def frozen() -> Iterator[FrozenClock]:
 #: Where each refusal can reach a person, and so which messages it needs.
 REFUSALS = {
     "claim": {"not_found", "ended", "own_shop", "paused", "not_started", "expired"}
-    | {"limit_reached", "sold_out", "not_eligible"},
+    | {"limit_reached", "sold_out", "not_eligible", "tier_needed"},
     "redeem": {"malformed", "bad_check", "not_staff", "unknown"}
     | {"already_redeemed", "expired", "paused", "no_qr"},
     "create": {"bad_value", "bad_title", "bad_terms", "bad_min_spend", "bad_stock", "bad_limit"}

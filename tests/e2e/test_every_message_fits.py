@@ -2,8 +2,9 @@
 HTML specials, emoji, CJK, right-to-left text and combining marks — every message the bot sends
 is accepted by Telegram, on every screen: the shop page and its services in full, a service's
 photo, the /newshop preview, /myshop, the operator's review, /services, the coupon preview and
-card, /coupons, /wallet, reviews, promo preview and push, /results and its chart, /redeem,
-/following, /profile and nearby results.
+card, /coupons, /greetings and its preview, /wallet, reviews, promo preview and push, /results
+and its chart, /redeem, /following, /profile and nearby results; after the visit the welcome,
+"How was your visit?", the complaint with its owner's alert and answer, and /feedback.
 
 Content is built in the database where typing it would only be slow; the screens are sent by
 the real bot through the fake server, which refuses anything Telegram would. Lengths are checked
@@ -21,14 +22,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bot import clock
 from bot.clock import FrozenClock
 from bot.config import Config
 from bot.models import CouponClaim, CouponKind, Review, Service, Shop, User
-from bot.services import coupons, follows, reviews
+from bot.services import coupons, follows, greetings, reviews
 from bot.services.users import ensure_user, set_roles
 from bot.services.visible import is_blank
+from bot.ui.buttons.greetings import GreetingCoupons, GreetingOpen, GreetingPreview
 from bot.ui.buttons.newshop import PreviewChoice
 from bot.ui.buttons.wallet import ClaimCoupon
+from scheduler import views_of
+from scheduler.care import ask_due_surveys
 from tests.e2e.conftest import OPERATOR_ID
 from tests.e2e.helpers import LAT, LNG, make_shop
 from tests.e2e.test_wallet import MORNING, frozen_at
@@ -74,6 +79,7 @@ class Content:
     review: str
     reply: str
     promo: str
+    greeting: str
     followed: int  # shops the customer follows
 
     def service(self, n: int, text: str, length: int) -> str:
@@ -95,6 +101,7 @@ CONTENT = st.builds(
     review=exactly(1000),
     reply=exactly(1000),
     promo=exactly(600),
+    greeting=exactly(greetings.TEXT_MAX),
     followed=st.sampled_from([25, 1]),
 )
 
@@ -156,6 +163,7 @@ async def test_every_screen_fits_whatever_people_type(
     world = await build(tg, config, content, base)
     await customer_screens(tg, world)
     await merchant_screens(tg, world)
+    await care_screens(bot, frozen, world)
     await registration_and_review(tg, world)
     tg.assert_no_errors()
     assert_lengths(tg)
@@ -290,6 +298,21 @@ async def merchant_screens(tg: FakeTelegram, w: World) -> None:
     await boss.send("/coupons")
     await boss.reply()
 
+    # /greetings: the year ahead, a holiday with the longest text and the coupon, the coupon
+    # list, and the preview exactly as customers get it.
+    shop_id = w.shop.id
+    await greetings.set_occasion(shop_id, "spring_festival", text=c.greeting, coupon_id=w.coupon_id)
+    await boss.send("/greetings")
+    screen = await until(boss, lambda m: data_with(m, "grt:open:") is not None)
+    holiday = GreetingOpen(shop_id=shop_id, occasion="spring_festival")
+    await edited(boss, screen, holiday.pack())
+    await edited(boss, screen, GreetingCoupons(shop_id=shop_id, occasion="spring_festival").pack())
+    await edited(boss, screen, holiday.pack())
+    await boss.press(
+        screen, data=GreetingPreview(shop_id=shop_id, occasion="spring_festival").pack()
+    )
+    await until(boss, lambda m: data_with(m, "grt:stop:") is not None)
+
     # /newcoupon up to its preview (the card exactly as customers get it), then leave.
     await boss.send("/newcoupon")
     kinds = await boss.reply()
@@ -329,6 +352,27 @@ async def merchant_screens(tg: FakeTelegram, w: World) -> None:
     confirmation = await until(boss, lambda m: data_with(m, "rdm:ok:") is not None)
     await edited(boss, confirmation, f"rdm:ok:{claim.id}")
     await until(w.customer, lambda m: m.method == "sendMessage" and not m.buttons)
+
+
+async def care_screens(bot, frozen: FrozenClock, w: World) -> None:
+    """Half an hour after the redemption: the question, the lowest score, what went wrong at
+    its longest, the owner's alerts, /feedback, and the answer delivered."""
+    ann, boss, c = w.customer, w.owner, w.content
+    frozen.advance(minutes=30)
+    await ask_due_surveys(views_of(bot.app), clock.now())
+    question = await until(ann, lambda m: data_with(m, "care:s:") is not None)
+    await ann.press(question, data=data_with(question, "care:s:"))  # 1 ⭐
+    await until(ann, lambda m: m.reply_keyboard is not None)
+    await ann.send(c.review)
+    await until(boss, lambda m: data_with(m, "care:a:") is not None)  # the alert at once
+    await until(boss, lambda m: data_with(m, "care:a:") is not None)  # and with the words
+    await boss.send("/feedback")
+    listing = await until(boss, lambda m: data_with(m, "care:a:") is not None)
+    await boss.press(listing, data=data_with(listing, "care:a:"))
+    await boss.reply()
+    await boss.send(c.reply)
+    await boss.reply()
+    await until(ann, lambda m: c.reply[:3] in (m.text or ""))
 
 
 async def registration_and_review(tg: FakeTelegram, w: World) -> None:

@@ -111,6 +111,7 @@ async def test_redeem_by_qr_photo_and_by_deep_link(bot, tg: FakeTelegram) -> Non
     await boss.send_photo(first.photo or b"")
     assert "👤 Customer: Ann" in await confirm_and_redeem(boss)
     assert "was just used" in (await ann.reply()).text  # Ann's receipt
+    assert "Welcome to Lao Wang Noodles" in (await ann.reply()).text  # her first visit here
 
     # The phone camera opens the QR's link instead: `/start redeem_<code>`.
     second = await claim_from_page(ann, shop, "Free tea")
@@ -134,11 +135,11 @@ async def test_redeem_command_then_code_or_photo(bot, tg: FakeTelegram) -> None:
     Image.new("RGB", (120, 90), (200, 80, 40)).save(buffer, "PNG")
     await boss.send_photo(buffer.getvalue())
     refusal = await boss.reply()
-    assert "couldn't find a coupon QR code" in refusal.text and "/cancel" in refusal.text
+    assert "couldn't find a card or coupon QR code" in refusal.text and "/cancel" in refusal.text
     await boss.send("hello")
     assert "doesn't look like a coupon code" in (await boss.reply()).text
     await boss.send_sticker()
-    assert "send the code as text" in (await boss.reply()).text
+    assert "coupon code or a photo of the QR code" in (await boss.reply()).text
     await boss.send(claim.code)
     assert "20% off noodles" in await confirm_and_redeem(boss)
 
@@ -146,6 +147,7 @@ async def test_redeem_command_then_code_or_photo(bot, tg: FakeTelegram) -> None:
     await boss.send("hello")
     assert "didn't understand" in (await boss.reply()).text
     ann = tg.user(42)
+    await ann.wait_for(lambda: any("Welcome to" in (m.text or "") for m in ann.inbox))
     await ann.send("/redeem")
     assert "redeemed by the shop's staff" in (await ann.reply()).text
 

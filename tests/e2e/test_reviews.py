@@ -7,7 +7,7 @@ from bot.models import Review, Shop
 from bot.services.purchases import record_purchase
 from bot.services.reviews import write_review
 from bot.services.users import ensure_user, set_roles
-from tests.e2e.helpers import OWNER_ID, make_shop
+from tests.e2e.helpers import OWNER_ID, make_shop, welcomed
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_models import BotMessage
 from tests.fakes.users import FakeUser
@@ -95,6 +95,7 @@ async def test_verified_purchase_is_marked_and_listed_first(bot, tg: FakeTelegra
     shop = await make_shop("Laundry Lane", category="laundry")
     ann = await customer(tg, 32, "Ann")
     await record_purchase(shop.id, 32, 3000, OWNER_ID, now=now())
+    await welcomed(ann)
     page = await open_page(ann, shop)
     await ann.press(page, text="✍️ Write a review")
     await ann.press(await ann.reply(), text="★★★★☆ Very good")

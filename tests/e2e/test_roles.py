@@ -6,27 +6,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
 from bot.clock import FrozenClock
 from bot.models import (
     ClaimStatus,
+    Complaint,
+    ComplaintStatus,
     Coupon,
     CouponClaim,
     CouponStatus,
+    MemberCard,
     Promotion,
+    Purchase,
     Service,
     Shop,
     Staff,
     StaffRole,
+    Survey,
     User,
 )
 from bot.render.coupon import coupon_qr_png
-from bot.services import coupons, shops
+from bot.services import cards, care, coupons, ledger, shops
 from bot.services.reviews import write_review
 from bot.services.users import set_roles
-from tests.e2e.helpers import make_shop
+from bot.ui.buttons.care import AnswerComplaint, FeedbackShop
+from tests.e2e.helpers import OWNER_ID, make_shop, welcomed
 from tests.e2e.test_wallet import MORNING, add_coupon, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
@@ -82,11 +89,14 @@ OWNER_GETS = {
     "poster": "Your poster for Lao Wang Noodles",
     "newcoupon": "New coupon for Lao Wang Noodles",
     "coupons": "Coupons — Lao Wang Noodles",
+    "card": "Let's design the membership card of Lao Wang Noodles",
     "redeem": "any of three ways",
     "promo": "What would you like to tell people?",
     "flash": "Flash deal for Lao Wang Noodles",
     "results": "Results · Lao Wang Noodles",
+    "feedback": "Feedback — Lao Wang Noodles",
     "staff": "Staff of Lao Wang Noodles",
+    "greetings": "Greetings — Lao Wang Noodles",
 }
 CLERK_MAY = {"coupons", "redeem"}
 
@@ -146,11 +156,14 @@ async def test_help_lists_what_each_role_may_do(team: Team) -> None:
         "/poster",
         "/newcoupon",
         "/coupons",
+        "/card",
         "/redeem",
         "/promo",
         "/flash",
         "/results",
+        "/feedback",
         "/staff",
+        "/greetings",
     ]
 
 
@@ -236,6 +249,10 @@ async def test_other_owner_buttons_refused(team: Team, role: str) -> None:
         f"cpn:new:{shop_id}",
         f"cat:add:{shop_id}",
         f"stf:inv:{shop_id}",
+        f"grt:shop:{shop_id}",
+        f"grt:sw:{shop_id}:spring_festival:0",
+        f"grt:days:{shop_id}:5",
+        f"grt:prev:{shop_id}:birthday",
     ):
         answer = await press_forged(person, data)
         if role != "owner":
@@ -295,3 +312,94 @@ async def test_promo_send_button_outside_the_owners_flow(team: Team, role: str) 
     answer = await press_forged(person, "promo:send")
     assert EXPIRED in answer
     assert await Promotion.all().count() == 0
+
+
+# ------------------------------------------------------------------------------- counter
+
+
+async def _card_of_customer(team: Team) -> MemberCard:
+    """A card program at the team's shop, the customer a member with one purchase."""
+    from tests.e2e.test_counter import card_program
+
+    await card_program(team.shop)
+    return await cards.join(team.shop.id, CUSTOMER_ID, now=MORNING)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_counter_entry(team: Team, role: str) -> None:
+    """🧾 Counter (the menu button) and /redeem open the counter for staff only; a member
+    number typed by a customer opens nothing."""
+    card = await _card_of_customer(team)
+    person = team.people[role]
+    await person.send("🧾 Counter")
+    opened = (await person.reply()).text
+    await person.send(card.number)
+    answer = await person.reply()
+    if role == "customer":
+        assert "redeemed by the shop's staff" in opened
+        assert "🧾 Record purchase" not in answer.button_texts
+        return
+    assert "any of three ways" in opened
+    assert "🧾 Record purchase" in answer.button_texts
+    owner_buttons = {"± Points", "📜 Recent activity"} & set(answer.button_texts)
+    assert owner_buttons == ({"± Points", "📜 Recent activity"} if role == "owner" else set())
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_counter_buttons(team: Team, role: str) -> None:
+    """Record purchase for staff; adjust points, recent activity and void for the owner only;
+    all of it refused (as expired) to a customer."""
+    card = await _card_of_customer(team)
+    purchase = await ledger.record_purchase(
+        team.shop.id, card, 30_00, OWNER_ID, key="roles-purchase", now=MORNING
+    )
+    person = team.people[role]
+    buy = await press_forged(person, f"ctr:buy:{card.id}")
+    if role == "customer":
+        assert EXPIRED in buy
+    else:
+        assert "how much" in (await person.reply()).text
+        await person.send("/cancel")
+        await person.reply()
+    for data in (
+        f"ctr:adj:{card.id}",
+        f"ctr:hist:{card.id}",
+        f"ctr:vp:{purchase.purchase.id}:1",
+    ):
+        answer = await press_forged(person, data)
+        if role == "owner":
+            assert OWNER_ONLY not in answer and EXPIRED not in answer, data
+            await person.send("/cancel")
+            await person.reply()
+        else:
+            assert refusal_for(role) in answer, data
+    voided = (await Purchase.get(id=purchase.purchase.id)).voided_at is not None
+    assert voided is (role == "owner")
+    assert (await MemberCard.get(id=card.id)).points == (0 if role == "owner" else 30)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_complaint_answer_and_feedback_buttons(team: Team, role: str) -> None:
+    """A low score's "💬 Answer" and /feedback's shop choice: the owner's alone."""
+    await coupons.redeem(team.claim.id, CLERK_ID, now=MORNING)
+    await welcomed(team.people["customer"])
+    await care.queue_due_surveys(MORNING + timedelta(hours=1), lambda due: {"text": "How?"})
+    survey = await Survey.get(user_id=CUSTOMER_ID)
+    low = await care.answer_survey(survey.id, CUSTOMER_ID, 1, now=MORNING + timedelta(hours=1))
+    assert low.complaint is not None
+    person = team.people[role]
+    answer = await press_forged(person, AnswerComplaint(complaint_id=low.complaint.id).pack())
+    if role == "owner":
+        assert OWNER_ONLY not in answer and EXPIRED not in answer
+        assert "Your answer to Ann" in (await person.reply()).text
+        await person.send("/cancel")
+        await person.reply()
+    listing = await press_forged(person, FeedbackShop(shop_id=team.shop.id).pack())
+    if role == "owner":
+        assert "1 open complaint" in (await person.reply()).text
+    else:
+        assert refusal_for(role) in answer and refusal_for(role) in listing
+        await person.send("Hacked answer")  # not inside any flow: nothing is answered
+        await person.reply()
+    complaint = await Complaint.get(id=low.complaint.id)
+    assert complaint.status == ComplaintStatus.OPEN and complaint.answer is None

@@ -18,8 +18,8 @@ from tests.e2e.test_wallet import MORNING, customer, frozen_at, owner
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.users import FakeUser
 
-CONSUMER_MENU = ["start", "nearby", "search", "wallet", "following", "profile", "settings"]
-CONSUMER_MENU += ["help", "cancel"]
+CONSUMER_MENU = ["start", "nearby", "search", "wallet", "cards", "following", "profile"]
+CONSUMER_MENU += ["settings", "help", "cancel"]
 LINK = re.compile(r"https://t\.me/\w+\?start=staff_([\w-]+)")
 
 
@@ -70,7 +70,7 @@ async def test_invite_join_menu_and_remove(bot, tg: FakeTelegram, frozen: Frozen
     await zhou.wait_for(lambda: "您已成为" in (offer.text or ""))
     assert not offer.buttons
     menu = await zhou.reply()  # the counter row, at hand (no shop rows: not an owner)
-    assert ["🧾 核销优惠券"] in menu.reply_keyboard and "核销优惠券" in menu.text
+    assert ["🧾 收银台"] in menu.reply_keyboard and "核销" in menu.text
     assert "🏪 我的店铺" not in [label for row in menu.reply_keyboard for label in row]
     told = await boss.reply()
     assert told.text == "✅ 周 joined Lao Wang Noodles as a clerk. See your staff with /staff."

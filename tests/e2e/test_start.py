@@ -26,7 +26,7 @@ async def test_start_greets_a_customer_without_asking_a_role(bot, tg: FakeTelegr
     assert "/newshop" in welcome.text  # how shop owners begin
     assert not welcome.buttons  # no role question
     assert "📍 Nearby" in labels(welcome) and "🎟 My coupons" in labels(welcome)
-    assert "🏪 My shop" not in labels(welcome) and "🧾 Redeem a coupon" not in labels(welcome)
+    assert "🏪 My shop" not in labels(welcome) and "🧾 Counter" not in labels(welcome)
     user = await User.get(id=1)
     assert user.is_consumer and not user.is_merchant and user.role_chosen
 
@@ -53,7 +53,7 @@ async def test_start_in_chinese_and_merchants_get_the_counter(bot, tg: FakeTeleg
     await li.send("/start")
     menu = await li.reply()
     assert "欢迎回来" in menu.text
-    assert menu.reply_keyboard[2] == ["🧾 核销优惠券"]  # the counter first among shop rows
+    assert menu.reply_keyboard[2] == ["🧾 收银台"]  # the counter first among shop rows
     assert "🏪 我的店铺" in labels(menu) and "➕ 新店铺" in labels(menu)
     assert "📍 附近" in labels(menu)  # still a customer too
     await li.send("/help")

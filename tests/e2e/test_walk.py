@@ -167,16 +167,17 @@ async def test_the_counter_is_on_the_merchant_menu_and_explains_the_three_ways(
     boss = await owner(tg)
     await boss.send("/start")
     menu = await boss.reply()
-    assert ["🧾 Redeem a coupon"] in menu.reply_keyboard
-    await boss.send("🧾 Redeem a coupon")
+    assert ["🧾 Counter"] in menu.reply_keyboard
+    await boss.send("🧾 Counter")
     how = await boss.reply()
     for way in ("Type the code", "photo of the customer's QR code", "phone's camera"):
         assert way in how.text, way
     await boss.send_photo(card.photo or b"")  # the clerk photographs Ann's screen
     assert "👤 Customer: Ann" in await confirm_and_redeem(boss)
     assert "was just used" in (await ann.reply()).text  # Ann's receipt
+    assert "Welcome to Lao Wang Noodles" in (await ann.reply()).text  # her first visit
 
-    await ann.send("🧾 Redeem a coupon")  # a customer typing the label
+    await ann.send("🧾 Counter")  # a customer typing the label
     assert "redeemed by the shop's staff" in (await ann.reply()).text
 
 
@@ -194,8 +195,8 @@ async def test_a_published_coupon_points_to_the_counter(bot, tg: FakeTelegram) -
     _, preview = await boss.replies(2)
     await boss.press(preview, text="✅ Publish")
     done = await boss.reply()
-    assert "is live" in done.text and "tap 🧾 Redeem a coupon" in done.text
-    assert "🧾 Redeem a coupon" in labels(done)
+    assert "is live" in done.text and "tap 🧾 Counter" in done.text
+    assert "🧾 Counter" in labels(done)
 
 
 async def test_a_clerk_gets_the_counter_but_not_the_shop_rows(bot, tg: FakeTelegram) -> None:
@@ -204,8 +205,8 @@ async def test_a_clerk_gets_the_counter_but_not_the_shop_rows(bot, tg: FakeTeleg
     await Staff.create(shop=shop, user_id=62, role=StaffRole.CLERK)
     await zhou.send("/start")
     menu = await zhou.reply()  # and no profile reminder: staff are not interrupted
-    assert ["🧾 核销优惠券"] in menu.reply_keyboard and "🏪 我的店铺" not in labels(menu)
-    await zhou.send("🧾 核销优惠券")
+    assert ["🧾 收银台"] in menu.reply_keyboard and "🏪 我的店铺" not in labels(menu)
+    await zhou.send("🧾 收银台")
     assert "三种方式" in (await zhou.reply()).text
     await zhou.send("/help")
     await zhou.reply()

@@ -322,10 +322,32 @@ async def test_new_customers_coupon_after_using_it_once(shop: Shop) -> None:
     await refused("not_eligible", coupons.claim(welcome.id, ALICE, now=NOW))
 
 
-async def test_card_tier_coupons_wait_for_membership_cards(shop: Shop) -> None:
-    gold = await a_coupon(shop, audience=Audience.TIER, audience_tier=1)
-    assert not await coupons.is_eligible(gold, ALICE)
-    await refused("not_eligible", coupons.claim(gold.id, ALICE, now=NOW))
+async def test_card_tier_coupons_are_for_that_tier_and_above(shop: Shop) -> None:
+    from bot.models import MemberCard, Tier
+    from bot.services import card_programs
+
+    await refused("bad_audience", a_coupon(shop, audience=Audience.TIER, audience_tier=None))
+    await refused("bad_audience", a_coupon(shop, audience=Audience.TIER, audience_tier=1))
+    await card_programs.save(shop.id, OWNER, card_programs.default_draft(), NOW)
+    silver, gold = await Tier.filter(program__shop_id=shop.id).order_by("rank")
+    gold_coupon = await a_coupon(shop, audience=Audience.TIER, audience_tier=gold.id)
+    silver_coupon = await a_coupon(shop, audience=Audience.TIER, audience_tier=silver.id)
+    assert not await coupons.is_eligible(gold_coupon, ALICE)  # not a member
+    error = await refused("tier_needed", coupons.claim(gold_coupon.id, ALICE, now=NOW))
+    assert error.details == {"tier": "Gold"}
+    card = await MemberCard.create(
+        shop=shop,
+        user_id=ALICE,
+        number="880000000101",
+        tier=silver,
+        joined_at=NOW,
+        qualified_since=NOW,
+    )
+    assert await coupons.is_eligible(silver_coupon, ALICE)
+    await refused("tier_needed", coupons.claim(gold_coupon.id, ALICE, now=NOW))
+    await MemberCard.filter(id=card.id).update(tier_id=gold.id)  # upgraded
+    assert await coupons.is_eligible(silver_coupon, ALICE)  # a lower tier's coupon too
+    assert (await coupons.claim(gold_coupon.id, ALICE, now=NOW)).user_id == ALICE  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------------ expiry

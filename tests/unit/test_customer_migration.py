@@ -1,6 +1,6 @@
 """Migration 0003 (customers) on SQLite and PostgreSQL: a database at 0001 holding follows, claims,
 redemptions and purchases is migrated, and every (shop, person) gets the record the services
-would have kept; the services carry on from it."""
+would have kept; the services carry on from it. Migration 0008 counts past visitors as welcomed."""
 
 from __future__ import annotations
 
@@ -18,25 +18,36 @@ from tortoise.migrations.api import migrate
 from bot.db import start_db, stop_db, tortoise_config
 from bot.models import (
     ClaimStatus,
-    Coupon,
     CouponClaim,
-    CouponKind,
     Customer,
     CustomerEvent,
     Follow,
+    Outbox,
     Shop,
     ShopStatus,
     Staff,
     StaffRole,
-    User,
 )
 from bot.services import customers
+from bot.services.care import WELCOME_KIND
 from bot.services.purchases import record_purchase
 from tests.conftest import POSTGRES_URL, _admin
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 T1, T2, T3, T4 = (T0 + timedelta(days=d) for d in (1, 2, 3, 4))
 OWNER, ANN, BOB, CAI, DAN, EVE, FAY, GUS = 1, 101, 102, 103, 104, 105, 106, 107
+USER_AT_0001 = (
+    "INSERT INTO users (id, first_name, language, is_consumer, is_merchant, role_chosen,"
+    " timezone, default_radius_m, profile_reminded, reachable, quiet_start, quiet_end,"
+    " created_at) VALUES ({id}, '{name}', 'en', FALSE, FALSE, FALSE, 'Asia/Shanghai', 2000,"
+    " FALSE, TRUE, 1320, 480, '2025-01-01 00:00:00+00:00')"
+)
+COUPON_AT_0001 = (
+    "INSERT INTO coupons (id, shop_id, kind, value, title, terms, min_spend_cents,"
+    " claimed_count, redeemed_count, per_user_limit, valid_days, audience, status, created_at)"
+    " VALUES ({id}, {shop}, 'amount', 500, '{title}', '', 0, 0, 0, 1, 30, 'everyone', 'active',"
+    " '2025-01-01 00:00:00+00:00')"
+)
 COLUMNS = (
     "source",
     "first_seen",
@@ -85,7 +96,10 @@ async def history_at_0001(url: str) -> dict[str, int]:
     try:
         names = {OWNER: "Wang", ANN: "Ann", BOB: "Bob", CAI: "Cai", DAN: "Dan", EVE: "Eve"}
         names |= {FAY: "Fay", GUS: "Gus"}
-        await User.bulk_create([User(id=i, first_name=n) for i, n in names.items()])
+        db = connections.get("default")
+        # Users and coupons as 0001 had them (the models have grown columns since).
+        for i, n in names.items():
+            await db.execute_script(USER_AT_0001.format(id=i, name=n))
         noodles, laundry = [
             await Shop.create(
                 owner_id=OWNER,
@@ -98,14 +112,16 @@ async def history_at_0001(url: str) -> dict[str, int]:
             for name, category in (("Noodles", "dining"), ("Laundry", "laundry"))
         ]
         await Staff.create(shop=noodles, user_id=OWNER, role=StaffRole.OWNER)
-        offer = {"shop": noodles, "kind": CouponKind.AMOUNT, "value": 500, "valid_days": 30}
-        welcome = await Coupon.create(title="Welcome", **offer)
-        drink = await Coupon.create(title="Drink", **offer)
+        welcome, drink = 1, 2
+        for coupon_id, title in ((welcome, "Welcome"), (drink, "Drink")):
+            await db.execute_script(
+                COUPON_AT_0001.format(id=coupon_id, shop=noodles.id, title=title)
+            )
 
-        async def claimed(coupon: Coupon, user_id: int, at: datetime, seq: int = 1, **more):
+        async def claimed(coupon: int, user_id: int, at: datetime, seq: int = 1, **more):
             code = uuid.uuid4().hex[:10].upper()
             await CouponClaim.create(
-                coupon=coupon, user_id=user_id, seq=seq, code=code, claimed_at=at, **more
+                coupon_id=coupon, user_id=user_id, seq=seq, code=code, claimed_at=at, **more
             )
 
         # Ann followed, claimed and used the welcome coupon, then bought twice; and once at
@@ -126,7 +142,7 @@ async def history_at_0001(url: str) -> dict[str, int]:
         await Follow.create(user_id=EVE, shop=noodles, created_at=T3)
         await Follow.create(user_id=DAN, shop=noodles, muted=True, created_at=T0)
         await Follow.create(user_id=FAY, category="dining", lat=31.2, lng=121.5, radius_m=2000)
-        return {"noodles": noodles.id, "laundry": laundry.id, "welcome": welcome.id}
+        return {"noodles": noodles.id, "laundry": laundry.id, "welcome": welcome}
     finally:
         await Tortoise.close_connections()
 
@@ -163,5 +179,20 @@ async def test_migration_fills_the_records_from_history(empty_db_url: str) -> No
         await record_purchase(noodles, ANN, 100, OWNER, now=T4 + timedelta(days=1))
         ann = await Customer.get(shop_id=noodles, user_id=ANN)
         assert (ann.visits, ann.spend_cents, ann.bought_at) == (4, 4100, T3)
+
+        # Migration 0008: people who had visited count as welcomed at their first visit, so
+        # only a first visit after it brings the shop's welcome.
+        welcomed = await Customer.all().values_list("shop_id", "user_id", "welcomed_at")
+        assert {(shop, user): at for shop, user, at in welcomed} == {
+            (noodles, ANN): T2,
+            (laundry, ANN): T1,
+            (noodles, BOB): None,
+            (noodles, GUS): None,
+            (noodles, CAI): T2,
+            (noodles, EVE): None,
+        }
+        assert not await Outbox.filter(kind=WELCOME_KIND).exists()
+        await record_purchase(noodles, BOB, 100, OWNER, now=T4 + timedelta(days=1))
+        assert await Outbox.filter(kind=WELCOME_KIND).values_list("user_id", flat=True) == [BOB]
     finally:
         await stop_db()

@@ -26,6 +26,7 @@ from bot.models import (
     Shop,
 )
 from bot.services import coupons, follows, outbox, promotions
+from bot.services.care import SurveyDue
 from bot.services.coupons import WalletItem
 from bot.services.shops import ShopDraft, create_shop
 from bot.services.users import ensure_user
@@ -48,6 +49,7 @@ class Recorder:
             wake_sender=self._wake,
             reminder_payload=self._payload,
             announce_flash_end=self._announce,
+            survey_payload=self._survey,
         )
 
     def _wake(self) -> None:
@@ -56,6 +58,10 @@ class Recorder:
     @staticmethod
     def _payload(item: WalletItem) -> Mapping[str, Any]:
         return {"text": f"{item.coupon.title} expires soon"}
+
+    @staticmethod
+    def _survey(due: SurveyDue) -> Mapping[str, Any]:
+        return {"text": f"How was {due.shop_name}?"}
 
     async def _announce(self, promotion: Promotion, reason: str) -> None:
         self.ended.append((promotion.id, reason))
@@ -166,12 +172,13 @@ async def test_after_downtime_only_reminders_still_meaningful_go_out(
 
     back = NOW + timedelta(hours=24)  # no sweep ran while the bot was down
     assert await remind_expiring(recorder.views, back) == 1
-    assert await Outbox.all().values_list("campaign", flat=True) == [campaign_of(due.id)]
+    reminders = Outbox.filter(kind=REMINDER_KIND)  # the redemption also queued a welcome
+    assert await reminders.values_list("campaign", flat=True) == [campaign_of(due.id)]
 
     # A crash between queueing and flagging loses the flag, never the at-most-once.
     await CouponClaim.filter(id=due.id).update(reminded=False)
     await remind_expiring(recorder.views, back)
-    assert await Outbox.all().count() == 1
+    assert await Outbox.filter(kind=REMINDER_KIND).count() == 1
 
 
 # -------------------------------------------------------------------------- flash deals

@@ -4,6 +4,7 @@ so that any handler, flow or view can link to another feature's buttons through 
 all, so a prefix or action used twice fails at import."""
 
 from bot.ui.buttons import (  # noqa: F401  (registration)
+    cardprog,
     catalog,
     coupons,
     follows,
