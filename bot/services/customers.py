@@ -85,8 +85,8 @@ async def record_event(
         record = record.filter(first_time_rule(coupon_id))
     changes = _changes(event, at, coupon_id, amount_cents)
     if await record.update(**changes) != 1:  # a returning person: this one statement
-        if await Customer.exists(shop_id=shop_id, user_id=user_id):
-            return False  # the record is there, the first-time rule said no
+        # No record yet (or the first-time rule said no): make sure of the row, then the
+        # UPDATE again decides, as for everyone before the first-UPDATE shortcut.
         await Customer.bulk_create(
             [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
             ignore_conflicts=True,
