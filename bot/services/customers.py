@@ -13,10 +13,10 @@ The definitions, each written once as a filter on the record:
 - verified: redeemed a coupon or bought there (the ✅ on reviews).
 
 Writing: `record_event` runs inside the caller's `in_transaction()`, after the event's own
-first write, so the record moves with the event or not at all. It is one INSERT that ignores an
-existing row (unique shop, user) and one UPDATE whose SET clauses keep the earliest of each
-first, the latest of each last and add to the counters: the record comes out the same whatever
-order concurrent events commit in, with no locks or retries.
+first write, so the record moves with the event or not at all. It is one UPDATE whose SET
+clauses keep the earliest of each first, the latest of each last and add to the counters (for
+someone new, after an INSERT that ignores an existing row, unique shop and user): the record
+comes out the same whatever order concurrent events commit in, with no locks or retries.
 A person's first visit or card join at a shop also queues the shop's welcome there, in the same
 transaction (bot.services.care.welcome_if_first: a conditional UPDATE of `welcomed_at`).
 A first-time claim adds the first-time rule to that UPDATE's WHERE: of two racing first-time
@@ -80,15 +80,19 @@ async def record_event(
     if event == CustomerEvent.CLAIM and coupon_id is None:
         raise ValueError("a claim names its coupon")
     at = at.astimezone(UTC)  # stored text compares correctly only in one zone (SQLite)
-    await Customer.bulk_create(
-        [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
-        ignore_conflicts=True,
-    )
     record = Customer.filter(shop_id=shop_id, user_id=user_id)
     if first_time_only:
         record = record.filter(first_time_rule(coupon_id))
-    if await record.update(**_changes(event, at, coupon_id, amount_cents)) != 1:
-        return False
+    changes = _changes(event, at, coupon_id, amount_cents)
+    if await record.update(**changes) != 1:  # a returning person: this one statement
+        # No record yet (or the first-time rule said no): make sure of the row, then the
+        # UPDATE again decides, as for everyone before the first-UPDATE shortcut.
+        await Customer.bulk_create(
+            [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
+            ignore_conflicts=True,
+        )
+        if await record.update(**changes) != 1:
+            return False
     await care.welcome_if_first(shop_id, user_id, event, at=at)  # first visit or join only
     return True
 

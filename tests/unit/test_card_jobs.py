@@ -40,11 +40,12 @@ async def test_points_reminded_once_then_expired(shop: Shop) -> None:
     await ledger.record_purchase(shop.id, card, 12_000, CLERK, key="p", now=NOW)
     recorder = Recorder()
     assert await card_jobs.expire_and_remind(recorder.views, NOW + timedelta(days=100)) == 0
-    assert await Outbox.all().count() == 0  # not within 14 days yet
+    reminders = Outbox.filter(campaign__startswith="pts-exp:")
+    assert await reminders.count() == 0  # not within 14 days yet
     soon = NOW + timedelta(days=170)
     for _ in range(2):
         await card_jobs.expire_and_remind(recorder.views, soon)
-    rows = await Outbox.all()
+    rows = await reminders
     assert len(rows) == 1 and rows[0].kind == "card" and rows[0].user_id == ANN
     assert "120" in rows[0].payload["text"]["en"] and "积分" in rows[0].payload["text"]["zh_Hans"]
     assert recorder.wakes == 1
