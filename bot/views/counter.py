@@ -245,6 +245,9 @@ def error_text(lang: str, error: CardError, tz_name: str, config: Config) -> str
     """A refusal from the card services in the staff's words (a generic one for a reason this
     screen has no words for): moments in the reader's time, cents as money."""
     params: dict[str, object] = {}
+    key = f"counter.error_{error.reason}"
+    if error.reason == "coupon":  # the coupon's own refusal, in the words /redeem uses
+        key = f"coupons.redeem_{error.details.get('coupon_reason')}"
     for name, value in error.details.items():
         if isinstance(value, datetime):
             params[name] = local_time(value, tz_name)
@@ -252,9 +255,9 @@ def error_text(lang: str, error: CardError, tz_name: str, config: Config) -> str
             params[name.removesuffix("_cents")] = money(int(value), config)  # type: ignore[call-overload]
         else:
             params[name] = value
-    key = f"counter.error_{error.reason}"
     if not has(key):
-        return t(lang, "counter.error_other")
+        fallback = "counter.error_coupon" if error.reason == "coupon" else "counter.error_other"
+        return t(lang, fallback)
     try:
         return t(lang, key, **params)
     except (KeyError, IndexError):  # details this text does not name: the plain refusal

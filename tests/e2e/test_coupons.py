@@ -51,7 +51,7 @@ REFUSALS = {
     "claim": {"not_found", "ended", "own_shop", "paused", "not_started", "expired"}
     | {"limit_reached", "sold_out", "not_eligible", "tier_needed"},
     "redeem": {"malformed", "bad_check", "not_staff", "unknown"}
-    | {"already_redeemed", "expired", "paused", "no_qr"},
+    | {"already_redeemed", "expired", "paused", "no_qr", "not_holder", "min_spend"},
     "create": {"bad_value", "bad_title", "bad_terms", "bad_min_spend", "bad_stock", "bad_limit"}
     | {"bad_validity", "bad_range", "bad_days", "bad_flash", "bad_audience", "not_found"},
     "manage": {"not_found", "ended"},

@@ -31,3 +31,22 @@ def test_card_and_coupon_pictures_decode() -> None:
     png = coupon_qr_png(f"https://t.me/b?start=redeem_{code}", code, "Tea")
     assert decode_qr(png) == Scan("coupon", code)
     assert decode_qr(b"not a picture") is None
+
+
+def test_a_coupon_refused_inside_a_purchase_says_why_in_the_staffs_language() -> None:
+    """The ledger wraps a coupon's refusal (`CardError("coupon", coupon_reason=…)`); the counter
+    shows the coupon's own reason, with money in the shop's currency, not a generic line."""
+    from bot import i18n
+    from bot.config import load_config
+    from bot.services.cards import CardError
+    from bot.views.counter import error_text
+
+    config = load_config(env={})
+    i18n.configure(config.languages, config.fallback_language)
+    short = CardError("coupon", coupon_reason="min_spend", min_spend_cents=50_00)
+    assert "at least ¥50.00" in error_text("en", short, "Asia/Shanghai", config)
+    assert "满 ¥50.00" in error_text("zh_Hans", short, "Asia/Shanghai", config)
+    other = CardError("coupon", coupon_reason="not_holder")
+    assert "another customer" in error_text("en", other, "Asia/Shanghai", config)
+    unknown = CardError("coupon", coupon_reason="something_new")
+    assert "can't be used with this purchase" in error_text("en", unknown, "Asia/Shanghai", config)
