@@ -301,6 +301,30 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {p50:6.2f} ms   p95 {p95:6.2f} ms"
 
 
+def p95_of(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[int(len(ordered) * 0.95) - 1]
+
+
+async def commit_floor(n: int) -> list[float]:
+    """The same run's baseline: a transaction that inserts one row into a scratch table and
+    commits, through the bot's connection: what any write costs here before any rule runs."""
+    from tortoise.transactions import in_transaction
+
+    db = connections.get("default")
+    await db.execute_script(
+        "CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, v INT)"
+    )
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        async with in_transaction() as conn:
+            await conn.execute_query(f"INSERT INTO bench_floor (id, v) VALUES ({i + 1}, {i})")
+        samples.append(time.perf_counter() - t0)
+    await db.execute_script("DROP TABLE bench_floor")
+    return samples
+
+
 async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     data = seed_rows(args.members, args.rows)
@@ -355,6 +379,12 @@ async def run(args: argparse.Namespace) -> None:
         samples.append(time.perf_counter() - t0)
         assert result.points_earned > 0
     print(f"record a purchase with points     {percentiles(samples)}   (n={len(samples)})")
+
+    floor = await commit_floor(len(samples))
+    print(
+        f"baseline: one-row write transaction {percentiles(floor)}   (the commit floor)"
+        f" -> purchase p95 = {p95_of(samples) / p95_of(floor):.1f}x the floor"
+    )
 
     t0 = time.perf_counter()
     mismatches = await ledger.check_ledger()
