@@ -39,7 +39,7 @@ from bot.ui.flow import (
     show_menu,
 )
 from bot.ui.keyboards import choice_keyboard, inline
-from bot.ui.secret_input import pending_pins, take_pin
+from bot.ui.secret_input import take_first_pin, take_second_pin
 from bot.views import profile_fields
 from bot.views.cards import needed_fields, needs_password, sees_line, send_card
 
@@ -200,23 +200,20 @@ async def got_birthday(update: Update, context: Context) -> str | int:
 
 async def got_pin(update: Update, context: Context) -> str:
     user = context.user
-    pin = await take_pin(update)
-    if pin is None:
+    if not await take_first_pin(update, context, PIN_PURPOSE):
         await say(update, t(user.language, "cards.pin_bad"))
         return PIN
-    pending_pins(context).hold(user.id, PIN_PURPOSE, pin, clock.now())
     await say(update, t(user.language, "cards.ask_pin_again"))
     return PIN_AGAIN
 
 
 async def got_pin_again(update: Update, context: Context) -> str | int:
     user = context.user
-    pin = await take_pin(update)
-    same = pending_pins(context).matches(user.id, PIN_PURPOSE, pin or "", clock.now())
-    if same is None:
+    pin, outcome = await take_second_pin(update, context, PIN_PURPOSE)
+    if outcome == "start_over":
         await say(update, t(user.language, "cards.pin_start_over"))
         return PIN
-    if not same or pin is None:
+    if pin is None:
         await say(update, t(user.language, "cards.pin_mismatch"))
         return PIN
     return await _join(update, context, pin=pin)
