@@ -171,9 +171,8 @@ async def got_phone_text(update: Update, context: Context) -> str | int:
 
 async def got_contact(update: Update, context: Context) -> str | int:
     user = context.user
-    phone = profile_fields.own_contact(update, user)
+    phone = await profile_fields.shared_phone(update, user)
     if phone is None:
-        await profile_fields.not_own_contact(update, user)
         return PHONE
     return await _save_phone(update, context, phone, shared=True)
 

@@ -47,15 +47,15 @@ async def save_name(update: Update, user: User, text: str) -> bool:
     return True
 
 
-def own_contact(update: Update, user: User) -> str | None:
-    """The phone number of a shared contact when it is the user's own (else None)."""
+async def shared_phone(update: Update, user: User) -> str | None:
+    """The number of a contact shared with Telegram's button when it is the user's own; else
+    None once they are told to share their own."""
     assert update.message is not None and update.message.contact is not None
     contact = update.message.contact
-    return contact.phone_number if contact.user_id == user.id else None
-
-
-async def not_own_contact(update: Update, user: User) -> None:
-    await say(update, t(user.language, "profile.not_own_contact"))
+    if contact.user_id != user.id:
+        await say(update, t(user.language, "profile.not_own_contact"))
+        return None
+    return contact.phone_number
 
 
 async def save_phone(
