@@ -632,9 +632,10 @@ async def request_spend(
             raise CardError("no_stored_value")
         if value_cents > card.balance_cents:
             raise CardError("insufficient_balance", balance_cents=card.balance_cents)
-    payable = amount_cents - tier_discount(card.tier, amount_cents)
-    if points_value_cents(program, points) + value_cents > payable:
-        raise CardError("too_much", payable=payable)
+    # Before the coupon (it is checked when the purchase is recorded, with the approval).
+    figures = quote(amount_cents, tier=card.tier, program=program, points=points)
+    if figures.points_cents + value_cents > figures.payable_cents:
+        raise CardError("too_much", payable=figures.payable_cents)
     _ready_to_approve(card, now)
     try:
         return await SpendRequest.create(
