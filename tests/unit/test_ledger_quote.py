@@ -1,6 +1,7 @@
-"""The counter's confirmation (counter.quote_purchase → ledger.preview) shows what the ledger
-then records: for random orders (tier by top-up, points, stored value, a coupon, points and
-stored value chosen or not) the quote's figures equal the recorded purchase's."""
+"""The counter's previews show what the ledger then records: for random orders (tier by
+top-up, points, stored value, a coupon, points and stored value chosen or not) the quote
+(counter.quote_purchase → ledger.preview) equals the recorded purchase; for random top-ups the
+bonus shown (counter.top_up_bonus → ledger.best_bonus) is the bonus given."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.models import TopUpBonus
 from bot.services import counter, coupons, ledger, passwords
 from tests.cards_helpers import a_member, a_program, a_shop, fast_passwords
 from tests.ledger_check import assert_ledger_balanced
@@ -23,7 +25,8 @@ PIN = "135790"
 async def shop(db: None) -> AsyncIterator[object]:
     fast_passwords()
     shop = await a_shop(OWNER, CLERK)
-    await a_program(shop, min_order_cents=1_000, max_points_per_order=3_000)
+    program = await a_program(shop, min_order_cents=1_000, max_points_per_order=3_000)
+    await TopUpBonus.create(program=program, min_cents=100_000, bonus_cents=15_000)
     yield shop
     await assert_ledger_balanced()
 
@@ -85,3 +88,14 @@ async def test_the_quote_is_what_the_ledger_records(shop, seed: int) -> None:  #
     assert (
         quote.to_pay_cents == amount - quote.discount_cents - quote.points_cents - quote.value_cents
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_the_bonus_shown_is_the_bonus_given(shop, seed: int) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    card = await a_member(shop, ANN, NOW)
+    for n, amount in enumerate([rng.randint(1, 200_000) for _ in range(4)] + [50_000, 100_000]):
+        shown = await counter.top_up_bonus(shop.id, amount)
+        given = await ledger.top_up(card.id, CLERK, amount, key=f"t{n}", now=NOW)
+        assert shown == given.bonus_cents
+        assert shown == (15_000 if amount >= 100_000 else 5_000 if amount >= 50_000 else 0)
