@@ -22,12 +22,23 @@ from scheduler.views import Views
 CARD_KIND = "card"
 
 
-def _local_date(moment: datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d")
+async def _shop_day(shop_id: int, moment: datetime) -> str:
+    """The date of `moment` where the shop is (names the message and is shown in it)."""
+    shop = await Shop.get(id=shop_id)
+    return moment.astimezone(ZoneInfo(shop.timezone)).strftime("%Y-%m-%d")
 
 
 def _text(key: str, **params: Any) -> dict[str, Any]:
     return {"text": {lang: t(lang, key, **params) for lang in LANGUAGES}}
+
+
+async def _to_holder(
+    campaign: str, user_id: int, payload: dict[str, Any], *, now: datetime, until: datetime
+) -> int:
+    """One note to a card holder through the outbox; `campaign` names it once."""
+    return await outbox.enqueue(
+        campaign, CARD_KIND, [user_id], payload, not_before=now, expires_at=until
+    )
 
 
 async def expire_and_remind(views: Views, now: datetime) -> int:
@@ -36,18 +47,16 @@ async def expire_and_remind(views: Views, now: datetime) -> int:
     ahead = timedelta(days=settings().expiry_reminder_days)
     queued = 0
     for notice in await ledger.expiring_soon(now, ahead):
-        shop = await Shop.get(id=notice.shop_id)
-        day = _local_date(notice.expires_at, shop.timezone)
+        day = await _shop_day(notice.shop_id, notice.expires_at)
         payload = _text(
             "cards.points_expiring", count=notice.points, shop=h(notice.shop_name), date=day
         )
-        queued += await outbox.enqueue(
+        queued += await _to_holder(
             f"pts-exp:{notice.card_id}:{day}",
-            CARD_KIND,
-            [notice.user_id],
+            notice.user_id,
             payload,
-            not_before=now,
-            expires_at=notice.expires_at,
+            now=now,
+            until=notice.expires_at,
         )
     expired = await ledger.expire_points(now)
     if queued:
@@ -62,8 +71,7 @@ async def requalify_and_notify(views: Views, now: datetime) -> int:
     ahead = timedelta(days=settings().downgrade_notice_days)
     queued = 0
     for change in await ledger.downgrades_ahead(now, ahead):
-        shop = await Shop.get(id=change.shop_id)
-        day = _local_date(change.at, shop.timezone)
+        day = await _shop_day(change.shop_id, change.at)
         payload = _text(
             "cards.downgrade_notice",
             shop=h(change.shop_name),
@@ -71,28 +79,21 @@ async def requalify_and_notify(views: Views, now: datetime) -> int:
             lower=h(change.new_tier.name),
             date=day,
         )
-        queued += await outbox.enqueue(
-            f"tier-down:{change.card_id}:{day}",
-            CARD_KIND,
-            [change.user_id],
-            payload,
-            not_before=now,
-            expires_at=change.at,
+        queued += await _to_holder(
+            f"tier-down:{change.card_id}:{day}", change.user_id, payload, now=now, until=change.at
         )
     changes = await ledger.requalify(now)
     for change in changes:
-        shop = await Shop.get(id=change.shop_id)
-        day = _local_date(change.at, shop.timezone)
+        day = await _shop_day(change.shop_id, change.at)
         payload = _text(
             "cards.tier_changed", shop=h(change.shop_name), tier=h(change.new_tier.name)
         )
-        queued += await outbox.enqueue(
+        queued += await _to_holder(
             f"tier-new:{change.card_id}:{day}",
-            CARD_KIND,
-            [change.user_id],
+            change.user_id,
             payload,
-            not_before=now,
-            expires_at=now + timedelta(days=7),
+            now=now,
+            until=now + timedelta(days=7),
         )
     if queued:
         views.wake_sender()

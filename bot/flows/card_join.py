@@ -24,7 +24,6 @@ from bot.i18n import t
 from bot.models import CardProgram, Shop, User
 from bot.services import cards, passwords, users
 from bot.services.cards import CardError
-from bot.services.phones import InvalidPhone, example_phone, normalize_phone
 from bot.services.shops import get_shop, public_shop
 from bot.ui.base import Context, Deps, answer, deps, int_arg, say
 from bot.ui.buttons.cards import JoinCard
@@ -39,8 +38,9 @@ from bot.ui.flow import (
     new_draft,
     show_menu,
 )
-from bot.ui.keyboards import choice_keyboard, contact_keyboard, inline
-from bot.ui.secret_input import pending_pins, take_pin
+from bot.ui.keyboards import choice_keyboard, inline
+from bot.ui.secret_input import take_first_pin, take_second_pin
+from bot.views import profile_fields
 from bot.views.cards import needed_fields, needs_password, sees_line, send_card
 
 FLOW = "cardjoin"
@@ -146,18 +146,7 @@ async def _next(update: Update, context: Context, program: CardProgram | None = 
 
 
 async def _ask(update: Update, context: Context, user: User, field: str) -> str:
-    lang = user.language
-    if field == "name":
-        await say(update, t(lang, "profile.ask_name"), reply_markup=choice_keyboard(lang, []))
-    elif field == "phone":
-        region = deps(context).config.phone_region
-        await say(
-            update,
-            t(lang, "profile.ask_phone", example=example_phone(region)),
-            reply_markup=contact_keyboard(lang),
-        )
-    else:
-        await say(update, t(lang, "profile.ask_birthday"), reply_markup=choice_keyboard(lang, []))
+    await profile_fields.ask(update, context, user, field, skip=False)
     return STATE_OF[field]
 
 
@@ -169,12 +158,8 @@ async def _answered(update: Update, context: Context) -> str | int:
 
 
 async def got_name(update: Update, context: Context) -> str | int:
-    user = context.user
     assert update.message is not None and update.message.text is not None
-    try:
-        await users.update_profile(user, name=update.message.text)
-    except users.InvalidProfileValue:
-        await say(update, t(user.language, "profile.bad_name"))
+    if not await profile_fields.save_name(update, context.user, update.message.text):
         return NAME
     return await _answered(update, context)
 
@@ -186,43 +171,27 @@ async def got_phone_text(update: Update, context: Context) -> str | int:
 
 async def got_contact(update: Update, context: Context) -> str | int:
     user = context.user
-    assert update.message is not None and update.message.contact is not None
-    contact = update.message.contact
-    if contact.user_id != user.id:
-        await say(update, t(user.language, "profile.not_own_contact"))
+    phone = await profile_fields.shared_phone(update, user)
+    if phone is None:
         return PHONE
-    return await _save_phone(update, context, contact.phone_number, shared=True)
+    return await _save_phone(update, context, phone, shared=True)
 
 
 async def _save_phone(
     update: Update, context: Context, raw: str, *, shared: bool = False
 ) -> str | int:
-    """A mainland mobile is 11 digits: the phones service decides (libphonenumber)."""
-    user = context.user
-    region = deps(context).config.phone_region
-    try:
-        phone = normalize_phone(raw, region, international=shared)
-    except InvalidPhone:
-        await say(update, t(user.language, "profile.bad_phone", example=example_phone(region)))
+    if not await profile_fields.save_phone(
+        update, context, context.user, raw, international=shared
+    ):
         return PHONE
-    await users.update_profile(user, phone=phone)
     return await _answered(update, context)
 
 
 async def got_birthday(update: Update, context: Context) -> str | int:
-    user = context.user
     assert update.message is not None and update.message.text is not None
-    try:
-        born = users.parse_birthday(update.message.text, clock.now().date())
-    except users.InvalidProfileValue as err:
-        await say(update, t(user.language, f"profile.{err.reason}"))
+    if not await profile_fields.save_birthday(update, context.user, update.message.text):
         return BIRTHDAY
-    await users.update_profile(user, birthday=born)
     return await _answered(update, context)
-
-
-async def not_text(update: Update, context: Context) -> None:
-    await say(update, t(context.user.language, "profile.expected_text"))
 
 
 # ------------------------------------------------------------------------- the password
@@ -230,23 +199,20 @@ async def not_text(update: Update, context: Context) -> None:
 
 async def got_pin(update: Update, context: Context) -> str:
     user = context.user
-    pin = await take_pin(update)
-    if pin is None:
+    if not await take_first_pin(update, context, PIN_PURPOSE):
         await say(update, t(user.language, "cards.pin_bad"))
         return PIN
-    pending_pins(context).hold(user.id, PIN_PURPOSE, pin, clock.now())
     await say(update, t(user.language, "cards.ask_pin_again"))
     return PIN_AGAIN
 
 
 async def got_pin_again(update: Update, context: Context) -> str | int:
     user = context.user
-    pin = await take_pin(update)
-    same = pending_pins(context).matches(user.id, PIN_PURPOSE, pin or "", clock.now())
-    if same is None:
+    pin, outcome = await take_second_pin(update, context, PIN_PURPOSE)
+    if outcome == "start_over":
         await say(update, t(user.language, "cards.pin_start_over"))
         return PIN
-    if not same or pin is None:
+    if pin is None:
         await say(update, t(user.language, "cards.pin_mismatch"))
         return PIN
     return await _join(update, context, pin=pin)
@@ -314,6 +280,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
                 PIN: [MessageHandler(SECRET, got_pin)],
                 PIN_AGAIN: [MessageHandler(SECRET, got_pin_again)],
             },
-            fallbacks=[*flow_fallbacks(), MessageHandler(~filters.COMMAND, not_text)],
+            fallbacks=[
+                *flow_fallbacks(),
+                MessageHandler(~filters.COMMAND, profile_fields.not_text),
+            ],
         ),
     )

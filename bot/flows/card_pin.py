@@ -32,7 +32,7 @@ from bot.ui.flow import (
     show_menu,
 )
 from bot.ui.keyboards import choice_keyboard
-from bot.ui.secret_input import pending_pins, take_pin
+from bot.ui.secret_input import take_first_pin, take_pin, take_second_pin
 from bot.views.cards import send_card
 from bot.views.coupons import local_time
 
@@ -106,12 +106,9 @@ async def got_old(update: Update, context: Context) -> str | int:
 
 
 async def got_new(update: Update, context: Context) -> str:
-    user = context.user
-    pin = await take_pin(update)
-    if pin is None:
+    if not await take_first_pin(update, context, PURPOSE):
         await _say(update, context, "cards.pin_bad")
         return NEW
-    pending_pins(context).hold(user.id, PURPOSE, pin, clock.now())
     await _say(update, context, "cards.ask_pin_again")
     return AGAIN
 
@@ -119,12 +116,11 @@ async def got_new(update: Update, context: Context) -> str:
 async def got_again(update: Update, context: Context) -> str | int:
     user = context.user
     lang = user.language
-    pin = await take_pin(update)
-    same = pending_pins(context).matches(user.id, PURPOSE, pin or "", clock.now())
-    if same is None:
+    pin, outcome = await take_second_pin(update, context, PURPOSE)
+    if outcome == "start_over":
         await _say(update, context, "cards.pin_start_over")
         return NEW
-    if not same or pin is None:
+    if pin is None:
         await _say(update, context, "cards.pin_mismatch")
         return NEW
     work = draft(context, FLOW)

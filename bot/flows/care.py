@@ -128,21 +128,37 @@ async def got_what_went_wrong(update: Update, context: Context) -> str | int | N
     user = context.user
     lang = user.language
     assert update.message is not None
-    complaint_id = _state(context).get("complaint_id")
+    complaint_id = await _drafted_id(update, context, "complaint_id")
     if complaint_id is None:
-        await show_menu(update, user, t(lang, "common.button_expired"))
         return END
     try:
         complaint = await care.add_complaint_text(complaint_id, user.id, update.message.text or "")
     except CareError as error:
-        if error.reason in ("too_long", "empty"):
-            await say(update, t(lang, f"care.text_{error.reason}", **error.details))
+        if await _type_again(update, lang, error):
             return None
         await show_menu(update, user, t(lang, "care.text_too_late"))
         return END
     await show_menu(update, user, t(lang, "care.text_sent", shop=h(complaint.shop.name)))
     await _alert_owner(context, complaint.shop, complaint, added=True)
     return END
+
+
+async def _drafted_id(update: Update, context: Context, key: str) -> int | None:
+    """The complaint id the draft holds under `key`; None once the user is told the button
+    expired (the draft was lost: a restart, another flow)."""
+    value = _state(context).get(key)
+    if value is None:
+        user = context.user
+        await show_menu(update, user, t(user.language, "common.button_expired"))
+    return value
+
+
+async def _type_again(update: Update, lang: str, error: CareError) -> bool:
+    """A text refused for its length (too long, empty): say so, True (the step stays)."""
+    if error.reason not in ("too_long", "empty"):
+        return False
+    await say(update, t(lang, f"care.text_{error.reason}", **error.details))
+    return True
 
 
 async def skip_what_went_wrong(update: Update, context: Context) -> int:
@@ -208,9 +224,8 @@ async def got_answer(update: Update, context: Context) -> int | None:
     user = context.user
     lang = user.language
     assert update.message is not None
-    complaint_id = _state(context).get("answer_to")
+    complaint_id = await _drafted_id(update, context, "answer_to")
     if complaint_id is None:
-        await show_menu(update, user, t(lang, "common.button_expired"))
         return END
     try:
         complaint = await care.answer_complaint(
@@ -220,8 +235,7 @@ async def got_answer(update: Update, context: Context) -> int | None:
         await refuse(update, lang, error)
         return END
     except CareError as error:
-        if error.reason in ("too_long", "empty"):
-            await say(update, t(lang, f"care.text_{error.reason}", **error.details))
+        if await _type_again(update, lang, error):
             return None
         await show_menu(update, user, t(lang, "care.already_closed"))
         return END
@@ -272,9 +286,7 @@ async def show_feedback(update: Update, user: User, shop: Shop) -> None:
     rows: list[list[tuple[str, CallbackData]]] = [
         [answer_button(lang, complaint)] for complaint in found.open[:MAX_ANSWER_BUTTONS]
     ]
-    await say(
-        update, feedback_text(lang, shop, found), reply_markup=inline(rows) if rows else None
-    )
+    await say(update, feedback_text(lang, shop, found), reply_markup=inline(rows) if rows else None)
 
 
 @refusing

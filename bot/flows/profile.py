@@ -16,13 +16,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
 from bot.formatting import h
 from bot.i18n import t
 from bot.models import User
 from bot.services import users
-from bot.services.phones import InvalidPhone, example_phone, format_phone, normalize_phone
-from bot.ui.base import Context, Deps, answer, deps, say
+from bot.services.phones import format_phone
+from bot.ui.base import Context, Deps, answer, say
 from bot.ui.buttons.profile import CompleteProfile, EditProfileField, ProfileField
 from bot.ui.flow import (
     END,
@@ -35,7 +34,8 @@ from bot.ui.flow import (
     new_draft,
     show_menu,
 )
-from bot.ui.keyboards import choice_keyboard, contact_keyboard, inline, menu_pattern
+from bot.ui.keyboards import inline, menu_pattern
+from bot.views import profile_fields
 
 FLOW = "profile"
 NAME, PHONE, BIRTHDAY = "profile.name", "profile.phone", "profile.birthday"
@@ -82,22 +82,7 @@ async def start_field(update: Update, context: Context) -> str:
 
 
 async def ask(update: Update, context: Context, user: User, field: str) -> str:
-    lang = user.language
-    if field == "name":
-        await say(update, t(lang, "profile.ask_name"), reply_markup=choice_keyboard(lang, []))
-    elif field == "phone":
-        region = deps(context).config.phone_region
-        await say(
-            update,
-            t(lang, "profile.ask_phone", example=example_phone(region)),
-            reply_markup=contact_keyboard(lang),
-        )
-    else:
-        await say(
-            update,
-            t(lang, "profile.ask_birthday"),
-            reply_markup=choice_keyboard(lang, [], skip=True),
-        )
+    await profile_fields.ask(update, context, user, field, skip=True)
     return STATE_OF[field]
 
 
@@ -116,10 +101,7 @@ async def advance(update: Update, context: Context, user: User) -> str | int:
 async def got_name(update: Update, context: Context) -> str | int:
     user = context.user
     assert update.message is not None and update.message.text is not None
-    try:
-        await users.update_profile(user, name=update.message.text)
-    except users.InvalidProfileValue:
-        await say(update, t(user.language, "profile.bad_name"))
+    if not await profile_fields.save_name(update, user, update.message.text):
         return NAME
     return await advance(update, context, user)
 
@@ -132,43 +114,28 @@ async def got_phone_text(update: Update, context: Context) -> str | int:
 
 async def got_contact(update: Update, context: Context) -> str | int:
     user = context.user
-    assert update.message is not None and update.message.contact is not None
-    contact = update.message.contact
-    if contact.user_id != user.id:
-        await say(update, t(user.language, "profile.not_own_contact"))
+    phone = await profile_fields.shared_phone(update, user)
+    if phone is None:
         return PHONE
-    return await _save_phone(update, context, user, contact.phone_number)
+    return await _save_phone(update, context, user, phone)
 
 
 async def _save_phone(update: Update, context: Context, user: User, raw: str) -> str | int:
-    region = deps(context).config.phone_region
-    try:
-        phone = normalize_phone(raw, region)
-    except InvalidPhone:
-        await say(update, t(user.language, "profile.bad_phone", example=example_phone(region)))
+    if not await profile_fields.save_phone(update, context, user, raw):
         return PHONE
-    await users.update_profile(user, phone=phone)
     return await advance(update, context, user)
 
 
 async def got_birthday(update: Update, context: Context) -> str | int:
     user = context.user
     assert update.message is not None and update.message.text is not None
-    try:
-        born = users.parse_birthday(update.message.text, clock.now().date())
-    except users.InvalidProfileValue as err:
-        await say(update, t(user.language, f"profile.{err.reason}"))
+    if not await profile_fields.save_birthday(update, user, update.message.text):
         return BIRTHDAY
-    await users.update_profile(user, birthday=born)
     return await advance(update, context, user)
 
 
 async def skip_birthday(update: Update, context: Context) -> str | int:
     return await advance(update, context, context.user)
-
-
-async def not_text(update: Update, context: Context) -> None:
-    await say(update, t(context.user.language, "profile.expected_text"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
@@ -195,7 +162,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None
             },
             fallbacks=[
                 *flow_fallbacks(),
-                MessageHandler(~filters.COMMAND, not_text),
+                MessageHandler(~filters.COMMAND, profile_fields.not_text),
             ],
         ),
     )

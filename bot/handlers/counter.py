@@ -35,7 +35,7 @@ from telegram.ext import (
 from bot import clock
 from bot.formatting import h, parse_price
 from bot.i18n import t
-from bot.models import MemberCard, User
+from bot.models import MemberCard, Tier, User
 from bot.services import card_tokens, cards, ledger
 from bot.services import counter as counter_service
 from bot.services.cards import CardError
@@ -292,10 +292,8 @@ async def card_press(update: Update, context: Context) -> str | int | None:
     lang = user.language
     pressed = CounterButton.pressed(update)
     card_id: int = pressed.card_id  # type: ignore[attr-defined]
-    try:
-        facts = await facts_of(card_id, user)
-    except CardError:
-        await expired(update, lang)
+    facts = await _pressed_facts(update, card_id, user)
+    if facts is None:
         return None
     name = h(facts.first_name)
     if isinstance(pressed, CounterCard):
@@ -396,10 +394,8 @@ async def option_press(update: Update, context: Context) -> None:
     pressed = PurchaseOption.pressed(update)
     query = update.callback_query
     assert query is not None
-    try:
-        facts = await facts_of(pressed.card_id, user)
-    except CardError:
-        await expired(update, user.language)
+    facts = await _pressed_facts(update, pressed.card_id, user)
+    if facts is None:
         return
     if await counter_service.purchase_by_key(pressed.key) is not None:
         await answer(update, t(user.language, "counter.already"), alert=True)
@@ -408,11 +404,7 @@ async def option_press(update: Update, context: Context) -> None:
     try:
         text, markup = await _purchase_screen(user.language, facts, choice, deps(context).config)
     except CardError as error:
-        await answer(
-            update,
-            _plain(views.error_text(user.language, error, user.timezone, deps(context).config)),
-            alert=True,
-        )
+        await _refuse_in_popup(update, user, deps(context).config, error)
         return
     await answer(update)
     await edit_in_place(query, text, markup)
@@ -428,10 +420,8 @@ async def confirm_press(update: Update, context: Context) -> None:
     pressed = ConfirmPurchase.pressed(update)
     query = update.callback_query
     assert query is not None
-    try:
-        facts = await facts_of(pressed.card_id, user)
-    except CardError:
-        await expired(update, lang)
+    facts = await _pressed_facts(update, pressed.card_id, user)
+    if facts is None:
         return
     now = clock.now()
     card = facts.card
@@ -449,14 +439,10 @@ async def confirm_press(update: Update, context: Context) -> None:
             coupon_claim_id=pressed.claim_id,
         )
     except CardError as error:
-        await answer(
-            update, _plain(views.error_text(lang, error, user.timezone, config)), alert=True
-        )
+        await _refuse_in_popup(update, user, config, error)
         return
-    if result.replayed:
-        await answer(update, t(lang, "counter.already"), alert=True)
+    if not await _toasted(update, lang, result.replayed):
         return
-    await answer(update, t(lang, "counter.recorded_toast"))
     text = _shown(query) + "\n\n" + recorded_line(lang, facts, result, now, user.timezone)
     await edit_in_place(query, text, None)
     await after_purchase(context, card.id, user.id, result, now)
@@ -471,11 +457,7 @@ def recorded_line(lang: str, facts: CardFacts, result: Any, now: Any, tz_name: s
         earned=result.points_earned,
         points=result.card.points,
     )
-    if result.upgraded_to is not None:
-        line += "\n" + t(
-            lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to.name)
-        )
-    return line
+    return line + _upgraded(lang, facts, result.upgraded_to)
 
 
 async def after_purchase(
@@ -516,9 +498,7 @@ async def _ask_approval(
             coupon_claim_id=pressed.claim_id,
         )
     except CardError as error:
-        await answer(
-            update, _plain(views.error_text(lang, error, user.timezone, config)), alert=True
-        )
+        await _refuse_in_popup(update, user, config, error)
         return
     if request.customer_message_id is not None:  # a second tap: asked already
         await answer(update, t(lang, "counter.asked_toast"))
@@ -565,6 +545,37 @@ def _shown(query: CallbackQuery) -> str:
     return (message.text_html or "") if isinstance(message, Message) else ""
 
 
+async def _pressed_facts(update: Update, card_id: int, user: User) -> CardFacts | None:
+    """The card behind a pressed button, or None once the presser is told it expired."""
+    try:
+        return await facts_of(card_id, user)
+    except CardError:
+        await expired(update, user.language)
+        return None
+
+
+async def _refuse_in_popup(update: Update, user: User, config: Any, error: CardError) -> None:
+    await answer(
+        update, _plain(views.error_text(user.language, error, user.timezone, config)), alert=True
+    )
+
+
+async def _toasted(update: Update, lang: str, replayed: bool) -> bool:
+    """The press's toast: recorded (True), or already recorded by a first tap (False)."""
+    if replayed:
+        await answer(update, t(lang, "counter.already"), alert=True)
+        return False
+    await answer(update, t(lang, "counter.recorded_toast"))
+    return True
+
+
+def _upgraded(lang: str, facts: CardFacts, tier: Tier | None) -> str:
+    """The line saying the card moved up a tier ('' when it did not)."""
+    if tier is None:
+        return ""
+    return "\n" + t(lang, "counter.upgraded", name=h(facts.first_name), tier=h(tier.name))
+
+
 def _plain(html_text: str) -> str:
     """A refusal shown in a pop-up (plain text)."""
     return re.sub(r"<[^>]+>", "", html_text)
@@ -581,10 +592,8 @@ async def topup_press(update: Update, context: Context) -> None:
     pressed = ConfirmTopUp.pressed(update)
     query = update.callback_query
     assert query is not None
-    try:
-        facts = await facts_of(pressed.card_id, user)
-    except CardError:
-        await expired(update, lang)
+    facts = await _pressed_facts(update, pressed.card_id, user)
+    if facts is None:
         return
     now = clock.now()
     try:
@@ -592,14 +601,10 @@ async def topup_press(update: Update, context: Context) -> None:
             pressed.card_id, user.id, pressed.cents, key=pressed.key, now=now
         )
     except CardError as error:
-        await answer(
-            update, _plain(views.error_text(lang, error, user.timezone, config)), alert=True
-        )
+        await _refuse_in_popup(update, user, config, error)
         return
-    if result.replayed:
-        await answer(update, t(lang, "counter.already"), alert=True)
+    if not await _toasted(update, lang, result.replayed):
         return
-    await answer(update, t(lang, "counter.recorded_toast"))
     done = t(
         lang,
         "counter.topup_done",
@@ -608,10 +613,7 @@ async def topup_press(update: Update, context: Context) -> None:
         bonus=views.money(result.bonus_cents, config),
         balance=views.money(result.card.balance_cents, config),
     )
-    if result.upgraded_to is not None:
-        done += "\n" + t(
-            lang, "counter.upgraded", name=h(facts.first_name), tier=h(result.upgraded_to.name)
-        )
+    done += _upgraded(lang, facts, result.upgraded_to)
     await edit_in_place(query, _shown(query) + "\n\n" + done, None)
     await views.send_topup_receipt(context, pressed.card_id, pressed.cents, result, now)
     await views.alert_owner_if_suspicious(context, pressed.card_id, user.id, now)
@@ -676,10 +678,8 @@ async def history_press(update: Update, context: Context) -> None:
     user = context.user
     lang = user.language
     pressed = RecentActivity.pressed(update)
-    try:
-        facts = await facts_of(pressed.card_id, user)
-    except CardError:
-        await expired(update, lang)
+    facts = await _pressed_facts(update, pressed.card_id, user)
+    if facts is None:
         return
     await require(user.id, facts.card.shop_id, Permission.VOID)
     await answer(update)
@@ -723,9 +723,7 @@ async def void_press(update: Update, context: Context) -> None:
         else:
             await ledger.void_top_up(button.entry_id, user.id, now=now)
     except CardError as error:
-        await answer(
-            update, _plain(views.error_text(lang, error, user.timezone, config)), alert=True
-        )
+        await _refuse_in_popup(update, user, config, error)
         return
     await answer(update, t(lang, "counter.voided", when=local_time(now, user.timezone)))
     await edit_in_place(

@@ -37,6 +37,17 @@ async def _own_pending(request_id: int, user_id: int) -> SpendRequest | None:
     return await counter_service.pending_spend_for(request_id, user_id, now=clock.now())
 
 
+async def _pressed_request(
+    update: Update, context: Context, request_id: int
+) -> SpendRequest | None:
+    """The pressed request if it is the presser's and still waiting; else None once the
+    press is answered as stale."""
+    request = await _own_pending(request_id, context.user.id)
+    if request is None:
+        await _stale(update, context, request_id)
+    return request
+
+
 async def _stale(update: Update, context: Context, request_id: int) -> None:
     """A press on a request no longer waiting: the polite expired answer; one whose time ran
     out unanswered is closed in both chats now."""
@@ -51,9 +62,8 @@ async def _stale(update: Update, context: Context, request_id: int) -> None:
 async def approve_press(update: Update, context: Context) -> str | int | None:
     user = context.user
     pressed = ApproveSpend.pressed(update)
-    request = await _own_pending(pressed.request_id, user.id)
+    request = await _pressed_request(update, context, pressed.request_id)
     if request is None:
-        await _stale(update, context, pressed.request_id)
         return None
     await answer(update)
     new_draft(context, FLOW, request_id=request.id)
@@ -157,9 +167,8 @@ async def decline_press(update: Update, context: Context) -> int | None:
     user = context.user
     lang = user.language
     pressed = DeclineSpend.pressed(update)
-    request = await _own_pending(pressed.request_id, user.id)
+    request = await _pressed_request(update, context, pressed.request_id)
     if request is None:
-        await _stale(update, context, pressed.request_id)
         return None
     now = clock.now()
     try:

@@ -25,25 +25,10 @@ from bot.models import (
 from bot.services import coupons, ledger
 from bot.services.cards import CardError
 from bot.services.coupons import WalletItem
+from bot.services.ledger import Quote
 
 RECENT = 8  # purchases and top-ups on the owner's list
 VOID_TOP_UP_KEY = "void-t:"  # see ledger.void_top_up / voided_top_up
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What a purchase at the counter would come to, before staff confirm it."""
-
-    amount_cents: int
-    discount_percent: int
-    tier_discount_cents: int
-    coupon_discount_cents: int
-    max_points: int  # the most points this order may take (0: points cannot pay)
-    points: int  # points paying part (when chosen)
-    points_cents: int
-    value_cents: int  # stored value paying part (when chosen)
-    to_pay_cents: int  # left to pay in money
-    points_earned: int
 
 
 async def quote_purchase(
@@ -54,46 +39,19 @@ async def quote_purchase(
     use_points: bool,
     use_value: bool,
 ) -> Quote:
-    """The confirmation's figures, by the ledger's rules (bot/services/ledger.py): the tier's
-    discount, then the coupon's; points pay what the program allows (minimum order, most per
-    order, whole cents); stored value pays what is left; points are earned on whole currency
-    units paid after discounts, less what points paid."""
+    """The confirmation's figures: ledger.preview on the card, its program and the coupon
+    (the same computation the ledger records with)."""
     card = await MemberCard.get_or_none(id=card_id).select_related("tier")
     if card is None:
         raise CardError("not_found")
     program = await CardProgram.get_or_none(shop_id=card.shop_id)  # type: ignore[attr-defined]
-    tier = card.tier
-    tier_off = ledger.tier_discount(tier, amount_cents)
-    coupon_off = 0
+    coupon = None
     if coupon_claim_id is not None:
         claim = await CouponClaim.get_or_none(id=coupon_claim_id).select_related("coupon")
         if claim is not None:
-            coupon_off = coupons.discount_of(claim.coupon, amount_cents - tier_off)
-    due = amount_cents - tier_off - coupon_off
-    max_points = 0
-    points_pay = program is not None and program.points_per_currency_unit_off > 0
-    if points_pay and amount_cents >= program.min_order_cents:  # type: ignore[union-attr]
-        max_points = min(card.points, due * program.points_per_currency_unit_off // 100)  # type: ignore[union-attr]
-        if program.max_points_per_order:  # type: ignore[union-attr]
-            max_points = min(max_points, program.max_points_per_order)  # type: ignore[union-attr]
-    points = max_points if use_points else 0
-    points_cents = ledger.points_value_cents(program, points) if program and points else 0
-    value = 0
-    if use_value and program is not None and program.stored_value:
-        value = max(0, min(card.balance_cents, due - points_cents))
-    percent = tier.discount_percent
-    earned = ledger.points_earned(tier, due - points_cents)
-    return Quote(
-        amount_cents=amount_cents,
-        discount_percent=percent,
-        tier_discount_cents=tier_off,
-        coupon_discount_cents=coupon_off,
-        max_points=max_points,
-        points=points,
-        points_cents=points_cents,
-        value_cents=value,
-        to_pay_cents=due - points_cents - value,
-        points_earned=earned,
+            coupon = claim.coupon
+    return ledger.preview(
+        card, program, amount_cents, coupon=coupon, use_points=use_points, use_value=use_value
     )
 
 
@@ -211,14 +169,11 @@ async def top_up_activity(entry_id: int) -> Activity:
 
 
 async def top_up_bonus(shop_id: int, cents: int) -> int:
-    """The bonus a top-up of `cents` brings: the best of the program's bonuses it reaches."""
+    """The bonus a top-up of `cents` brings (ledger.best_bonus, as ledger.top_up gives it)."""
     program = await CardProgram.get_or_none(shop_id=shop_id)
     if program is None:
         return 0
-    bonuses = await TopUpBonus.filter(program_id=program.id, min_cents__lte=cents).values_list(
-        "bonus_cents", flat=True
-    )
-    return max(bonuses, default=0)
+    return ledger.best_bonus(await TopUpBonus.filter(program_id=program.id), cents)
 
 
 async def purchase_by_key(key: str) -> Purchase | None:

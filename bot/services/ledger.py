@@ -24,7 +24,7 @@ module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +34,7 @@ from tortoise.transactions import in_transaction
 
 from bot.models import (
     CardProgram,
+    Coupon,
     Customer,
     CustomerEvent,
     LedgerEntry,
@@ -45,6 +46,7 @@ from bot.models import (
     SpendStatus,
     SurveySource,
     Tier,
+    TopUpBonus,
 )
 from bot.services import care, coupons, customers, passwords, staff
 from bot.services.card_common import CardError, settings
@@ -116,6 +118,118 @@ def points_value_cents(program: CardProgram, points: int) -> int:
     if program.points_per_currency_unit_off <= 0:
         return 0
     return points * 100 // program.points_per_currency_unit_off
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a purchase comes to: the one computation behind both the counter's confirmation
+    (before staff confirm) and what `_purchase` records, so the two never disagree."""
+
+    amount_cents: int
+    discount_percent: int
+    tier_discount_cents: int
+    coupon_discount_cents: int
+    max_points: int  # the most points this order may take (0: points cannot pay)
+    points: int  # points paying part
+    points_cents: int
+    value_cents: int  # stored value paying part
+    to_pay_cents: int  # left to pay in money
+    points_earned: int
+
+    @property
+    def discount_cents(self) -> int:
+        return self.tier_discount_cents + self.coupon_discount_cents
+
+    @property
+    def payable_cents(self) -> int:
+        """The amount after the tier discount and the coupon."""
+        return self.amount_cents - self.discount_cents
+
+    @property
+    def paid_cents(self) -> int:
+        """What was paid in money (stored value included: it was money at the top-up)."""
+        return self.payable_cents - self.points_cents
+
+
+def quote(
+    amount_cents: int,
+    *,
+    tier: Tier | None,
+    program: CardProgram | None,
+    coupon: Coupon | None = None,
+    points: int = 0,
+    value_cents: int = 0,
+    max_points: int = 0,
+) -> Quote:
+    """The figures of a purchase, in the ledger's order: the tier's discount, then the
+    coupon's on what is left; points pay their value (none without a program); stored value
+    pays `value_cents`; points are earned on what was paid in money. No checks here: callers
+    refuse what does not fit (`too_much`)."""
+    tier_off = 0 if tier is None else tier_discount(tier, amount_cents)
+    coupon_off = 0 if coupon is None else coupons.discount_of(coupon, amount_cents - tier_off)
+    payable = amount_cents - tier_off - coupon_off
+    points_cents = 0 if program is None else points_value_cents(program, points)
+    return Quote(
+        amount_cents=amount_cents,
+        discount_percent=0 if tier is None else tier.discount_percent,
+        tier_discount_cents=tier_off,
+        coupon_discount_cents=coupon_off,
+        max_points=max_points,
+        points=points,
+        points_cents=points_cents,
+        value_cents=value_cents,
+        to_pay_cents=payable - points_cents - value_cents,
+        points_earned=0 if tier is None else points_earned(tier, payable - points_cents),
+    )
+
+
+def points_cap(
+    program: CardProgram | None, card_points: int, amount_cents: int, payable_cents: int
+) -> int:
+    """The most points an order may take under the program's rules (points paying money,
+    minimum order, most per order, whole cents), at most the card's points."""
+    if program is None or program.points_per_currency_unit_off <= 0:
+        return 0
+    if amount_cents < program.min_order_cents:
+        return 0
+    cap = min(card_points, payable_cents * program.points_per_currency_unit_off // 100)
+    if program.max_points_per_order:
+        cap = min(cap, program.max_points_per_order)
+    return cap
+
+
+def preview(
+    card: MemberCard,
+    program: CardProgram | None,
+    amount_cents: int,
+    *,
+    coupon: Coupon | None,
+    use_points: bool,
+    use_value: bool,
+) -> Quote:
+    """The counter's confirmation (`card.tier` fetched): points pay the most the order may
+    take when chosen, stored value pays what is left when chosen."""
+    plain = quote(amount_cents, tier=card.tier, program=program, coupon=coupon)
+    cap = points_cap(program, card.points, amount_cents, plain.payable_cents)
+    points = cap if use_points else 0
+    value = 0
+    if use_value and program is not None and program.stored_value:
+        left = plain.payable_cents - points_value_cents(program, points)
+        value = max(0, min(card.balance_cents, left))
+    return quote(
+        amount_cents,
+        tier=card.tier,
+        program=program,
+        coupon=coupon,
+        points=points,
+        value_cents=value,
+        max_points=cap,
+    )
+
+
+def best_bonus(bonuses: Iterable[TopUpBonus], amount_cents: int) -> int:
+    """The bonus a top-up of `amount_cents` brings: the best of those it reaches."""
+    return max((b.bonus_cents for b in bonuses if b.min_cents <= amount_cents), default=0)
 
 
 def _check_key(key: str) -> None:
@@ -324,20 +438,30 @@ async def _purchase(
                 else await MemberCard.filter(id=card.id).select_for_update().get()
             )
             tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
-            discount = 0 if tier is None else tier_discount(tier, amount_cents)
+            coupon = None
             if coupon_claim_id is not None:
-                claim = await _redeem_coupon(
-                    coupon_claim_id, staff_id, shop_id, user_id, amount_cents - discount, now
+                after_tier = amount_cents - (
+                    0 if tier is None else tier_discount(tier, amount_cents)
                 )
-                discount += coupons.discount_of(claim.coupon, amount_cents - discount)
-            payable = amount_cents - discount
-            points_money = 0
-            if program is not None and reward is None:
-                points_money = points_value_cents(program, points)
+                claim = await _redeem_coupon(
+                    coupon_claim_id, staff_id, shop_id, user_id, after_tier, now
+                )
+                coupon = claim.coupon
+            figures = quote(
+                amount_cents,
+                tier=tier,
+                program=program if reward is None else None,  # a reward's points pay no money
+                coupon=coupon,
+                points=points,
+                value_cents=value_cents,
+            )
+            discount = figures.discount_cents
+            payable = figures.payable_cents
+            points_money = figures.points_cents
             if points_money + value_cents > payable:
                 raise CardError("too_much", payable=payable)
-            base = payable - points_money  # what was paid in money (stored value included)
-            earned = 0 if tier is None else points_earned(tier, base)
+            base = figures.paid_cents  # what was paid in money (stored value included)
+            earned = figures.points_earned
             purchase = await Purchase.create(
                 shop_id=shop_id,
                 user_id=user_id,
@@ -418,7 +542,7 @@ async def _purchase(
         points_spent=points,
         value_spent_cents=value_cents,
         discount_cents=discount,
-        due_cents=payable - points_money - value_cents,
+        due_cents=figures.to_pay_cents,
         upgraded_to=upgraded,
     )
 
@@ -508,9 +632,10 @@ async def request_spend(
             raise CardError("no_stored_value")
         if value_cents > card.balance_cents:
             raise CardError("insufficient_balance", balance_cents=card.balance_cents)
-    payable = amount_cents - tier_discount(card.tier, amount_cents)
-    if points_value_cents(program, points) + value_cents > payable:
-        raise CardError("too_much", payable=payable)
+    # Before the coupon (it is checked when the purchase is recorded, with the approval).
+    figures = quote(amount_cents, tier=card.tier, program=program, points=points)
+    if figures.points_cents + value_cents > figures.payable_cents:
+        raise CardError("too_much", payable=figures.payable_cents)
     _ready_to_approve(card, now)
     try:
         return await SpendRequest.create(
@@ -669,8 +794,7 @@ async def top_up(
     if not program.stored_value:
         raise CardError("no_stored_value")
     await program.fetch_related("bonuses")
-    matching = [b for b in program.bonuses if b.min_cents <= amount_cents]
-    bonus = max((b.bonus_cents for b in matching), default=0)
+    bonus = best_bonus(program.bonuses, amount_cents)
     try:
         async with in_transaction():
             entry = await _move_balance(

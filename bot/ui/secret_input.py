@@ -18,10 +18,12 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from telegram import Message, Update
 from telegram.error import TelegramError
 
+from bot import clock
 from bot.services.numbers import ascii_digits
 from bot.ui.base import Context
 
@@ -100,3 +102,28 @@ def pending_pins(context: Context) -> PendingPins:
     if store is None:
         store = context.application.bot_data[_BOT_DATA_KEY] = PendingPins()
     return store
+
+
+async def take_first_pin(update: Update, context: Context, purpose: str) -> bool:
+    """A new PIN's first entry (setting or changing one): deleted, held for the second; False
+    when the message held no PIN."""
+    pin = await take_pin(update)
+    if pin is None:
+        return False
+    pending_pins(context).hold(context.user.id, purpose, pin, clock.now())
+    return True
+
+
+async def take_second_pin(
+    update: Update, context: Context, purpose: str
+) -> tuple[str | None, Literal["same", "start_over", "mismatch"]]:
+    """The second entry, deleted and compared with the first: (the PIN, "same") when they
+    match; (None, "start_over") when the first is gone (expired, restart); (None, "mismatch")
+    otherwise (a wrong or no PIN). The first entry is forgotten either way."""
+    pin = await take_pin(update)
+    same = pending_pins(context).matches(context.user.id, purpose, pin or "", clock.now())
+    if same is None:
+        return None, "start_over"
+    if not same or pin is None:
+        return None, "mismatch"
+    return pin, "same"

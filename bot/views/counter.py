@@ -20,8 +20,9 @@ from bot.i18n import has, t
 from bot.models import MemberCard, SpendRequest, User
 from bot.services import ledger
 from bot.services.cards import CardError, display_number
-from bot.services.counter import Activity, Quote
+from bot.services.counter import Activity
 from bot.services.coupons import WalletItem
+from bot.services.ledger import Quote
 from bot.ui.base import Context, deps
 from bot.ui.buttons.counter import (
     AdjustPoints,

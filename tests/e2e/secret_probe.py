@@ -9,10 +9,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot import clock
 from bot.ui.base import Context, Deps, say
 from bot.ui.flow import END, Flow, add_flow, flow_fallbacks
-from bot.ui.secret_input import pending_pins, take_pin
+from bot.ui.secret_input import take_first_pin, take_second_pin
 
 FIRST, AGAIN = "probe.first", "probe.again"
 
@@ -23,22 +22,19 @@ async def start(update: Update, context: Context) -> str:
 
 
 async def first(update: Update, context: Context) -> str:
-    pin = await take_pin(update)
-    if pin is None:
+    if not await take_first_pin(update, context, "probe"):
         await say(update, "not a PIN")
         return FIRST
-    pending_pins(context).hold(context.user.id, "probe", pin, clock.now())
     await say(update, "again?")
     return AGAIN
 
 
 async def again(update: Update, context: Context) -> str | int:
-    pin = await take_pin(update)
-    same = pending_pins(context).matches(context.user.id, "probe", pin or "", clock.now())
-    if same is None:
+    pin, outcome = await take_second_pin(update, context, "probe")
+    if outcome == "start_over":
         await say(update, "start over: PIN?")
         return FIRST
-    if not same:
+    if pin is None:
         await say(update, "mismatch: PIN?")
         return FIRST
     await say(update, "matched")
