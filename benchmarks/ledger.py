@@ -191,6 +191,7 @@ def seed_rows(members: int, rows: int) -> dict[str, list[tuple]]:  # type: ignor
                 per_card - 1,
                 spend,
                 created,
+                created,  # welcomed at their first visit (as migration 0008 marks past visitors)
             )
         )
     return {
@@ -226,7 +227,7 @@ COLUMNS = {
     " staff_id, reason, key, created_at, points_left, expires_at",
     "customers": "shop_id, user_id, source, first_seen, last_seen, customer_since, followed_at,"
     " claimed_at, sole_coupon_id, redeemed_at, bought_at, last_visit_at, visits, spend_cents,"
-    " joined_at",
+    " joined_at, welcomed_at",
 }
 SERIAL = ("shops", "card_programs", "card_tiers", "member_cards", "purchases", "ledger_entries")
 ORDER = (
