@@ -32,7 +32,7 @@ from functools import cache, partial
 from tortoise.expressions import Q
 
 from bot.models import Customer, CustomerEvent
-from bot.services import care
+from bot.services import care, fast_sql
 
 #: The record's column keeping the first time of each event.
 FIRST_OF = {
@@ -89,9 +89,7 @@ async def record_event(
     if event == CustomerEvent.CLAIM and coupon_id is None:
         raise ValueError("a claim names its coupon")
     at = at.astimezone(UTC)  # stored text compares correctly only in one zone (SQLite)
-    db = Customer._meta.db  # the caller's transaction
     sql, names = _update_sql(
-        db.capabilities.dialect,
         event,
         first_time=None if not first_time_only else coupon_id is not None,
         spends=bool(amount_cents),
@@ -104,14 +102,16 @@ async def record_event(
         "user": user_id,
     }
     values = [known[name] for name in names]
-    if (await db.execute_query(sql, values))[0] != 1:  # a returning person: this one statement
+    if (await fast_sql.execute(Customer, sql, values))[
+        0
+    ] != 1:  # a returning person: this one statement
         # No record yet (or the first-time rule said no): make sure of the row, then the
         # UPDATE again decides, as for everyone before the first-UPDATE shortcut.
         await Customer.bulk_create(
             [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
             ignore_conflicts=True,
         )
-        if (await db.execute_query(sql, values))[0] != 1:
+        if (await fast_sql.execute(Customer, sql, values))[0] != 1:
             return False
     await care.welcome_if_first(shop_id, user_id, event, at=at)  # first visit or join only
     return True
@@ -119,18 +119,18 @@ async def record_event(
 
 @cache
 def _update_sql(
-    dialect: str, event: CustomerEvent, *, first_time: bool | None, spends: bool
+    event: CustomerEvent, *, first_time: bool | None, spends: bool
 ) -> tuple[str, tuple[str, ...]]:
     """The event's UPDATE, built once per shape (building it with Tortoise expressions cost
-    more than running it): SQL with the names of its parameters in order.
+    more than running it, see bot.services.fast_sql): SQL with the names of its parameters in
+    order.
     `first_time`: None without the first-time rule, else whether it names a coupon. SQL
-    evaluates every SET clause on the row as it was. Datetimes go as parameters, so each
-    driver encodes them as Tortoise does (SQLite: its registered adapter)."""
+    evaluates every SET clause on the row as it was."""
     names: list[str] = []
 
     def param(name: str) -> str:
         names.append(name)
-        return "?" if dialect == "sqlite" else f"${len(names)}"
+        return "?"
 
     def moved(column: str, compare: str) -> str:
         """`column` moved to the event's time if empty or `compare` than it."""

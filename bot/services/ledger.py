@@ -48,7 +48,7 @@ from bot.models import (
     Tier,
     TopUpBonus,
 )
-from bot.services import care, coupons, customers, passwords, staff
+from bot.services import care, coupons, customers, fast_sql, passwords, staff
 from bot.services.card_common import CardError, settings
 from bot.services.card_dates import add_months, utc
 from bot.services.coupons import MAX_CENTS, CouponError
@@ -241,11 +241,25 @@ _utc = utc
 
 
 async def _program(shop_id: int) -> tuple[CardProgram, list[Tier]]:
-    """The shop's program and its tiers by rank, in one query (a program has tiers)."""
-    tiers = await Tier.filter(program__shop_id=shop_id).select_related("program").order_by("rank")
+    """The shop's program and its tiers by rank (every move reads them: two indexed reads in
+    hand-written SQL, see bot.services.fast_sql)."""
+    programs = await fast_sql.fetch(
+        CardProgram, 'SELECT * FROM "card_programs" WHERE "shop_id"=?', [shop_id]
+    )
+    tiers = (
+        await fast_sql.fetch(
+            Tier,
+            'SELECT * FROM "card_tiers" WHERE "program_id"=? ORDER BY "rank"',
+            [programs[0].id],
+        )
+        if programs
+        else []
+    )
     if not tiers:
         raise CardError("no_program")
-    return tiers[0].program, list(tiers)
+    for tier in tiers:
+        tier.program = programs[0]
+    return programs[0], tiers
 
 
 def _expiry(program: CardProgram, now: datetime) -> datetime | None:
@@ -383,7 +397,7 @@ async def record_purchase(
     _check_key(key)
     if not 1 <= amount_cents <= MAX_CENTS:
         raise CardError("bad_amount", max=MAX_CENTS)
-    await staff.require(staff_id, shop_id, Permission.RECORD_PURCHASE)
+    await staff.check(staff_id, shop_id, Permission.RECORD_PURCHASE)
     card, user_id = await _card_for(shop_id, card_or_user)
     if user_id == staff_id:
         raise CardError("own_card")
