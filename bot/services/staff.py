@@ -97,8 +97,12 @@ def roles_with(permission: Permission) -> list[StaffRole]:
 
 
 async def role_at(user_id: int, shop_id: int) -> StaffRole | None:
-    row = await Staff.get_or_none(user_id=user_id, shop_id=shop_id)
-    return None if row is None else row.role
+    """The user's role at the shop; hand-written SQL (bot.services.fast_sql): every counter
+    purchase asks (`check`)."""
+    _, rows = await fast_sql.execute(
+        Staff, 'SELECT "role" FROM "staff" WHERE "user_id"=? AND "shop_id"=?', [user_id, shop_id]
+    )
+    return StaffRole(rows[0]["role"]) if rows else None
 
 
 async def works_at(user_id: int, shop_id: int) -> bool:
@@ -128,11 +132,8 @@ async def require(user_id: int, shop_id: int, permission: Permission) -> Shop:
 
 async def check(user_id: int, shop_id: int, permission: Permission) -> None:
     """`require` for callers that need only the answer (the counter's purchase, run per
-    sale): one indexed read of the role, no shop built."""
-    _, rows = await fast_sql.execute(
-        Staff, 'SELECT "role" FROM "staff" WHERE "user_id"=? AND "shop_id"=?', [user_id, shop_id]
-    )
-    _judge(StaffRole(rows[0]["role"]) if rows else None, permission)
+    sale): the role alone, no shop built."""
+    _judge(await role_at(user_id, shop_id), permission)
 
 
 def _judge(role: StaffRole | None, permission: Permission) -> None:
