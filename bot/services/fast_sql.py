@@ -27,14 +27,23 @@ def for_dialect(sql: str, dialect: str) -> str:
     return first + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
 
 
-async def execute(model: type[Model], sql: str, values: Sequence[Any]) -> tuple[int, list[Any]]:
-    """Run `sql` on `model`'s current connection: (rows changed or found, rows)."""
+async def execute(
+    model: type[Model], sql: str, values: Sequence[Any], *, for_update: bool = False
+) -> tuple[int, list[Any]]:
+    """Run `sql` on `model`'s current connection: (rows changed or found, rows).
+    `for_update` locks the rows read until commit on PostgreSQL (SQLite has no row locks: it
+    runs one writing transaction at a time, and Tortoise leaves the clause out there too)."""
     db = model._meta.db
-    changed, rows = await db.execute_query(for_dialect(sql, db.capabilities.dialect), list(values))
+    dialect = db.capabilities.dialect
+    if for_update and dialect != "sqlite":
+        sql += " FOR UPDATE"
+    changed, rows = await db.execute_query(for_dialect(sql, dialect), list(values))
     return changed, list(rows)
 
 
-async def fetch(model: type[M], sql: str, values: Sequence[Any]) -> list[M]:
+async def fetch(
+    model: type[M], sql: str, values: Sequence[Any], *, for_update: bool = False
+) -> list[M]:
     """`model` instances from `SELECT *` rows, built as Tortoise builds them from its own."""
-    _, rows = await execute(model, sql, values)
+    _, rows = await execute(model, sql, values, for_update=for_update)
     return [model._init_from_db(**dict(row)) for row in rows]

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import DoesNotExist, IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -262,6 +262,17 @@ async def _program(shop_id: int) -> tuple[CardProgram, list[Tier]]:
     return programs[0], tiers
 
 
+async def _locked_card(card_id: int) -> MemberCard:
+    """The card as it is now, locked until commit on PostgreSQL (hand-written SQL, see
+    bot.services.fast_sql: every purchase reads it)."""
+    found = await fast_sql.fetch(
+        MemberCard, 'SELECT * FROM "member_cards" WHERE "id"=?', [card_id], for_update=True
+    )
+    if not found:
+        raise DoesNotExist(MemberCard)
+    return found[0]
+
+
 def _expiry(program: CardProgram, now: datetime) -> datetime | None:
     if program.points_expiry_months is None:
         return None
@@ -446,11 +457,7 @@ async def _purchase(
                     raise CardError("decided")
             # Locked on PostgreSQL (SQLite runs one transaction at a time): the figures read
             # here stay true until commit, so the result needs no second read.
-            fresh = (
-                None
-                if card is None
-                else await MemberCard.filter(id=card.id).select_for_update().get()
-            )
+            fresh = None if card is None else await _locked_card(card.id)
             tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
             coupon = None
             if coupon_claim_id is not None:
@@ -512,8 +519,11 @@ async def _purchase(
                         amount_cents=amount_cents,
                         **moved,
                     )
-                await MemberCard.filter(id=fresh.id).update(
-                    points=F("points") + earned, spend_cents=F("spend_cents") + base
+                await fast_sql.execute(
+                    MemberCard,
+                    'UPDATE "member_cards" SET "points"="points"+?,'
+                    '"spend_cents"="spend_cents"+? WHERE "id"=?',
+                    [earned, base, fresh.id],
                 )
                 if earned:
                     await LedgerEntry.create(
