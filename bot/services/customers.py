@@ -102,16 +102,18 @@ async def record_event(
         "user": user_id,
     }
     values = [known[name] for name in names]
-    if (await fast_sql.execute(Customer, sql, values))[
-        0
-    ] != 1:  # a returning person: this one statement
+
+    async def update() -> bool:
+        return (await fast_sql.execute(Customer, sql, values))[0] == 1
+
+    if not await update():  # a returning person: this one statement
         # No record yet (or the first-time rule said no): make sure of the row, then the
         # UPDATE again decides, as for everyone before the first-UPDATE shortcut.
         await Customer.bulk_create(
             [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
             ignore_conflicts=True,
         )
-        if (await fast_sql.execute(Customer, sql, values))[0] != 1:
+        if not await update():
             return False
     await care.welcome_if_first(shop_id, user_id, event, at=at)  # first visit or join only
     return True
