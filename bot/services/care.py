@@ -45,7 +45,7 @@ from bot.models import (
     SurveySource,
     SurveyStatus,
 )
-from bot.services import outbox
+from bot.services import fast_sql, outbox
 from bot.services.staff import Permission, require
 from bot.services.visible import is_blank
 
@@ -120,9 +120,12 @@ async def welcome_if_first(
         return False
     at = at.astimezone(UTC)
     # Marked even with welcomes switched off: switching them on later welcomes newcomers only.
-    claimed = await Customer.filter(
-        shop_id=shop_id, user_id=user_id, welcomed_at__isnull=True
-    ).update(welcomed_at=at)
+    claimed, _ = await fast_sql.execute(
+        Customer,
+        'UPDATE "customers" SET "welcomed_at"=? WHERE "shop_id"=? AND "user_id"=?'
+        ' AND "welcomed_at" IS NULL',
+        [at, shop_id, user_id],
+    )
     if claimed != 1 or not _installed.settings.welcome:
         return False
     shop = await Shop.get(id=shop_id)
@@ -168,18 +171,20 @@ async def survey_after_visit(
     if not config.surveys:
         return
     at = at.astimezone(UTC)
-    await Survey.bulk_create(
+    # Hand-written (bot.services.fast_sql): every purchase and redemption runs it.
+    await fast_sql.execute(
+        Survey,
+        'INSERT INTO "surveys" ("shop_id","user_id","source","ref_id","visited_at","due_at",'
+        '"status") VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING',
         [
-            Survey(
-                shop_id=shop_id,
-                user_id=user_id,
-                source=source,
-                ref_id=ref_id,
-                visited_at=at,
-                due_at=at + timedelta(minutes=config.survey_after_minutes),
-            )
+            shop_id,
+            user_id,
+            source.value,
+            ref_id,
+            at,
+            at + timedelta(minutes=config.survey_after_minutes),
+            SurveyStatus.WAITING.value,
         ],
-        ignore_conflicts=True,
     )
 
 

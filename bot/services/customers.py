@@ -27,12 +27,12 @@ WHERE on the row the winner committed; SQLite runs one writer at a time).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache, partial
 
-from tortoise.expressions import Case, F, Q, Value, When
+from tortoise.expressions import Q
 
 from bot.models import Customer, CustomerEvent
-from bot.services import care
+from bot.services import care, fast_sql
 
 #: The record's column keeping the first time of each event.
 FIRST_OF = {
@@ -60,6 +60,15 @@ def first_time_rule(coupon_id: int | None = None) -> Q:
     return no_visit & (Q(claimed_at__isnull=True) | Q(sole_coupon_id=coupon_id))
 
 
+#: `first_time_rule` as SQL for the claim's UPDATE (without, with a coupon: `{coupon}` is its
+#: parameter), beside it so the two read alike; tests/unit/test_customers.py checks they agree.
+FIRST_TIME_SQL = {
+    False: '"customer_since" IS NULL',
+    True: '"redeemed_at" IS NULL AND "bought_at" IS NULL'
+    ' AND ("claimed_at" IS NULL OR "sole_coupon_id"={coupon})',
+}
+
+
 # ------------------------------------------------------------------------------ writing
 
 
@@ -80,63 +89,83 @@ async def record_event(
     if event == CustomerEvent.CLAIM and coupon_id is None:
         raise ValueError("a claim names its coupon")
     at = at.astimezone(UTC)  # stored text compares correctly only in one zone (SQLite)
-    record = Customer.filter(shop_id=shop_id, user_id=user_id)
-    if first_time_only:
-        record = record.filter(first_time_rule(coupon_id))
-    changes = _changes(event, at, coupon_id, amount_cents)
-    if await record.update(**changes) != 1:  # a returning person: this one statement
+    sql, names = _update_sql(
+        event,
+        first_time=None if not first_time_only else coupon_id is not None,
+        spends=bool(amount_cents),
+    )
+    known = {
+        "at": at,
+        "coupon": coupon_id,
+        "amount": amount_cents,
+        "shop": shop_id,
+        "user": user_id,
+    }
+    values = [known[name] for name in names]
+
+    async def update() -> bool:
+        return (await fast_sql.execute(Customer, sql, values))[0] == 1
+
+    if not await update():  # a returning person: this one statement
         # No record yet (or the first-time rule said no): make sure of the row, then the
         # UPDATE again decides, as for everyone before the first-UPDATE shortcut.
         await Customer.bulk_create(
             [Customer(shop_id=shop_id, user_id=user_id, source=event, first_seen=at, last_seen=at)],
             ignore_conflicts=True,
         )
-        if await record.update(**changes) != 1:
+        if not await update():
             return False
     await care.welcome_if_first(shop_id, user_id, event, at=at)  # first visit or join only
     return True
 
 
-def _changes(
-    event: CustomerEvent, at: datetime, coupon_id: int | None, amount_cents: int
-) -> dict[str, Any]:
-    """The SET clauses of one event. SQL evaluates them all on the row as it was."""
-    changes: dict[str, Any] = {
-        "source": Case(When(Q(first_seen__gt=at), then=Value(event)), default=F("source")),
-        "first_seen": _earliest("first_seen", at),
-        "last_seen": _latest("last_seen", at),
-        FIRST_OF[event]: _earliest(FIRST_OF[event], at),
+@cache
+def _update_sql(
+    event: CustomerEvent, *, first_time: bool | None, spends: bool
+) -> tuple[str, tuple[str, ...]]:
+    """The event's UPDATE, built once per shape (building it with Tortoise expressions cost
+    more than running it, see bot.services.fast_sql): SQL with the names of its parameters in
+    order.
+    `first_time`: None without the first-time rule, else whether it names a coupon. SQL
+    evaluates every SET clause on the row as it was."""
+    names: list[str] = []
+
+    def param(name: str) -> str:
+        names.append(name)
+        return "?"
+
+    def moved(column: str, compare: str) -> str:
+        """`column` moved to the event's time if empty or `compare` than it."""
+        moving = f'"{column}" IS NULL OR "{column}"{compare}{param("at")}'
+        return f'CASE WHEN {moving} THEN {param("at")} ELSE "{column}" END'
+
+    earliest = partial(moved, compare=">")  # a first time stays the first
+    latest = partial(moved, compare="<")
+    changes = {
+        "source": f'CASE WHEN "first_seen">{param("at")} THEN \'{event.value}\' ELSE "source" END',
+        "first_seen": earliest("first_seen"),
+        "last_seen": latest("last_seen"),
+        FIRST_OF[event]: earliest(FIRST_OF[event]),
     }
     if event != CustomerEvent.FOLLOW:
-        changes["customer_since"] = _earliest("customer_since", at)
+        changes["customer_since"] = earliest("customer_since")
     if event == CustomerEvent.CLAIM:
-        changes["sole_coupon_id"] = Case(
-            When(Q(claimed_at__isnull=True), then=Value(coupon_id)),
+        changes["sole_coupon_id"] = (
+            f'CASE WHEN "claimed_at" IS NULL THEN {param("coupon")}'
             # The column in one branch types the CASE for PostgreSQL (a bare $n is text).
-            When(Q(sole_coupon_id=coupon_id), then=F("sole_coupon_id")),
-            default=None,
+            f' WHEN "sole_coupon_id"={param("coupon")} THEN "sole_coupon_id" ELSE NULL END'
         )
     if event in VISITS:
-        changes["visits"] = F("visits") + 1
-        changes["last_visit_at"] = _latest("last_visit_at", at)
-    if amount_cents:
-        changes["spend_cents"] = F("spend_cents") + amount_cents
-    return changes
-
-
-def _latest(column: str, at: datetime) -> Case:
-    """`column` moved to `at` unless it is already later."""
-    return _moved(column, at, "lt")
-
-
-def _earliest(column: str, at: datetime) -> Case:
-    """`column` moved to `at` if empty or later: a first time stays the first."""
-    return _moved(column, at, "gt")
-
-
-def _moved(column: str, at: datetime, compare: str) -> Case:
-    move = Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__{compare}": at})
-    return Case(When(move, then=Value(at)), default=F(column))
+        changes["visits"] = '"visits"+1'
+        changes["last_visit_at"] = latest("last_visit_at")
+    if spends:
+        changes["spend_cents"] = f'"spend_cents"+{param("amount")}'
+    sets = ",".join(f'"{column}"={value}' for column, value in changes.items())
+    where = f'"shop_id"={param("shop")} AND "user_id"={param("user")}'
+    if first_time is not None:
+        rule = FIRST_TIME_SQL[first_time]
+        where += " AND " + (rule.format(coupon=param("coupon")) if first_time else rule)
+    return f'UPDATE "customers" SET {sets} WHERE {where}', tuple(names)
 
 
 # ------------------------------------------------------------------------------ reading

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import DoesNotExist, IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -48,7 +48,7 @@ from bot.models import (
     Tier,
     TopUpBonus,
 )
-from bot.services import care, coupons, customers, passwords, staff
+from bot.services import care, coupons, customers, fast_sql, passwords, staff
 from bot.services.card_common import CardError, settings
 from bot.services.card_dates import add_months, utc
 from bot.services.coupons import MAX_CENTS, CouponError
@@ -241,11 +241,36 @@ _utc = utc
 
 
 async def _program(shop_id: int) -> tuple[CardProgram, list[Tier]]:
-    """The shop's program and its tiers by rank, in one query (a program has tiers)."""
-    tiers = await Tier.filter(program__shop_id=shop_id).select_related("program").order_by("rank")
+    """The shop's program and its tiers by rank (every move reads them: two indexed reads in
+    hand-written SQL, see bot.services.fast_sql)."""
+    programs = await fast_sql.fetch(
+        CardProgram, 'SELECT * FROM "card_programs" WHERE "shop_id"=?', [shop_id]
+    )
+    tiers = (
+        await fast_sql.fetch(
+            Tier,
+            'SELECT * FROM "card_tiers" WHERE "program_id"=? ORDER BY "rank"',
+            [programs[0].id],
+        )
+        if programs
+        else []
+    )
     if not tiers:
         raise CardError("no_program")
-    return tiers[0].program, list(tiers)
+    for tier in tiers:
+        tier.program = programs[0]
+    return programs[0], tiers
+
+
+async def _locked_card(card_id: int) -> MemberCard:
+    """The card as it is now, locked until commit on PostgreSQL (hand-written SQL, see
+    bot.services.fast_sql: every purchase reads it)."""
+    found = await fast_sql.fetch(
+        MemberCard, 'SELECT * FROM "member_cards" WHERE "id"=?', [card_id], for_update=True
+    )
+    if not found:
+        raise DoesNotExist(MemberCard)
+    return found[0]
 
 
 def _expiry(program: CardProgram, now: datetime) -> datetime | None:
@@ -383,7 +408,7 @@ async def record_purchase(
     _check_key(key)
     if not 1 <= amount_cents <= MAX_CENTS:
         raise CardError("bad_amount", max=MAX_CENTS)
-    await staff.require(staff_id, shop_id, Permission.RECORD_PURCHASE)
+    await staff.check(staff_id, shop_id, Permission.RECORD_PURCHASE)
     card, user_id = await _card_for(shop_id, card_or_user)
     if user_id == staff_id:
         raise CardError("own_card")
@@ -432,11 +457,7 @@ async def _purchase(
                     raise CardError("decided")
             # Locked on PostgreSQL (SQLite runs one transaction at a time): the figures read
             # here stay true until commit, so the result needs no second read.
-            fresh = (
-                None
-                if card is None
-                else await MemberCard.filter(id=card.id).select_for_update().get()
-            )
+            fresh = None if card is None else await _locked_card(card.id)
             tier = None if fresh is None else next(t for t in tiers if t.id == fresh.tier_id)
             coupon = None
             if coupon_claim_id is not None:
@@ -498,8 +519,11 @@ async def _purchase(
                         amount_cents=amount_cents,
                         **moved,
                     )
-                await MemberCard.filter(id=fresh.id).update(
-                    points=F("points") + earned, spend_cents=F("spend_cents") + base
+                await fast_sql.execute(
+                    MemberCard,
+                    'UPDATE "member_cards" SET "points"="points"+?,'
+                    '"spend_cents"="spend_cents"+? WHERE "id"=?',
+                    [earned, base, fresh.id],
                 )
                 if earned:
                     await LedgerEntry.create(

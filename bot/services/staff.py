@@ -24,6 +24,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.models import Shop, Staff, StaffInvite, StaffRole, User
+from bot.services import fast_sql
 
 
 class Permission(StrEnum):
@@ -96,8 +97,12 @@ def roles_with(permission: Permission) -> list[StaffRole]:
 
 
 async def role_at(user_id: int, shop_id: int) -> StaffRole | None:
-    row = await Staff.get_or_none(user_id=user_id, shop_id=shop_id)
-    return None if row is None else row.role
+    """The user's role at the shop; hand-written SQL (bot.services.fast_sql): every counter
+    purchase asks (`check`)."""
+    _, rows = await fast_sql.execute(
+        Staff, 'SELECT "role" FROM "staff" WHERE "user_id"=? AND "shop_id"=?', [user_id, shop_id]
+    )
+    return StaffRole(rows[0]["role"]) if rows else None
 
 
 async def works_at(user_id: int, shop_id: int) -> bool:
@@ -120,11 +125,23 @@ async def allows(user_id: int, shop_id: int, permission: Permission) -> bool:
 async def require(user_id: int, shop_id: int, permission: Permission) -> Shop:
     """The shop, if the user's role there grants the permission; NotAllowed otherwise."""
     row = await Staff.get_or_none(user_id=user_id, shop_id=shop_id).select_related("shop")
-    if row is None:
-        raise NotAllowed("not_staff")
-    if permission not in ROLE_PERMISSIONS[row.role]:
-        raise NotAllowed("not_permitted", row.role)
+    _judge(None if row is None else row.role, permission)
+    assert row is not None
     return row.shop
+
+
+async def check(user_id: int, shop_id: int, permission: Permission) -> None:
+    """`require` for callers that need only the answer (the counter's purchase, run per
+    sale): the role alone, no shop built."""
+    _judge(await role_at(user_id, shop_id), permission)
+
+
+def _judge(role: StaffRole | None, permission: Permission) -> None:
+    """The one rule: NotAllowed unless the user has a role at the shop that grants it."""
+    if role is None:
+        raise NotAllowed("not_staff")
+    if permission not in ROLE_PERMISSIONS[role]:
+        raise NotAllowed("not_permitted", role)
 
 
 async def shop_if_allowed(user_id: int, shop_id: int, permission: Permission) -> Shop | None:

@@ -27,7 +27,7 @@ from bot.models import (
     StaffRole,
     User,
 )
-from bot.services import coupons, customers, follows
+from bot.services import coupons, customers, fast_sql, follows
 from bot.services.coupons import MAX_CENTS
 from bot.services.purchases import PurchaseError, record_purchase
 from bot.services.shops import ShopDraft, create_shop
@@ -299,3 +299,59 @@ async def test_concurrent_events_of_one_person_lose_nothing(shop: Shop) -> None:
         coupon.id,
     )
     assert fields_of(ann, "customer_since", "last_seen") == (T0, T1)
+
+
+# ------------------------------------------------------------------------------ hand-written SQL
+
+
+async def test_the_first_time_rule_reads_the_same_in_sql_and_as_a_filter(shop: Shop) -> None:
+    """customers.FIRST_TIME_SQL (the claim's UPDATE) and first_time_rule (the readers) agree
+    on records in every state that matters."""
+    mine, other = 7, 8
+    states: list[dict[str, Any]] = [
+        {},  # a follower
+        {"customer_since": T0, "claimed_at": T0, "sole_coupon_id": mine},
+        {"customer_since": T0, "claimed_at": T0, "sole_coupon_id": other},
+        {"customer_since": T0, "claimed_at": T0, "sole_coupon_id": None},
+        {"customer_since": T0, "claimed_at": T0, "sole_coupon_id": mine, "redeemed_at": T0},
+        {"customer_since": T0, "bought_at": T0},
+        {"customer_since": T0, "joined_at": T0},
+    ]
+    for n, state in enumerate(states):
+        await ensure_user(1000 + n, f"P{n}", None, "en")
+        await Customer.create(
+            shop=shop, user_id=1000 + n, source=CustomerEvent.FOLLOW, first_seen=T0,
+            last_seen=T0, **state,
+        )  # fmt: skip
+    for coupon_id in (None, mine):
+        rule = customers.FIRST_TIME_SQL[coupon_id is not None].format(coupon="?")
+        _, rows = await fast_sql.execute(
+            Customer,
+            f'SELECT "user_id" FROM "customers" WHERE "shop_id"=? AND {rule}',
+            [shop.id] + ([] if coupon_id is None else [coupon_id]),
+        )
+        by_filter = Customer.filter(customers.first_time_rule(coupon_id), shop_id=shop.id)
+        expected = set(await by_filter.values_list("user_id", flat=True))
+        assert {row["user_id"] for row in rows} == expected
+        assert expected  # the states cover both answers
+        assert len(expected) < len(states)
+
+
+async def test_hand_written_updates_store_times_as_tortoise_does(shop: Shop, database: str) -> None:
+    """Stored times compare as text on SQLite: the UPDATE's must match Tortoise's INSERT's."""
+    async with in_transaction():
+        await customers.record_event(shop.id, ANN, CustomerEvent.PURCHASE, at=T1)
+    async with in_transaction():
+        await customers.record_event(shop.id, ANN, CustomerEvent.FOLLOW, at=T2)  # moves last_seen
+    _, rows = await fast_sql.execute(
+        Customer,
+        'SELECT "first_seen", "last_seen", "bought_at" FROM "customers" WHERE "user_id"=?',
+        [ANN],
+    )
+    first_seen, last_seen, bought_at = rows[0]  # first_seen: Tortoise's INSERT wrote it
+    if database == "sqlite":
+        assert (type(first_seen), type(last_seen)) == (str, str)
+        assert first_seen == bought_at == T1.isoformat(" ")
+        assert last_seen == T2.isoformat(" ")
+    else:
+        assert (first_seen, last_seen, bought_at) == (T1, T2, T1)
