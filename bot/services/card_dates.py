@@ -1,13 +1,17 @@
-"""Calendar arithmetic of the card services (expiry in months, the qualifying year)."""
+"""Calendar arithmetic shared by the services (card expiry in months, the qualifying year, the
+greetings' year ahead)."""
 
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+D = TypeVar("D", date, datetime)
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` later (the month's last day if it is shorter)."""
+def add_months(moment: D, months: int) -> D:
+    """The same day (and time) `months` later (the month's last day if it is shorter)."""
     month0 = moment.month - 1 + months
     year, month = moment.year + month0 // 12, month0 % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])

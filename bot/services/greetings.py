@@ -49,6 +49,7 @@ from bot.models import (
     User,
 )
 from bot.services import coupons, occasions, outbox
+from bot.services.card_dates import add_months
 from bot.services.occasions import BIRTHDAY, OCCASIONS
 from bot.services.outbox import GREETING_KIND, WeeklyCap, _zone, weekly_cap_of
 from bot.services.templates import recipient_name, render_part
@@ -669,7 +670,7 @@ async def year_ahead(shop_id: int, today: date) -> YearAhead:
         for user_id, _, *record in records
     ]
     kept = {d.user_id for d in await _keep_audience(candidates)}
-    months = [_add_months(today.replace(day=1), i) for i in range(12)]
+    months = [add_months(today.replace(day=1), i) for i in range(12)]
     by_month: dict[date, int] = dict.fromkeys(months, 0)
     soon = 0
     for user_id, md, *_ in records:
@@ -706,11 +707,6 @@ async def year_ahead(shop_id: int, today: date) -> YearAhead:
         next_birthdays=soon,
         holidays=lines,
     )
-
-
-def _add_months(first: date, months: int) -> date:
-    index = first.month - 1 + months
-    return date(first.year + index // 12, index % 12 + 1, 1)
 
 
 def _next_birthday(month: int, day: int, today: date) -> date:
