@@ -51,7 +51,7 @@ from bot.models import (
 from bot.services import coupons, occasions, outbox
 from bot.services.card_dates import add_months
 from bot.services.occasions import BIRTHDAY, OCCASIONS
-from bot.services.outbox import GREETING_KIND, WeeklyCap, _zone, weekly_cap_of
+from bot.services.outbox import GREETING_KIND, WeeklyCap, weekly_cap_of, zone_of
 from bot.services.templates import recipient_name, render_part
 from bot.services.visible import is_blank
 
@@ -442,7 +442,7 @@ class _Message:
 
 def local_day_bounds(tz_name: str, now: datetime) -> tuple[date, int, datetime]:
     """The person's local date, minutes after local midnight, and the end of their day."""
-    tz = _zone(tz_name)
+    tz = zone_of(tz_name)
     local = now.astimezone(tz)
     tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
     return local.date(), local.hour * 60 + local.minute, tomorrow.astimezone(UTC)

@@ -197,7 +197,8 @@ def localized(value: str | Mapping[str, str] | None, lang: str) -> str:
 
 
 @cache
-def _zone(name: str) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
+    """A time zone by name; an unknown name (a stale row) reads as UTC rather than failing."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -215,7 +216,7 @@ def next_allowed_time(user: User, at: datetime) -> datetime:
     start, end = user.quiet_start % 1440, user.quiet_end % 1440
     if start == end:
         return at
-    tz = _zone(user.timezone)
+    tz = zone_of(user.timezone)
     local = at.astimezone(tz)
     minute = local.hour * 60 + local.minute
     if start < end:
@@ -228,7 +229,7 @@ def next_allowed_time(user: User, at: datetime) -> datetime:
 
 def local_day_start(user: User, at: datetime, *, days: int = 0) -> datetime:
     """Midnight of the user's local day containing `at` (shifted by `days`), in UTC."""
-    tz = _zone(user.timezone)
+    tz = zone_of(user.timezone)
     return _at_local(at.astimezone(tz).date() + timedelta(days=days), 0, tz)
 
 
